@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few kernel types bpfcharge's programs read, declared by hand instead of
+ * a full vmlinux.h. preserve_access_index makes every field access a CO-RE
+ * relocation, so offsets come from the running kernel's BTF. Structs named
+ * "type___flavour" describe older layouts of the same type: libbpf ignores the
+ * suffix when matching, and bpf_core_field_exists() picks the layout at load.
+ */
+#ifndef BPFCHARGE_KERNEL_H
+#define BPFCHARGE_KERNEL_H
+
+typedef unsigned char __u8;
+typedef unsigned short __u16;
+typedef unsigned int __u32;
+typedef unsigned long long __u64;
+typedef int __s32;
+typedef long long __s64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+struct kernfs_node {
+	struct kernfs_node *__parent; /* 6.15+: RCU-protected, renamed */
+	const char *name;
+	__u64 id;                     /* == inode number of the cgroup directory */
+};
+
+struct kernfs_node___pre615 {
+	struct kernfs_node *parent;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	unsigned int flags;
+};
+
+struct mem_cgroup {
+	struct cgroup_subsys_state css;
+};
+
+struct obj_cgroup {
+	struct mem_cgroup *memcg;
+};
+
+struct bpf_map {
+	__u32 id;
+	struct obj_cgroup *objcg; /* 6.0+ */
+};
+
+struct bpf_map___pre60 {
+	struct mem_cgroup *memcg; /* 5.11 to 5.19 */
+};
+
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+};
+
+struct bpf_iter__bpf_map {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+};
+
+#pragma clang attribute pop
+
+#define CSS_ONLINE (1 << 1)
+
+#endif

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * For every BPF map in the system, which memory cgroup it is charged to.
+ * bpf_map_info has no such field, so this iterator reads it from struct
+ * bpf_map and writes one fixed-size record per map (see MapCharge.java).
+ */
+#include "kernel.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define NAME_LEN 64
+
+#define CHARGED 1 /* the map has a memcg at all (kernel memory accounting on) */
+#define ONLINE  2 /* that memcg's css is online (its directory exists) */
+
+struct record {
+	__u32 map_id;
+	__u32 flags;
+	__u64 cgroup_id;        /* kernfs id == directory inode */
+	__u64 parent_cgroup_id; /* lets user space name an offline cgroup */
+	char name[NAME_LEN];    /* the cgroup directory's own name */
+};
+
+static struct mem_cgroup *charged_memcg(struct bpf_map *map)
+{
+	if (bpf_core_field_exists(map->objcg)) {
+		struct obj_cgroup *objcg = BPF_CORE_READ(map, objcg);
+
+		return objcg ? BPF_CORE_READ(objcg, memcg) : 0;
+	}
+	return BPF_CORE_READ((struct bpf_map___pre60 *)map, memcg);
+}
+
+static struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
+}
+
+SEC("iter/bpf_map")
+int map_memcg(struct bpf_iter__bpf_map *ctx)
+{
+	struct bpf_map *map = ctx->map;
+	struct record rec = {};
+	struct mem_cgroup *memcg;
+
+	if (!map)
+		return 0;
+	rec.map_id = BPF_CORE_READ(map, id);
+	memcg = charged_memcg(map);
+	if (memcg) {
+		struct kernfs_node *kn = BPF_CORE_READ(memcg, css.cgroup, kn);
+		struct kernfs_node *parent = kn_parent(kn);
+
+		rec.flags = CHARGED;
+		if (BPF_CORE_READ(memcg, css.flags) & CSS_ONLINE)
+			rec.flags |= ONLINE;
+		rec.cgroup_id = BPF_CORE_READ(kn, id);
+		rec.parent_cgroup_id = parent ? BPF_CORE_READ(parent, id) : 0;
+		bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), BPF_CORE_READ(kn, name));
+	}
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	return 0;
+}

@@ -1,0 +1,31 @@
+package io.bpfcharge;
+
+/**
+ * The one error type that reaches the CLI: a one-line message saying what is wrong and what
+ * to do, and the documented exit code. Only the CLI prints it.
+ */
+public final class BpfchargeException extends RuntimeException {
+    /** Exit codes, documented in the README. */
+    public enum Exit {
+        OK(0), FAILED(1), USAGE(2), PRIVILEGE(3), ENVIRONMENT(4), NOT_FOUND(5), REFUSED(6), NO_ROOM(7),
+        ROLLED_BACK(8);
+
+        public final int code;
+
+        Exit(int code) { this.code = code; }
+    }
+
+    private final Exit exit;
+
+    public BpfchargeException(Exit exit, String message) {
+        super(message);
+        this.exit = exit;
+    }
+
+    public BpfchargeException(Exit exit, String message, Throwable cause) {
+        super(message, cause);
+        this.exit = exit;
+    }
+
+    public Exit exit() { return exit; }
+}

@@ -1,0 +1,62 @@
+package io.bpfcharge.bpf;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A file descriptor for a BPF object; its owner closes it exactly once. */
+public abstract sealed class BpfFd implements AutoCloseable permits MapFd, ProgFd, BtfFd, OtherFd {
+    private int fd;
+
+    BpfFd(int fd) { this.fd = fd; }
+
+    public int fd() {
+        if (fd < 0) throw new IllegalStateException("fd already closed");
+        return fd;
+    }
+
+    /** Pins this object at a path in bpffs (the path must not exist). */
+    public void pin(Path path) {
+        try (Arena arena = Arena.ofConfined()) {
+            BpfException.check("pin " + path, (int) Native.OBJ_PIN.invokeExact(fd(), arena.allocateFrom(path.toString())));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (fd < 0) return;
+        Libc.close(fd);
+        fd = -1;
+    }
+
+    /**
+     * Opens whatever is pinned at a bpffs path: a map, a program, or another kind of object.
+     * The kind comes from the anon inode's name, as bpftool does it.
+     */
+    public static BpfFd openPin(Path path) {
+        int fd;
+        try (Arena arena = Arena.ofConfined()) {
+            fd = BpfException.check("open pin " + path, (int) Native.OBJ_GET.invokeExact(arena.allocateFrom(path.toString())));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        String kind;
+        try {
+            kind = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (java.io.IOException e) {
+            kind = "";
+        }
+        return switch (kind) {
+            case "anon_inode:bpf-map" -> new MapFd(fd);
+            case "anon_inode:bpf-prog" -> new ProgFd(fd);
+            default -> new OtherFd(fd, kind.replace("anon_inode:", ""));
+        };
+    }
+
+    static MemorySegment u32(Arena arena, int v) {
+        return arena.allocateFrom(Native.I, v);
+    }
+}

@@ -1,0 +1,14 @@
+package io.bpfcharge.bpf;
+
+/** A BTF object, needed to create a map with the same key and value types as another. */
+public final class BtfFd extends BpfFd {
+    BtfFd(int fd) { super(fd); }
+
+    public static BtfFd byId(int id) {
+        try {
+            return new BtfFd(BpfException.check("open btf id " + id, (int) Native.BTF_GET_FD_BY_ID.invokeExact(id)));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+}

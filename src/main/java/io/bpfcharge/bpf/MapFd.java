@@ -1,0 +1,132 @@
+package io.bpfcharge.bpf;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * A BPF map. Element operations take caller-owned native buffers so that copies of
+ * millions of entries allocate nothing per element.
+ */
+public final class MapFd extends BpfFd {
+    /** BPF_MAP_UPDATE flags. */
+    public static final long BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
+
+    MapFd(int fd) { super(fd); }
+
+    public static MapFd byId(int id) {
+        try {
+            return new MapFd(BpfException.check("open map id " + id, (int) Native.MAP_GET_FD_BY_ID.invokeExact(id)));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Ids of every map in the system, ascending. */
+    public static List<Integer> ids() { return Ids.all(Native.MAP_GET_NEXT_ID, "next map id"); }
+
+    /**
+     * Creates a map with the attributes of {@code like}. The kernel charges it to the calling task's memcg.
+     * @param btf the BTF object for {@code like}'s key/value type ids, or null
+     * @param innerTemplate for a map-of-maps, a map of the inner type, or null
+     */
+    public static MapFd create(MapInfo like, BtfFd btf, MapFd innerTemplate) {
+        try (Arena arena = Arena.ofConfined()) {
+            // struct bpf_map_create_opts (libbpf 1.1), up to map_ifindex.
+            MemorySegment opts = arena.allocate(48, 8);
+            opts.set(Native.L, 0, 48);
+            if (btf != null) {
+                opts.set(Native.I, 8, btf.fd());
+                opts.set(Native.I, 12, like.btfKeyTypeId());
+                opts.set(Native.I, 16, like.btfValueTypeId());
+            }
+            opts.set(Native.I, 20, like.btfVmlinuxValueTypeId());
+            opts.set(Native.I, 24, innerTemplate == null ? 0 : innerTemplate.fd());
+            opts.set(Native.I, 28, like.flags());
+            opts.set(Native.L, 32, like.mapExtra());
+            opts.set(Native.I, 44, like.ifindex());
+            int fd = BpfException.check("create " + like.type() + " map " + like.name(),
+                    (int) Native.MAP_CREATE.invokeExact(like.type().value(), arena.allocateFrom(like.name()),
+                            like.keySize(), like.valueSize(), like.maxEntries(), opts));
+            return new MapFd(fd);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public MapInfo info() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(MapInfo.SIZE, 8);
+            BpfException.check("map info", (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd(), info, u32(arena, MapInfo.SIZE)));
+            return MapInfo.parse(info);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** The kernel's memlock figure for this map (fdinfo). */
+    public long memlock() {
+        FdInfo fi = FdInfo.read(ProcessHandle.current().pid(), fd());
+        return fi == null ? 0 : fi.memlock();
+    }
+
+    /** @return false when the key is absent */
+    public boolean lookup(MemorySegment key, MemorySegment value) {
+        return found("lookup", call(() -> (int) Native.MAP_LOOKUP.invokeExact(fd(), key, value)));
+    }
+
+    public void update(MemorySegment key, MemorySegment value, long flags) {
+        BpfException.check("update", call(() -> (int) Native.MAP_UPDATE.invokeExact(fd(), key, value, flags)));
+    }
+
+    /** @return false when the key was absent */
+    public boolean delete(MemorySegment key) {
+        return found("delete", call(() -> (int) Native.MAP_DELETE.invokeExact(fd(), key)));
+    }
+
+    /** Writes the key after {@code key} (the first key when {@code key} is NULL); false at the end. */
+    public boolean nextKey(MemorySegment key, MemorySegment next) {
+        return found("next key", call(() -> (int) Native.MAP_NEXT_KEY.invokeExact(fd(), key, next)));
+    }
+
+    /**
+     * One BPF_MAP_LOOKUP_BATCH call. {@code count} holds the capacity on entry and the number
+     * read on return. Returns false when the map has no more entries after this batch (ENOENT),
+     * which may still have returned entries.
+     */
+    public boolean lookupBatch(MemorySegment inBatch, MemorySegment outBatch, MemorySegment keys,
+                               MemorySegment values, MemorySegment count) {
+        int ret = call(() -> (int) Native.MAP_LOOKUP_BATCH.invokeExact(fd(), inBatch, outBatch, keys, values, count,
+                MemorySegment.NULL));
+        if (ret == -Errno.ENOENT) return false;
+        BpfException.check("lookup batch", ret);
+        return true;
+    }
+
+    /** One BPF_MAP_UPDATE_BATCH call; {@code count} in: entries, out: entries written. */
+    public void updateBatch(MemorySegment keys, MemorySegment values, MemorySegment count, long elemFlags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment opts = arena.allocate(24, 8); // struct bpf_map_batch_opts
+            opts.set(Native.L, 0, 24);
+            opts.set(Native.L, 8, elemFlags);
+            BpfException.check("update batch", call(() -> (int) Native.MAP_UPDATE_BATCH.invokeExact(fd(), keys, values, count, opts)));
+        }
+    }
+
+    private static boolean found(String op, int ret) {
+        if (ret == -Errno.ENOENT) return false;
+        BpfException.check(op, ret);
+        return true;
+    }
+
+    @FunctionalInterface
+    private interface Call { int run() throws Throwable; }
+
+    private static int call(Call c) {
+        try {
+            return c.run();
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+}

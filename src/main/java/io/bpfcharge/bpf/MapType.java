@@ -1,0 +1,42 @@
+package io.bpfcharge.bpf;
+
+import java.util.List;
+
+/**
+ * A kernel map type. Kept as the kernel's number so that types newer than this
+ * build survive a scan; {@link #name()} is the kernel's lowercase name (as bpftool prints it).
+ */
+public record MapType(int value) {
+    // Index = enum bpf_map_type value (include/uapi/linux/bpf.h).
+    private static final List<String> NAMES = List.of("unspec", "hash", "array", "prog_array", "perf_event_array",
+            "percpu_hash", "percpu_array", "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie",
+            "array_of_maps", "hash_of_maps", "devmap", "sockmap", "cpumap", "xskmap", "sockhash", "cgroup_storage",
+            "reuseport_sockarray", "percpu_cgroup_storage", "queue", "stack", "sk_storage", "devmap_hash", "struct_ops",
+            "ringbuf", "inode_storage", "task_storage", "bloom_filter", "user_ringbuf", "cgrp_storage", "arena");
+
+    public static final MapType HASH = new MapType(1), ARRAY = new MapType(2), PERCPU_HASH = new MapType(5),
+            PERCPU_ARRAY = new MapType(6), LRU_HASH = new MapType(9), LRU_PERCPU_HASH = new MapType(10),
+            LPM_TRIE = new MapType(11), ARRAY_OF_MAPS = new MapType(12), HASH_OF_MAPS = new MapType(13),
+            QUEUE = new MapType(22), STACK = new MapType(23), BLOOM_FILTER = new MapType(30);
+
+    public String name() {
+        return value >= 0 && value < NAMES.size() ? NAMES.get(value) : "type_" + value;
+    }
+
+    public static MapType byName(String name) {
+        int i = NAMES.indexOf(name);
+        if (i < 0) throw new IllegalArgumentException("unknown map type: " + name);
+        return new MapType(i);
+    }
+
+    public boolean isMapOfMaps() { return equals(ARRAY_OF_MAPS) || equals(HASH_OF_MAPS); }
+
+    /** Values are per possible CPU when read or written from user space. */
+    public boolean isPerCpu() { return equals(PERCPU_HASH) || equals(PERCPU_ARRAY) || equals(LRU_PERCPU_HASH); }
+
+    /** Every index from 0 to max_entries-1 always exists; entries cannot be deleted. */
+    public boolean isArray() { return equals(ARRAY) || equals(PERCPU_ARRAY) || equals(ARRAY_OF_MAPS); }
+
+    @Override
+    public String toString() { return name(); }
+}

@@ -1,0 +1,32 @@
+package io.bpfcharge.cgroup;
+
+import java.nio.file.Path;
+
+/** One line of /proc/PID/mountinfo (proc(5)); octal escapes in paths decoded. */
+public record Mountinfo(String root, Path mountPoint, String fsType, String source, String superOptions) {
+
+    /** Returns null for a line that is not a mount entry. */
+    public static Mountinfo parse(String line) {
+        String[] halves = line.split(" - ", 2);
+        if (halves.length < 2) return null;
+        String[] pre = halves[0].split(" ");
+        String[] post = halves[1].split(" ");
+        if (pre.length < 5 || post.length < 3) return null;
+        return new Mountinfo(unescape(pre[3]), Path.of(unescape(pre[4])), post[0], post[1], post[2]);
+    }
+
+    static String unescape(String s) {
+        if (s.indexOf('\\') < 0) return s;
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 3 < s.length()) {
+                b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,25 @@
+package io.bpfcharge.inventory;
+
+import io.bpfcharge.bpf.MapInfo;
+
+import java.util.List;
+
+/**
+ * Everything one scan learned about a map.
+ * @param bytes memory use as the kernel reports it (fdinfo memlock)
+ * @param memcg the cgroup its memory is charged to; null when not charged (e.g. made from the root cgroup)
+ * @param outer every map-of-maps slot that holds it
+ */
+public record MapRecord(MapInfo info, long bytes, Memcg memcg, List<String> pins, List<Slot> outer,
+                        List<ProcessHolder> processes, List<ProgramHolder> programs) {
+    public int id() { return info.id(); }
+
+    public boolean pinned() { return !pins.isEmpty(); }
+
+    /** A slot of an outer map-of-maps: the outer map's id and the key, in hex. */
+    public record Slot(int outerId, String key) {}
+
+    public record ProcessHolder(long pid, String comm) {}
+
+    public record ProgramHolder(int id, String name) {}
+}

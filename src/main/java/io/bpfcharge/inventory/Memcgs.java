@@ -1,0 +1,37 @@
+package io.bpfcharge.inventory;
+
+import io.bpfcharge.bpf.MapCharge;
+import io.bpfcharge.cgroup.MemoryHierarchy;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** Turns the iterator's cgroup ids into {@link Memcg}s, reading each cgroup's files once per scan. */
+final class Memcgs {
+    private final MemoryHierarchy hierarchy;
+    private final Map<Long, String> paths;
+    private final Map<Long, Memcg> resolved = new HashMap<>();
+
+    Memcgs(MemoryHierarchy hierarchy) {
+        this.hierarchy = hierarchy;
+        this.paths = hierarchy.idIndex();
+    }
+
+    Memcg resolve(MapCharge c) {
+        if (c == null || !c.charged()) return null;
+        return resolved.computeIfAbsent(c.cgroupId(), id -> {
+            String path = paths.get(id);
+            if (path != null && c.online()) return new Memcg(id, path, true, hierarchy.populated(path));
+            // Offline: the directory is gone, so name it from its parent and its own kernfs name.
+            String parent = paths.get(c.parentCgroupId());
+            String guess = parent == null ? "(offline cgroup " + id + ")"
+                    : (parent.equals("/") ? "" : parent) + "/" + c.cgroupName();
+            return new Memcg(id, guess, false, false);
+        });
+    }
+
+    CgroupTotal total(Memcg m) {
+        if (!m.online()) return new CgroupTotal(m, 0, 0, java.util.OptionalLong.empty(), java.util.OptionalLong.empty());
+        return new CgroupTotal(m, 0, 0, hierarchy.usage(m.path()), hierarchy.limit(m.path()));
+    }
+}

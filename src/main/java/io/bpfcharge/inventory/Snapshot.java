@@ -1,0 +1,48 @@
+package io.bpfcharge.inventory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** One consistent scan of every BPF map in the system; never changes after it is made. */
+public record Snapshot(Instant at, Duration scanTime, List<MapRecord> maps, List<CgroupTotal> cgroups) {
+
+    static Snapshot of(Instant at, Duration scanTime, List<MapRecord> maps, Function<Memcg, CgroupTotal> usage) {
+        Map<Long, long[]> sums = new HashMap<>(); // memcg id -> {bytes, count}
+        Map<Long, Memcg> memcgs = new HashMap<>();
+        for (MapRecord m : maps) {
+            if (m.memcg() == null) continue;
+            memcgs.putIfAbsent(m.memcg().id(), m.memcg());
+            long[] s = sums.computeIfAbsent(m.memcg().id(), k -> new long[2]);
+            s[0] += m.bytes();
+            s[1]++;
+        }
+        List<CgroupTotal> totals = new ArrayList<>();
+        for (Memcg cg : memcgs.values()) {
+            CgroupTotal u = usage.apply(cg);
+            long[] s = sums.get(cg.id());
+            totals.add(new CgroupTotal(cg, s[0], (int) s[1], u.usage(), u.limit()));
+        }
+        totals.sort(Comparator.comparingLong(CgroupTotal::bpfBytes).reversed().thenComparing(t -> t.memcg().path()));
+        return new Snapshot(at, scanTime, List.copyOf(maps), List.copyOf(totals));
+    }
+
+    public Optional<MapRecord> map(int id) {
+        return maps.stream().filter(m -> m.id() == id).findFirst();
+    }
+
+    /** The map pinned at a path, if any. */
+    public Optional<MapRecord> pinnedAt(String path) {
+        return maps.stream().filter(m -> m.pins().contains(path)).findFirst();
+    }
+
+    public long totalBytes() { return maps.stream().mapToLong(MapRecord::bytes).sum(); }
+
+    public long strandedBytes() { return cgroups.stream().mapToLong(CgroupTotal::strandedBytes).sum(); }
+}

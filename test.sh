@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite, as root on Debian 12: sets up the host, then runs unit and
+# real-kernel integration tests (Maven Surefire prints how many ran, failed and skipped).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+export JAVA_HOME; JAVA_HOME=$(scripts/setup)
+mvn -B verify
