@@ -24,10 +24,18 @@ public final class Main {
     }
 
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** Runs with the given output streams (tests, and callers that capture output). */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        return commandLine().setOut(out).setErr(err).execute(args);
+    }
+
+    private static CommandLine commandLine() {
         return new CommandLine(new Main())
                 .setExecutionExceptionHandler(Errors::handle)
-                .setParameterExceptionHandler(Errors::usage)
-                .execute(args);
+                .setParameterExceptionHandler(Errors::usage);
     }
 
     static final class Version implements CommandLine.IVersionProvider {

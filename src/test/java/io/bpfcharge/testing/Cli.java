@@ -1,0 +1,68 @@
+package io.bpfcharge.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the built jar as a separate process, as users, hooks and runtimes do (for *IT tests). */
+public final class Cli {
+    public record Result(int exit, String out, String err) {}
+
+    private Cli() {}
+
+    public static Path jar() {
+        String jar = System.getenv("BPFCHARGE_JAR");
+        if (jar == null) throw new IllegalStateException("BPFCHARGE_JAR is not set: run through mvn verify");
+        return Path.of(jar);
+    }
+
+    public static List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-jar", jar().toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    public static Result run(String... args) throws IOException, InterruptedException {
+        return exec(command(args), null);
+    }
+
+    /** Runs with stdin fed from {@code input}. */
+    public static Result runWithInput(String input, String... args) throws IOException, InterruptedException {
+        return exec(command(args), input);
+    }
+
+    /** Runs as an unprivileged user (setpriv), to check privilege errors. */
+    public static Result runAsNobody(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "--inh-caps=-all"));
+        cmd.addAll(command(args));
+        return exec(cmd, null);
+    }
+
+    public static Result exec(List<String> cmd, String input) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).start();
+        if (input != null) p.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        // Read both streams concurrently so a chatty child never blocks on a full pipe.
+        var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        String out = read(p.getInputStream());
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("timed out: " + cmd);
+        }
+        return new Result(p.exitValue(), out, err.join());
+    }
+
+    private static String read(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.bpfcharge.testing;
+
+import io.bpfcharge.cgroup.MemoryHierarchy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * Memory cgroups and a bpffs directory private to one test. Cgroups are made only below this
+ * process's own memory cgroup. close() kills the processes it started, removes every pin under
+ * its bpffs directory and every cgroup it made, even after a failed test.
+ */
+public final class TestCgroups implements AutoCloseable {
+    private final MemoryHierarchy hierarchy = MemoryHierarchy.detect();
+    private final String base;
+    private final Path pinDir;
+    private final List<String> cgroups = new ArrayList<>();
+    private final List<Process> processes = new ArrayList<>();
+
+    public TestCgroups() {
+        String tag = "bpfcharge-test-" + UUID.randomUUID().toString().substring(0, 8);
+        String own = hierarchy.cgroupOf(ProcessHandle.current().pid());
+        enableMemoryBelow(own);
+        base = hierarchy.createChild(own, tag);
+        cgroups.add(base);
+        enableMemoryBelow(base);
+        pinDir = Path.of("/sys/fs/bpf", tag);
+        try {
+            Files.createDirectories(pinDir);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create " + pinDir + " (is bpffs mounted?)", e);
+        }
+    }
+
+    public MemoryHierarchy hierarchy() { return hierarchy; }
+
+    /** The test's own parent cgroup (below this process's memory cgroup). */
+    public String base() { return base; }
+
+    /** A new child memcg below the test's base, e.g. "/own/bpfcharge-test-1a2b/old". */
+    public String child(String name) {
+        String path = hierarchy.createChild(base, name);
+        cgroups.add(path);
+        return path;
+    }
+
+    /** The test's private bpffs directory. */
+    public Path pinDir() { return pinDir; }
+
+    public Path pin(String name) { return pinDir.resolve(name); }
+
+    /** Registers a process for cleanup (killed on close). */
+    public Process track(Process p) {
+        processes.add(p);
+        return p;
+    }
+
+    public long usage(String cgroup) { return hierarchy.usage(cgroup).orElseThrow(); }
+
+    /** On cgroup v2 a child only gets its own memory accounting when its parent enables +memory. */
+    private void enableMemoryBelow(String path) {
+        if (hierarchy.version() != 2) return;
+        Path control = hierarchy.dir(path).resolve("cgroup.subtree_control");
+        try {
+            if (!Files.readString(control).contains("memory")) Files.writeString(control, "+memory");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot enable the memory controller below " + path
+                    + " (a v2 cgroup with processes in it cannot delegate controllers)", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Process p : processes) {
+            p.destroyForcibly();
+            try {
+                p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        deleteTree(pinDir);
+        // Deepest first; a cgroup whose last task just exited may refuse rmdir for a moment.
+        List<String> order = new ArrayList<>(cgroups);
+        order.sort(Comparator.comparingInt(String::length).reversed());
+        for (String cg : order) removeWithRetry(cg);
+    }
+
+    private void removeWithRetry(String cg) {
+        for (int i = 0; i < 50; i++) {
+            try {
+                hierarchy.remove(cg);
+                return;
+            } catch (RuntimeException e) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        throw new IllegalStateException("could not remove test cgroup " + cg);
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new IllegalStateException("could not remove test pins under " + dir, e);
+        }
+    }
+}
