@@ -16,7 +16,14 @@ public final class BpfObject implements AutoCloseable {
 
     private BpfObject(MemorySegment obj) { this.obj = obj; }
 
-    public static BpfObject load(String name) {
+    public static BpfObject load(String name) { return load(name, java.util.Map.of(), null); }
+
+    /**
+     * Loads with some of the object's maps replaced by existing maps (bpf_map__reuse_fd: the verifier
+     * then checks the programs against those maps' real sizes) and, when {@code rodata} is not null,
+     * the object's {@code const volatile} globals set first, so the verifier sees them as constants.
+     */
+    public static BpfObject load(String name, java.util.Map<String, MapFd> reuse, byte[] rodata) {
         byte[] elf;
         try (InputStream in = BpfObject.class.getResourceAsStream("/bpf/" + name + ".bpf.o")) {
             if (in == null) throw new BpfException("find /bpf/" + name + ".bpf.o in the jar (rebuild)", Errno.ENOENT);
@@ -30,50 +37,66 @@ public final class BpfObject implements AutoCloseable {
             MemorySegment cap = tmp.allocate(Native.CAPTURE);
             MemorySegment obj = (MemorySegment) Native.OBJECT_OPEN_MEM.invokeExact(cap, buf, (long) elf.length, MemorySegment.NULL);
             if (obj.equals(MemorySegment.NULL)) throw new BpfException("open bpf object " + name, Native.errno(cap));
-            int ret = (int) Native.OBJECT_LOAD.invokeExact(obj);
-            if (ret < 0) {
-                Native.OBJECT_CLOSE.invokeExact(obj);
-                throw new BpfException("load bpf object " + name, -ret);
+            BpfObject o = new BpfObject(obj);
+            try {
+                for (var e : reuse.entrySet())
+                    BpfException.check("reuse map " + e.getKey(), (int) Native.MAP_REUSE_FD.invokeExact(o.map(e.getKey()), e.getValue().fd()));
+                if (rodata != null)
+                    BpfException.check("set .rodata of " + name, (int) Native.MAP_SET_INITIAL_VALUE.invokeExact(o.map(".rodata"),
+                            tmp.allocateFrom(Native.JAVA_BYTE, rodata), (long) rodata.length));
+                BpfException.check("load bpf object " + name, (int) Native.OBJECT_LOAD.invokeExact(obj));
+            } catch (Throwable t) {
+                o.close();
+                throw t;
             }
-            return new BpfObject(obj);
+            return o;
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
+    }
+
+    private MemorySegment map(String name) {
+        return find(Native.OBJECT_FIND_MAP, "map", name);
+    }
+
+    private MemorySegment find(java.lang.invoke.MethodHandle finder, String kind, String name) {
+        MemorySegment found;
+        try {
+            found = (MemorySegment) finder.invokeExact(obj, arena.allocateFrom(name));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        if (found.equals(MemorySegment.NULL)) throw new BpfException("find " + kind + " " + name, Errno.ENOENT);
+        return found;
     }
 
     /** The fd of a program in this object; owned by the object. */
     int programFd(String prog) {
-        try {
-            return BpfException.check("program fd " + prog, (int) Native.PROGRAM_FD.invokeExact(program(prog)));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        MemorySegment p = program(prog);
+        return Native.checked("program fd " + prog, () -> (int) Native.PROGRAM_FD.invokeExact(p));
     }
 
     MemorySegment program(String prog) {
-        try {
-            MemorySegment p = (MemorySegment) Native.OBJECT_FIND_PROGRAM.invokeExact(obj, arena.allocateFrom(prog));
-            if (p.equals(MemorySegment.NULL)) throw new BpfException("find program " + prog, Errno.ENOENT);
-            return p;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        return find(Native.OBJECT_FIND_PROGRAM, "program", prog);
     }
 
     /** Runs a program of this object through BPF_PROG_TEST_RUN. */
     public int testRun(String prog, int repeat) {
-        return ProgFd.testRun(programFd(prog), repeat);
+        return ProgFd.testRun(programFd(prog), repeat, MemorySegment.NULL, MemorySegment.NULL);
+    }
+
+    /**
+     * Runs a program once or {@code repeat} times with a packet ({@code data}, for tc/xdp programs)
+     * or a context ({@code ctx}, for syscall programs); either may be {@link MemorySegment#NULL}.
+     */
+    public int testRun(String prog, int repeat, MemorySegment data, MemorySegment ctx) {
+        return ProgFd.testRun(programFd(prog), repeat, data, ctx);
     }
 
     /** The fd of a map in this object; owned by the object. */
     public int mapFd(String map) {
-        try {
-            MemorySegment m = (MemorySegment) Native.OBJECT_FIND_MAP.invokeExact(obj, arena.allocateFrom(map));
-            if (m.equals(MemorySegment.NULL)) throw new BpfException("find map " + map, Errno.ENOENT);
-            return BpfException.check("map fd " + map, (int) Native.MAP_FD.invokeExact(m));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        MemorySegment m = map(map);
+        return Native.checked("map fd " + map, () -> (int) Native.MAP_FD.invokeExact(m));
     }
 
     @Override

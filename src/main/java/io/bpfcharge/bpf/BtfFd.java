@@ -5,10 +5,6 @@ public final class BtfFd extends BpfFd {
     BtfFd(int fd) { super(fd); }
 
     public static BtfFd byId(int id) {
-        try {
-            return new BtfFd(BpfException.check("open btf id " + id, (int) Native.BTF_GET_FD_BY_ID.invokeExact(id)));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        return new BtfFd(Native.checked("open btf id " + id, () -> (int) Native.BTF_GET_FD_BY_ID.invokeExact(id)));
     }
 }

@@ -15,11 +15,7 @@ public final class MapFd extends BpfFd {
     MapFd(int fd) { super(fd); }
 
     public static MapFd byId(int id) {
-        try {
-            return new MapFd(BpfException.check("open map id " + id, (int) Native.MAP_GET_FD_BY_ID.invokeExact(id)));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        return new MapFd(Native.checked("open map id " + id, () -> (int) Native.MAP_GET_FD_BY_ID.invokeExact(id)));
     }
 
     /** Ids of every map in the system, ascending. */
@@ -119,14 +115,5 @@ public final class MapFd extends BpfFd {
         return true;
     }
 
-    @FunctionalInterface
-    private interface Call { int run() throws Throwable; }
-
-    private static int call(Call c) {
-        try {
-            return c.run();
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-    }
+    private static int call(Native.IntCall c) { return Native.call(c); }
 }

@@ -7,6 +7,12 @@ public record MapInfo(int id, MapType type, String name, int keySize, int valueS
     /** struct bpf_map_info up to map_extra; older and newer kernels copy what both know. */
     static final int SIZE = 88;
 
+    /** Bytes of one value as user space reads and writes it: per-CPU maps hold one 8-byte aligned copy per possible CPU, maps of maps an id (read) or fd (write). */
+    public int userValueSize() {
+        if (type.isPerCpu()) return ((valueSize + 7) & ~7) * Cpus.possible();
+        return type.isMapOfMaps() ? 4 : valueSize;
+    }
+
     static MapInfo parse(java.lang.foreign.MemorySegment s) {
         return new MapInfo(s.get(Native.I, 4), new MapType(s.get(Native.I, 0)), cString(s, 24, 16),
                 s.get(Native.I, 8), s.get(Native.I, 12), s.get(Native.I, 16), s.get(Native.I, 20),

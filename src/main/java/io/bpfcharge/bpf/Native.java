@@ -56,7 +56,7 @@ final class Native {
 
     static final ValueLayout.OfInt I = JAVA_INT;
     static final ValueLayout.OfLong L = JAVA_LONG;
-    static final ValueLayout A = ADDRESS;
+    static final java.lang.foreign.AddressLayout A = ADDRESS;
     static final ValueLayout.OfByte JAVA_BYTE = ValueLayout.JAVA_BYTE;
 
     // libbpf: ids, fds, info
@@ -81,6 +81,8 @@ final class Native {
     // libbpf: objects, programs, links, iterators
     static final MethodHandle OBJECT_OPEN_MEM = bpfErrno("bpf_object__open_mem", FunctionDescriptor.of(A, A, L, A));
     static final MethodHandle OBJECT_LOAD = bpf("bpf_object__load", FunctionDescriptor.of(I, A));
+    static final MethodHandle MAP_REUSE_FD = bpf("bpf_map__reuse_fd", FunctionDescriptor.of(I, A, I));
+    static final MethodHandle MAP_SET_INITIAL_VALUE = bpf("bpf_map__set_initial_value", FunctionDescriptor.of(I, A, A, L));
     static final MethodHandle OBJECT_CLOSE = bpf("bpf_object__close", FunctionDescriptor.ofVoid(A));
     static final MethodHandle OBJECT_FIND_PROGRAM = bpf("bpf_object__find_program_by_name", FunctionDescriptor.of(A, A, A));
     static final MethodHandle OBJECT_FIND_MAP = bpf("bpf_object__find_map_by_name", FunctionDescriptor.of(A, A, A));
@@ -107,7 +109,26 @@ final class Native {
         }
     }
 
-    /** Runs a downcall; downcalls throw no checked exceptions, so any Throwable here is a JVM error. */
+    /** A downcall returning int; invokeExact is declared to throw Throwable. */
+    @FunctionalInterface
+    interface IntCall {
+        int run() throws Throwable;
+    }
+
+    static int call(IntCall c) {
+        try {
+            return c.run();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A libbpf call that returns -errno on failure. */
+    static int checked(String op, IntCall c) {
+        return BpfException.check(op, call(c));
+    }
+
+    /** Downcalls throw no checked exceptions, so any other Throwable here is a JVM error. */
     static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) return r;
         if (t instanceof Error e) throw e;

@@ -10,11 +10,7 @@ public final class ProgFd extends BpfFd {
     ProgFd(int fd) { super(fd); }
 
     public static ProgFd byId(int id) {
-        try {
-            return new ProgFd(BpfException.check("open prog id " + id, (int) Native.PROG_GET_FD_BY_ID.invokeExact(id)));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        return new ProgFd(Native.checked("open prog id " + id, () -> (int) Native.PROG_GET_FD_BY_ID.invokeExact(id)));
     }
 
     /** Ids of every loaded program, ascending. */
@@ -41,21 +37,23 @@ public final class ProgFd extends BpfFd {
     }
 
     private void getInfo(Arena arena, MemorySegment info) {
-        try {
-            BpfException.check("prog info", (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd(), info, u32(arena, ProgInfo.SIZE)));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        MemorySegment len = u32(arena, ProgInfo.SIZE);
+        Native.checked("prog info", () -> (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd(), info, len));
     }
 
     /** Runs the program {@code repeat} times on an empty context (BPF_PROG_TEST_RUN); returns its last return value. */
-    public int testRun(int repeat) { return testRun(fd(), repeat); }
+    public int testRun(int repeat) { return testRun(fd(), repeat, MemorySegment.NULL, MemorySegment.NULL); }
 
-    static int testRun(int progFd, int repeat) {
+    static int testRun(int progFd, int repeat, MemorySegment data, MemorySegment ctx) {
         try (Arena arena = Arena.ofConfined()) {
-            // struct bpf_test_run_opts (libbpf 1.1): sz@0 ... retval@56, repeat@60, up to batch_size@76.
+            // struct bpf_test_run_opts (libbpf 1.1): sz@0, data_in@8, data_size_in@24, ctx_in@32, ctx_size_in@48,
+            // retval@56, repeat@60, up to batch_size@76.
             MemorySegment opts = arena.allocate(80, 8);
             opts.set(Native.L, 0, 80);
+            opts.set(Native.A, 8, data);
+            opts.set(Native.I, 24, (int) data.byteSize());
+            opts.set(Native.A, 32, ctx);
+            opts.set(Native.I, 48, (int) ctx.byteSize());
             opts.set(Native.I, 60, repeat);
             BpfException.check("test run prog", (int) Native.PROG_TEST_RUN_OPTS.invokeExact(progFd, opts));
             return opts.get(Native.I, 56);
