@@ -1,0 +1,100 @@
+package io.bpfcharge.cli;
+
+import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.BpfchargeException.Exit;
+import io.bpfcharge.cgroup.MemoryHierarchy;
+import io.bpfcharge.doctor.Checks;
+import io.bpfcharge.inventory.Inventory;
+import io.bpfcharge.metrics.Exporter;
+import io.bpfcharge.metrics.MetricsServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "serve", description = {
+        "Prometheus exporter: BPF memory per map and per memory cgroup, stranded charges, migrations.",
+        "Endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Read-only. Stops on SIGTERM or SIGINT."})
+final class ServeCommand implements Callable<Integer> {
+    /** Outside the exporters' 9100-9999 range (all allocated) and below the ephemeral ports. */
+    static final int DEFAULT_PORT = 18613;
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--listen", paramLabel = "ADDR:PORT", defaultValue = ":" + DEFAULT_PORT,
+            description = "Address to listen on; ':PORT' means every interface (default: ${DEFAULT-VALUE}).")
+    String listen;
+
+    @Option(names = "--max-map-series", paramLabel = "N", defaultValue = "1000",
+            description = "Keep the N largest maps as their own series; sum the rest per cgroup into map_id=\"other\". 0: no limit (default: ${DEFAULT-VALUE}).")
+    int maxMapSeries;
+
+    @Option(names = "--web-config", paramLabel = "FILE",
+            description = "Prometheus web config file: tls_server_config and basic_auth_users (bcrypt).")
+    Path webConfig;
+
+    @Option(names = "--max-scan-age", paramLabel = "SECONDS", defaultValue = "2",
+            description = "A scrape may show a scan up to this old; concurrent scrapes always share one scan (default: ${DEFAULT-VALUE}).")
+    double maxScanAge;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        InetSocketAddress address = address(listen);
+        if (maxMapSeries < 0) throw new BpfchargeException(Exit.USAGE, "--max-map-series must be 0 (no limit) or more");
+        if (!(maxScanAge >= 0)) throw new BpfchargeException(Exit.USAGE, "--max-scan-age must be 0 or more seconds");
+        Checks.requireAll();
+        Exporter exporter = new Exporter(new Inventory(MemoryHierarchy.detect()), maxMapSeries,
+                Duration.ofNanos((long) (maxScanAge * 1e9)), Exporter.defaultJournal(), new Main.Version().getVersion()[0].replace("bpfcharge ", ""));
+        MetricsServer server;
+        try {
+            exporter.warmUp();
+            server = MetricsServer.start(address, exporter, webConfig);
+        } catch (BindException e) {
+            exporter.close();
+            throw new BpfchargeException(Exit.USAGE, "cannot listen on " + listen + ": " + e.getMessage() + ": pick another --listen");
+        } catch (RuntimeException | IOException e) {
+            exporter.close();
+            throw e;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            exporter.close();
+            stopped.countDown();
+        }));
+        InetSocketAddress bound = server.address();
+        spec.commandLine().getErr().printf("bpfcharge: serving %s://%s:%d/metrics%n", server.tls() ? "https" : "http",
+                bound.getAddress().getHostAddress(), bound.getPort());
+        spec.commandLine().getErr().flush();
+        stopped.await();
+        return 0;
+    }
+
+    /** "ADDR:PORT", ":PORT" or "[v6]:PORT". */
+    static InetSocketAddress address(String listen) {
+        int colon = listen.lastIndexOf(':');
+        String host = colon < 0 ? "" : listen.substring(0, colon);
+        int port;
+        try {
+            port = Integer.parseInt(listen.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (colon < 0 || port < 0 || port > 65535)
+            throw new BpfchargeException(Exit.USAGE, "--listen " + listen + " is not ADDR:PORT: write e.g. 127.0.0.1:" + DEFAULT_PORT + " or :" + DEFAULT_PORT);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        if (host.isEmpty()) return new InetSocketAddress(port);
+        InetSocketAddress a = new InetSocketAddress(host, port);
+        if (a.isUnresolved())
+            throw new BpfchargeException(Exit.USAGE, "--listen " + listen + ": cannot resolve " + host + ": give an IP address");
+        return a;
+    }
+}

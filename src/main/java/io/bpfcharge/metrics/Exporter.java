@@ -1,0 +1,110 @@
+package io.bpfcharge.metrics;
+
+import io.bpfcharge.inventory.Inventory;
+import io.bpfcharge.inventory.Snapshot;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The daemon's metrics: one Inventory kept open (it holds the loaded iterator), scans shared by
+ * concurrent scrapes (single flight, reused while younger than maxScanAge), and a custom collector
+ * on Micrometer's Prometheus registry that exposes one immutable scan per scrape. Unlike
+ * MultiGauge, nothing is registered or removed per map, so a scrape never sees half a scan and
+ * series of vanished maps and cgroups are gone with the next scan.
+ */
+public final class Exporter implements AutoCloseable {
+    /** A scan and the families it yields, built once and shared by every scrape that shows it. */
+    private record Scan(Snapshot snapshot, List<MetricSnapshot> families) {}
+
+    private final Inventory inventory;
+    private final SingleFlight<Scan> scans;
+    private final MigrationJournal journal;
+    private final MetricSnapshot buildInfo;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter scanCount, scanErrors;
+    private volatile boolean ready;
+
+    public Exporter(Inventory inventory, int maxMapSeries, Duration maxScanAge, Path journal, String version) {
+        this.inventory = inventory;
+        this.journal = new MigrationJournal(journal);
+        this.buildInfo = ScanMetrics.of(new ScanMetrics.BuildInfo(version, kernelRelease(),
+                inventory.hierarchy().mode().toString()));
+        this.scanCount = Counter.builder("bpfcharge.scans").description("Scans of every BPF map made by this daemon").register(registry);
+        this.scanErrors = Counter.builder("bpfcharge.scan.errors").description("Scans that failed (the scrape got HTTP 500)").register(registry);
+        this.scans = new SingleFlight<>(() -> scan(maxMapSeries), maxScanAge);
+        registry.getPrometheusRegistry().register((MultiCollector) this::collect);
+    }
+
+    /** The default migration journal path ($BPFCHARGE_RUN_DIR/migrations.jsonl, else /run/bpfcharge/...). */
+    public static Path defaultJournal() { return MigrationJournal.defaultPath(); }
+
+    private Scan scan(int maxMapSeries) {
+        try {
+            Snapshot s = inventory.scan();
+            scanCount.increment();
+            ready = true;
+            return new Scan(s, ScanMetrics.of(s, maxMapSeries));
+        } catch (RuntimeException e) {
+            scanErrors.increment();
+            throw e;
+        }
+    }
+
+    private MetricSnapshots collect() {
+        List<MetricSnapshot> all = new ArrayList<>(scans.get().families());
+        all.addAll(ScanMetrics.of(journal.read()));
+        all.add(buildInfo);
+        return new MetricSnapshots(all);
+    }
+
+    /** A rendered scrape: body and its Content-Type. */
+    public record Page(String contentType, byte[] body) {}
+
+    static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    static final String TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+    /** Scrapes in OpenMetrics when the Accept header asks for it, else in the Prometheus text format 0.0.4. */
+    public Page scrape(String accept) {
+        String type = accept != null && accept.contains("application/openmetrics-text")
+                ? OPENMETRICS : TEXT;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+        try {
+            registry.scrape(out, type);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new Page(type, out.toByteArray());
+    }
+
+    /** True once a scan has succeeded. */
+    public boolean ready() { return ready; }
+
+    /** Scans now (or joins the scan in flight): the daemon does it once at start so that the first scrape is warm. */
+    public void warmUp() { scans.get(); }
+
+    private static String kernelRelease() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    @Override
+    public void close() {
+        registry.close();
+        inventory.close();
+    }
+}
