@@ -1,0 +1,152 @@
+package io.bpfcharge.hook;
+
+import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.BpfchargeException.Exit;
+import io.bpfcharge.cgroup.Mountinfo;
+
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * Pin paths and globs from untrusted input (annotations), turned into real paths that provably lie
+ * in a bpffs mount. A path is refused when it is relative, has "." or ".." parts, or resolves (after
+ * symlinks) to a file whose device is not that of a bpffs mount containing it: a symlink out of
+ * bpffs, or another file system mounted inside it. Glob parts use {@link java.nio.file.FileSystem#getPathMatcher}
+ * syntax ({@code *}, {@code ?}, {@code [..]}, {@code {a,b}}, {@code **}) and never cross into other
+ * file systems.
+ * @param bpfMounts every bpffs mount point, with its device
+ */
+record BpffsPaths(List<Mount> bpfMounts) {
+    /** More matches than this from one pattern is a mistake or an attack, not a container's maps. */
+    static final int MAX_MATCHES = 4096;
+
+    record Mount(Path point, Object dev) {}
+
+    /** The bpffs mounts of this mount namespace, read once. */
+    static BpffsPaths current() {
+        List<Mount> mounts = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                Mountinfo m = Mountinfo.parse(line);
+                if (m != null && m.fsType().equals("bpf")) mounts.add(new Mount(m.mountPoint(), dev(m.mountPoint())));
+            }
+        } catch (IOException e) {
+            throw new BpfchargeException(Exit.ENVIRONMENT, "cannot read /proc/self/mountinfo: mount /proc");
+        }
+        mounts.removeIf(m -> m.dev() == null); // over-mounted or gone
+        return new BpffsPaths(List.copyOf(mounts));
+    }
+
+    /** What is wrong with a pattern's syntax, or null (also for rules files, before any container exists). */
+    static String syntaxProblem(String pattern) {
+        if (pattern.isEmpty() || pattern.charAt(0) != '/') return "is not an absolute path";
+        if (pattern.chars().anyMatch(Character::isISOControl)) return "contains control characters";
+        for (String part : pattern.substring(1).split("/", -1)) {
+            if (part.equals("..") || part.equals(".")) return "contains a \"" + part + "\" component";
+            if (part.isEmpty()) return "contains an empty component";
+        }
+        return null;
+    }
+
+    /** Every pinned file the pattern names, as checked real paths, sorted; empty when nothing matches. */
+    List<Path> expand(String pattern) {
+        String problem = syntaxProblem(pattern);
+        if (problem != null) throw refused(pattern, problem);
+        String[] parts = pattern.substring(1).split("/");
+        int firstGlob = 0;
+        while (firstGlob < parts.length && !isGlob(parts[firstGlob])) firstGlob++;
+        Path base = Path.of("/" + String.join("/", List.of(parts).subList(0, firstGlob)));
+        if (firstGlob == parts.length) {
+            if (!Files.exists(base, LinkOption.NOFOLLOW_LINKS)) return List.of();
+            Path real = checked(base, pattern);
+            if (!Files.isRegularFile(real)) throw refused(pattern, "is a directory, not a pin (add /* for every pin in it)");
+            return List.of(real);
+        }
+        if (!Files.isDirectory(base)) return List.of();
+        Path realBase = checked(base, pattern);
+        String rest = String.join("/", List.of(parts).subList(firstGlob, parts.length));
+        PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + rest);
+        int depth = rest.contains("**") ? Integer.MAX_VALUE : parts.length - firstGlob;
+        TreeSet<Path> found = new TreeSet<>();
+        try {
+            // No FOLLOW_LINKS: the walk stays on this tree; a matched symlink is checked like any path.
+            Files.walkFileTree(realBase, EnumSet.noneOf(FileVisitOption.class), depth, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    if (matcher.matches(realBase.relativize(file))) {
+                        Path real = checked(file, pattern);
+                        if (Files.isRegularFile(real)) found.add(real); // pins are regular files; skip linked dirs
+                        if (found.size() > MAX_MATCHES) throw refused(pattern, "matches more than " + MAX_MATCHES + " files");
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                    // Another file system mounted inside bpffs is not walked into.
+                    return dir.equals(realBase) || sameDevice(dir, realBase) ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) {
+                    return FileVisitResult.CONTINUE; // unpinned while walking
+                }
+            });
+        } catch (IOException e) {
+            throw new BpfchargeException(Exit.FAILED, "cannot list " + realBase + ": " + e.getMessage());
+        }
+        return List.copyOf(found);
+    }
+
+    /** The real path of {@code p} when it lies in a bpffs mount (same device as the mount); refused otherwise. */
+    Path checked(Path p, String pattern) {
+        Path real;
+        try {
+            real = p.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw refused(pattern, "names " + p + ", a dangling symlink");
+        } catch (IOException e) {
+            throw refused(pattern, "names " + p + ", which cannot be resolved (" + e.getMessage() + ")");
+        }
+        Object dev = dev(real);
+        for (Mount m : bpfMounts)
+            if (real.startsWith(m.point()) && m.dev().equals(dev)) return real;
+        String where = real.equals(p) ? "" : " (resolves to " + real + ")";
+        throw refused(pattern, "names " + p + where + ", which is not in a bpffs mount");
+    }
+
+    private static boolean sameDevice(Path a, Path b) {
+        Object da = dev(a);
+        return da != null && da.equals(dev(b));
+    }
+
+    private static Object dev(Path p) {
+        try {
+            return Files.getAttribute(p, "unix:dev");
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static boolean isGlob(String part) {
+        return part.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{');
+    }
+
+    private static BpfchargeException refused(String pattern, String why) {
+        return new BpfchargeException(Exit.REFUSED, "pin path " + OciState.clip(pattern) + " " + why
+                + ": give absolute paths inside a bpffs mount (e.g. /sys/fs/bpf/app/*)");
+    }
+}

@@ -1,0 +1,176 @@
+package io.bpfcharge.hook;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.BpfchargeException.Exit;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Which pinned maps belong to which containers, for containers whose spec cannot carry the
+ * {@code io.bpfcharge.maps} annotation. A YAML (or JSON) file, see README "Rules file":
+ * <pre>
+ * rules:
+ *   - match: {name: "cilium-agent", annotations: {"io.kubernetes.pod.namespace": "kube-system"}}
+ *     pins: ["/sys/fs/bpf/tc/globals/cilium_*"]
+ * </pre>
+ * Every criterion of a rule's {@code match} must hold; every matching rule contributes its pins.
+ */
+public record Rules(Path file, List<Rule> rules) {
+    static final int MAX_BYTES = 1 << 20;
+
+    /**
+     * Annotations runtimes use for the container's name, first present wins: containerd's CRI
+     * plugin, CRI-O, nerdctl.
+     */
+    static final List<String> NAME_ANNOTATIONS = List.of("io.kubernetes.cri.container-name",
+            "io.kubernetes.container.name", "nerdctl/name");
+
+    /** @param number 1-based position in the file, for log lines */
+    public record Rule(int number, Glob id, Glob name, Map<String, Glob> annotations, List<String> pins) {
+        boolean matches(OciState s) {
+            if (id != null && !id.matches(s.id())) return false;
+            if (name != null && !name.matches(nameOf(s))) return false;
+            for (var a : annotations.entrySet())
+                if (!a.getValue().matches(s.annotations().get(a.getKey()))) return false;
+            return true;
+        }
+    }
+
+    public Rules {
+        rules = List.copyOf(rules);
+    }
+
+    /** The container's name as its runtime annotated it, or null. */
+    static String nameOf(OciState s) {
+        for (String key : NAME_ANNOTATIONS) {
+            String v = s.annotations().get(key);
+            if (v != null) return v;
+        }
+        return null;
+    }
+
+    /** Rules that apply to this container, in file order. */
+    public List<Rule> matching(OciState s) {
+        return rules.stream().filter(r -> r.matches(s)).toList();
+    }
+
+    // The file's shape; unknown keys are errors so that a typo never silently matches nothing.
+    record FileDto(List<RuleDto> rules) {}
+
+    record RuleDto(MatchDto match, List<String> pins) {}
+
+    record MatchDto(String id, String name, Map<String, String> annotations) {}
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+    /**
+     * Loads a rules file. It decides what bpfcharge changes as root, so it must be owned by root
+     * and not writable by group or others.
+     */
+    public static Rules load(Path file) {
+        checkOwnership(file);
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_BYTES + 1);
+        } catch (IOException e) {
+            throw new BpfchargeException(Exit.NOT_FOUND, "cannot read rules file " + file + ": " + e.getMessage());
+        }
+        if (bytes.length > MAX_BYTES) throw bad(file, "is larger than " + MAX_BYTES + " bytes");
+        return parse(file, bytes);
+    }
+
+    static Rules parse(Path file, byte[] yaml) {
+        // Syntax first, then shape: a YAML error and a wrong key are different mistakes.
+        com.fasterxml.jackson.databind.JsonNode tree;
+        try {
+            tree = YAML.readTree(yaml);
+        } catch (IOException e) {
+            String msg = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw bad(file, "is not valid YAML (" + msg.split("\n")[0] + ")");
+        }
+        if (tree == null || tree.isMissingNode() || tree.isNull()) throw bad(file, "has no \"rules:\" list");
+        FileDto dto;
+        try {
+            dto = YAML.treeToValue(tree, FileDto.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw bad(file, "has an unknown key \"" + e.getPropertyName() + "\" at " + path(e)
+                    + " (known: rules, match, id, name, annotations, pins)");
+        } catch (JsonMappingException e) {
+            throw bad(file, "has a wrong type at " + path(e) + " (" + e.getOriginalMessage().split("\n")[0] + ")");
+        } catch (IOException e) {
+            throw bad(file, "cannot be read as rules (" + e.getMessage().split("\n")[0] + ")");
+        }
+        if (dto == null || dto.rules() == null) throw bad(file, "has no \"rules:\" list");
+        List<Rule> rules = new ArrayList<>();
+        for (int i = 0; i < dto.rules().size(); i++) {
+            RuleDto r = dto.rules().get(i);
+            int n = i + 1;
+            if (r == null) throw bad(file, "has an empty rule " + n);
+            MatchDto m = r.match();
+            if (m == null || (m.id() == null && m.name() == null && (m.annotations() == null || m.annotations().isEmpty())))
+                throw bad(file, "rule " + n + " has no match criterion (id, name or annotations): it would match every container");
+            if (r.pins() == null || r.pins().isEmpty() || r.pins().stream().anyMatch(p -> p == null || p.isBlank()))
+                throw bad(file, "rule " + n + " has no \"pins:\" list of bpffs paths or globs");
+            Map<String, Glob> annotations = new LinkedHashMap<>();
+            if (m.annotations() != null) m.annotations().forEach((k, v) -> {
+                if (v == null) throw bad(file, "rule " + n + " annotation \"" + k + "\" has no value (use \"*\" for any)");
+                annotations.put(k, Glob.of(v));
+            });
+            for (String pin : r.pins()) {
+                String problem = BpffsPaths.syntaxProblem(pin);
+                if (problem != null) throw bad(file, "rule " + n + ": pin path " + OciState.clip(pin) + " " + problem);
+            }
+            rules.add(new Rule(n, m.id() == null ? null : Glob.of(m.id()), m.name() == null ? null : Glob.of(m.name()),
+                    Map.copyOf(annotations), List.copyOf(r.pins())));
+        }
+        return new Rules(file, rules);
+    }
+
+    static void checkOwnership(Path file) {
+        int uid;
+        Set<PosixFilePermission> perms;
+        try {
+            uid = (Integer) Files.getAttribute(file, "unix:uid");
+            perms = Files.getPosixFilePermissions(file);
+        } catch (NoSuchFileException e) {
+            throw new BpfchargeException(Exit.NOT_FOUND, "rules file " + file + " does not exist: give an existing --rules FILE");
+        } catch (IOException e) {
+            throw new BpfchargeException(Exit.NOT_FOUND, "cannot read rules file " + file + ": " + e.getMessage());
+        }
+        if (uid != 0)
+            throw new BpfchargeException(Exit.REFUSED, "rules file " + file + " is owned by uid " + uid
+                    + ", not root: it decides what bpfcharge changes as root; chown root " + file);
+        if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE))
+            throw new BpfchargeException(Exit.REFUSED, "rules file " + file + " is writable by group or others: chmod go-w " + file);
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder b = new StringBuilder();
+        for (var ref : e.getPath()) {
+            if (ref.getIndex() >= 0) b.append('[').append(ref.getIndex() + 1).append(']');
+            else if (ref.getFieldName() != null) b.append(b.isEmpty() ? "" : ".").append(ref.getFieldName());
+        }
+        return b.isEmpty() ? "the top level" : b.toString();
+    }
+
+    private static BpfchargeException bad(Path file, String what) {
+        return new BpfchargeException(Exit.USAGE, "rules file " + file + " " + what + ": see README \"Rules file\"");
+    }
+}

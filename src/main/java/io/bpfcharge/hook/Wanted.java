@@ -1,0 +1,36 @@
+package io.bpfcharge.hook;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One pin path or glob a container claims, and who said so (for the log).
+ * @param source "annotation io.bpfcharge.maps" or "rule N of FILE"
+ */
+record Wanted(String pattern, String source) {
+    /** The annotation that lists a container's pins: paths or globs separated by commas or newlines. */
+    static final String ANNOTATION = "io.bpfcharge.maps";
+
+    /** The annotation's patterns, then every matching rule's, each pattern once (first source wins). */
+    static List<Wanted> of(OciState state, Rules rules) {
+        Map<String, Wanted> wanted = new LinkedHashMap<>();
+        String annotation = state.annotations().get(ANNOTATION);
+        if (annotation != null)
+            for (String p : split(annotation)) wanted.putIfAbsent(p, new Wanted(p, "annotation " + ANNOTATION));
+        if (rules != null)
+            for (Rules.Rule r : rules.matching(state))
+                for (String p : r.pins()) wanted.putIfAbsent(p, new Wanted(p, "rule " + r.number() + " of " + rules.file()));
+        return List.copyOf(wanted.values());
+    }
+
+    static List<String> split(String annotation) {
+        List<String> out = new ArrayList<>();
+        for (String p : annotation.split("[,\n]")) {
+            String t = p.strip();
+            if (!t.isEmpty()) out.add(t);
+        }
+        return out;
+    }
+}
