@@ -1,0 +1,61 @@
+package io.bpfcharge.metrics;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class MigrationJournalTest {
+    @TempDir Path dir;
+
+    static String line(String result, long bytes) {
+        return "{\"time\":\"2025-01-01T00:00:00Z\",\"result\":\"" + result + "\",\"old_map_id\":1,\"new_map_id\":2,\"bytes\":"
+                + bytes + ",\"from\":\"/a\",\"to\":\"/b\"}\n";
+    }
+
+    void append(Path f, String s) throws IOException {
+        Files.writeString(f, s, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    @Test
+    void countsResultsAndMovedBytesIncrementally() throws IOException {
+        Path f = dir.resolve("migrations.jsonl");
+        MigrationJournal j = new MigrationJournal(f);
+        var none = j.read();
+        assertEquals(0L, none.byResult().get("ok"));
+        assertEquals(MigrationJournal.RESULTS, none.byResult().keySet().stream().toList());
+
+        append(f, line("ok", 1000) + line("refused", 0) + "not json\n" + line("ok", 24));
+        var t = j.read();
+        assertEquals(2L, t.byResult().get("ok"));
+        assertEquals(1L, t.byResult().get("refused"));
+        assertEquals(1024, t.movedBytes());
+
+        String half = line("rolled_back", 500);
+        append(f, half.substring(0, 20)); // a writer mid-line: not counted yet
+        assertEquals(0L, j.read().byResult().get("rolled_back"));
+        append(f, half.substring(20));
+        t = j.read();
+        assertEquals(1L, t.byResult().get("rolled_back"));
+        assertEquals(1024, t.movedBytes(), "only successful migrations move bytes");
+    }
+
+    @Test
+    void aReplacedOrTruncatedJournalIsCountedAfresh() throws IOException {
+        Path f = dir.resolve("migrations.jsonl");
+        append(f, line("ok", 10) + line("ok", 10));
+        MigrationJournal j = new MigrationJournal(f);
+        assertEquals(2L, j.read().byResult().get("ok"));
+        Files.writeString(f, line("failed", 0)); // truncated and rewritten, shorter
+        var t = j.read();
+        assertEquals(0L, t.byResult().get("ok"));
+        assertEquals(1L, t.byResult().get("failed"));
+        Files.delete(f);
+        assertEquals(0L, j.read().byResult().get("failed"));
+    }
+}

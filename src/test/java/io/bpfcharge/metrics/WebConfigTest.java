@@ -1,0 +1,95 @@
+package io.bpfcharge.metrics;
+
+import at.favre.lib.crypto.bcrypt.BCrypt;
+import io.bpfcharge.BpfchargeException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WebConfigTest {
+    @TempDir Path dir;
+
+    Path file(String yaml) throws IOException {
+        return Files.writeString(dir.resolve("web.yml"), yaml);
+    }
+
+    static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void basicAuthChecksBcryptHashesOfEveryVariant() throws IOException {
+        String y = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
+        String a = BCrypt.with(BCrypt.Version.VERSION_2A).hashToString(4, "other".toCharArray());
+        WebConfig c = WebConfig.read(file("basic_auth_users:\n  prom: " + y + "\n  ops: '" + a + "'\n"));
+        assertNull(c.tls());
+        assertTrue(c.authorized(basic("prom", "s3cret")));
+        assertTrue(c.authorized(basic("prom", "s3cret")), "cached second time");
+        assertTrue(c.authorized(basic("ops", "other")));
+        assertFalse(c.authorized(basic("prom", "wrong")));
+        assertFalse(c.authorized(basic("nobody", "s3cret")));
+        assertFalse(c.authorized(null));
+        assertFalse(c.authorized("Bearer x"));
+        assertFalse(c.authorized("Basic !!!"));
+    }
+
+    @Test
+    void noConfigLetsEveryoneIn() throws IOException {
+        assertTrue(WebConfig.read(file("")).authorized(null));
+        assertTrue(WebConfig.NONE.authorized(null));
+    }
+
+    @Test
+    void refusesWhatItCannotHonourWithOneLine() throws IOException {
+        for (String bad : List.of("tls_server_config:\n  cert_file: c\n  key_file: k\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\n",
+                "basic_auth_users:\n  prom: plaintext\n", "something_else: 1\n", "tls_server_config:\n  cert_file: c\n",
+                "http_server_config:\n  headers: {X-Frame-Options: deny}\n", "[1, 2]\n", "a: [\n")) {
+            BpfchargeException e = assertThrows(BpfchargeException.class, () -> WebConfig.read(file(bad)), bad);
+            assertEquals(BpfchargeException.Exit.USAGE, e.exit());
+            assertTrue(e.getMessage().startsWith("--web-config: "), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @Test
+    void loadsPemCertificateAndKeysRelativeToTheFile() throws Exception {
+        for (String keyKind : List.of("pkcs8", "rsa")) {
+            Path sub = Files.createDirectories(dir.resolve(keyKind));
+            openssl(sub, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", "key.pem", "-out", "cert.pem");
+            if (keyKind.equals("rsa")) openssl(sub, "rsa", "-in", "key.pem", "-traditional", "-out", "key.pem");
+            assertEquals(keyKind.equals("rsa"), Files.readString(sub.resolve("key.pem")).contains("BEGIN RSA PRIVATE KEY"));
+            Path f = Files.writeString(sub.resolve("web.yml"), """
+                    tls_server_config:
+                      cert_file: cert.pem
+                      key_file: key.pem
+                      client_auth_type: RequireAndVerifyClientCert
+                      client_ca_file: cert.pem
+                      min_version: TLS13
+                    """);
+            WebConfig c = WebConfig.read(f);
+            assertEquals(WebConfig.ClientAuth.NEED, c.tls().clientAuth());
+            assertEquals(List.of("TLSv1.3"), c.tls().protocols());
+        }
+    }
+
+    static void openssl(Path dir, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+    }
+}
