@@ -86,9 +86,12 @@ record BpffsPaths(List<Mount> bpfMounts) {
             Files.walkFileTree(realBase, EnumSet.noneOf(FileVisitOption.class), depth, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    if (matcher.matches(realBase.relativize(file))) {
-                        Path real = checked(file, pattern);
-                        if (Files.isRegularFile(real)) found.add(real); // pins are regular files; skip linked dirs
+                    // Directories at the depth limit come here too; pins are regular files.
+                    if (attrs.isDirectory() || !matcher.matches(realBase.relativize(file))) return FileVisitResult.CONTINUE;
+                    if (attrs.isSymbolicLink() && !Files.exists(file)) return FileVisitResult.CONTINUE; // dangling: no pin
+                    Path real = checked(file, pattern);
+                    if (Files.isRegularFile(real)) {
+                        found.add(real);
                         if (found.size() > MAX_MATCHES) throw refused(pattern, "matches more than " + MAX_MATCHES + " files");
                     }
                     return FileVisitResult.CONTINUE;
