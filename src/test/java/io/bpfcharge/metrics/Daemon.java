@@ -1,0 +1,62 @@
+package io.bpfcharge.metrics;
+
+import io.bpfcharge.testing.Cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** `bpfcharge serve` started from the built jar on a free loopback port; stopped (SIGTERM) on close. */
+final class Daemon implements AutoCloseable {
+    private static final Pattern SERVING = Pattern.compile("serving (https?://\\S+)/metrics");
+    private final Process process;
+    final URI base;
+
+    Daemon(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("serve", "--listen", "127.0.0.1:0"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(Cli.command(cmd.toArray(String[]::new))).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().putAll(env);
+        process = pb.start();
+        BlockingQueue<String> lines = new ArrayBlockingQueue<>(1000);
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream()))) {
+                for (String l; (l = r.readLine()) != null; ) lines.offer(l);
+            } catch (IOException e) {
+                // daemon gone
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        StringBuilder seen = new StringBuilder();
+        while (true) {
+            String l = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (l == null) {
+                close();
+                throw new IOException("daemon did not start within 60 s: " + seen);
+            }
+            seen.append(l).append('\n');
+            Matcher m = SERVING.matcher(l);
+            if (m.find()) {
+                base = URI.create(m.group(1));
+                return;
+            }
+        }
+    }
+
+    URI uri(String path) { return base.resolve(path); }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+    }
+}
