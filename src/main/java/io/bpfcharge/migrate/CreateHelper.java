@@ -1,0 +1,107 @@
+package io.bpfcharge.migrate;
+
+import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.BpfchargeException.Exit;
+import io.bpfcharge.bpf.BpfException;
+import io.bpfcharge.bpf.BtfFd;
+import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.bpf.MapInfo;
+import io.bpfcharge.cgroup.MemoryHierarchy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The short-lived process that creates a replacement map inside the target memory cgroup. The kernel
+ * charges a new map to the creating task's memcg (and in cgroup v2 all threads of a process share one), so
+ * bpfcharge itself never joins the target: this helper moves itself there first, creates the twin of the
+ * old map, pins it at a temporary path (the parent opens it there) and prints the new map's id.
+ * It is the same jar started with a different main class; it loads no CLI or JSON classes.
+ */
+public final class CreateHelper {
+    private static final long TIMEOUT_S = 30;
+
+    private CreateHelper() {}
+
+    /** In the parent: runs the helper and returns the new map's id, pinned at {@code pin}. */
+    static int create(String target, int oldId, int templateId, Path pin) {
+        List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-cp", classpath(),
+                CreateHelper.class.getName(), Long.toString(ProcessHandle.current().pid()), target, Integer.toString(oldId), Integer.toString(templateId), pin.toString()));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+            p.getOutputStream().close();
+            if (!p.waitFor(TIMEOUT_S, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new BpfchargeException(Exit.FAILED, "the map-creating helper did not finish in " + TIMEOUT_S + " s");
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (p.exitValue() == Crash.EXIT) Runtime.getRuntime().halt(Crash.EXIT); // injected crash: the parent dies too
+            if (p.exitValue() != 0)
+                throw new BpfchargeException(p.exitValue() == Exit.NO_ROOM.code ? Exit.NO_ROOM : Exit.FAILED,
+                        "creating the replacement in " + target + " failed: " + (err.isEmpty() ? "exit " + p.exitValue() : err));
+            return Integer.parseInt(out);
+        } catch (IOException e) {
+            throw new BpfchargeException(Exit.FAILED, "cannot start the map-creating helper: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BpfchargeException(Exit.FAILED, "interrupted while creating the replacement map", e);
+        }
+    }
+
+    /** The java binary running this process, so the helper uses the same JDK. */
+    private static String java() {
+        return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    /** The jar (or classes directory) this class came from: the helper needs nothing else. */
+    private static String classpath() {
+        try {
+            return Path.of(CreateHelper.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** In the helper: args are parent pid, target cgroup, old map id, template map id (0: none), temporary pin path. */
+    public static void main(String[] args) {
+        try {
+            long parent = Long.parseLong(args[0]);
+            String target = args[1];
+            int oldId = Integer.parseInt(args[2]), templateId = Integer.parseInt(args[3]);
+            Path pin = Path.of(args[4]);
+            MemoryHierarchy.detect().moveProcess(ProcessHandle.current().pid(), target);
+            Crash.point("helper");
+            int id;
+            try (MapFd old = MapFd.byId(oldId)) {
+                MapInfo info = old.info();
+                try (BtfFd btf = info.btfId() == 0 ? null : BtfFd.byId(info.btfId());
+                     MapFd template = templateId == 0 ? null : MapFd.byId(templateId);
+                     MapFd twin = MapFd.create(info, btf, template)) {
+                    twin.pin(pin);
+                    id = twin.info().id();
+                }
+            }
+            Crash.point("helper_pinned");
+            // A parent that died meanwhile cannot take the map over: leave nothing behind.
+            if (!ProcessHandle.of(parent).map(ProcessHandle::isAlive).orElse(false)) {
+                Files.deleteIfExists(pin);
+                System.exit(Exit.FAILED.code);
+            }
+            System.out.println(id);
+            System.exit(0);
+        } catch (BpfException e) {
+            System.err.println(e.getMessage());
+            System.exit(e.errno() == io.bpfcharge.bpf.Errno.ENOMEM ? Exit.NO_ROOM.code : Exit.FAILED.code);
+        } catch (RuntimeException | IOException e) {
+            System.err.println(e.getMessage());
+            System.exit(Exit.FAILED.code);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package io.bpfcharge.migrate;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.bpfcharge.inventory.MapRecord;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Progress of one migration, on disk under the run directory ({@code BPFCHARGE_RUN_DIR}, default
+ * /run/bpfcharge), so that a migration killed at any step is finished or undone by the next run.
+ * Every name a migration will create (temporary pins, the pin that keeps the old map alive, the baseline
+ * file) is recorded before it is created. A migration holds an flock on its journal's lock file; the kernel
+ * drops it when the process dies, which is how the next run tells an orphan from a migration in progress.
+ */
+final class Journal implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** Before READY a crash is undone (the old map is untouched); from READY on it is finished. */
+    enum Phase { PREPARED, CREATED, READY, SWAPPED }
+
+    /**
+     * @param tempPin where the helper pins the replacement; stays until the end, so a resumed run finds it
+     * @param keepPin a pin that keeps the old map alive until reconciled; null when nothing needs it
+     * @param baseline the baseline file (copy-swap of a written map); null when none
+     */
+    record Entry(Phase phase, int oldId, int newId, String token, Plan.Kind kind, String source, String target,
+                 MigrationRequest.Strategy strategy, MigrationRequest.Merge merge, List<MapRecord.Slot> slots,
+                 List<String> pins, String tempPin, String keepPin, String baseline, long bytes) {
+        Entry with(Phase p, int newId) {
+            return new Entry(p, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
+                    keepPin, baseline, bytes);
+        }
+
+        /** The temporary name used to re-pin the replacement over the {@code i}-th pin. */
+        Path repinTemp(int i) {
+            return Path.of(pins.get(i)).resolveSibling(Path.of(tempPin).getFileName() + "_p" + i);
+        }
+    }
+
+    private final Path file, lockFile;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private Entry entry;
+
+    private Journal(Path file, Path lockFile, FileChannel lockChannel, FileLock lock, Entry entry) {
+        this.file = file;
+        this.lockFile = lockFile;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.entry = entry;
+    }
+
+    static Path runDir() {
+        String dir = System.getenv("BPFCHARGE_RUN_DIR");
+        return Path.of(dir == null || dir.isEmpty() ? "/run/bpfcharge" : dir);
+    }
+
+    /** Starts the journal of a new migration of map {@code e.oldId()}; null when another process is migrating it. */
+    static Journal begin(Entry e) {
+        Journal j = lock(runDir().resolve("journal-" + e.oldId() + ".json"));
+        if (j == null) return null;
+        j.write(e);
+        return j;
+    }
+
+    /** Journals that no live process holds: migrations a crash interrupted. */
+    static List<Journal> orphans() {
+        List<Journal> found = new ArrayList<>();
+        if (!Files.isDirectory(runDir())) return found;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir(), "journal-*.json")) {
+            for (Path f : ds) {
+                Journal j = lock(f);
+                if (j == null) continue;
+                j.entry = read(f);
+                if (j.entry == null) j.finish(); // torn or empty: written before anything was created
+                else found.add(j);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return found;
+    }
+
+    private static Journal lock(Path file) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path lockFile = file.resolveSibling(file.getFileName().toString().replace(".json", ".lock"));
+            FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock l;
+            try {
+                l = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                l = null; // held by this very process
+            }
+            if (l == null) {
+                ch.close();
+                return null;
+            }
+            return new Journal(file, lockFile, ch, l, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use run directory " + file.getParent() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Entry read(Path f) {
+        try {
+            return JSON.readValue(f.toFile(), Entry.class);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    Entry entry() { return entry; }
+
+    /** Replaces the journal atomically (write a temporary file, rename it over). */
+    void write(Entry e) {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            Files.write(tmp, JSON.writeValueAsBytes(e));
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException ex) {
+            throw new UncheckedIOException("cannot write journal " + file + ": " + ex.getMessage(), ex);
+        }
+        entry = e;
+    }
+
+    /** The migration is over (done or undone): the journal goes. */
+    void finish() {
+        try {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(lockFile); // still locked by us: a waiting run locks a fresh file
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        close();
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (lock.isValid()) lock.release();
+            lockChannel.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

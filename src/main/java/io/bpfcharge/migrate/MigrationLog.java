@@ -1,0 +1,66 @@
+package io.bpfcharge.migrate;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code $BPFCHARGE_RUN_DIR/migrations.jsonl}: one JSON line per finished migration attempt,
+ * {"time":ISO-8601,"result":"ok|noop|refused|failed|rolled_back","old_map_id":N,"new_map_id":N,"bytes":N,"from":"/cg","to":"/cg"}.
+ * The metrics daemon counts migrations and migrated bytes from it.
+ */
+public final class MigrationLog {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private MigrationLog() {}
+
+    public static Path file() { return Journal.runDir().resolve("migrations.jsonl"); }
+
+    static void append(MigrationEvent e) {
+        ObjectNode n = JSON.createObjectNode().put("time", e.time().toString()).put("result", e.result())
+                .put("old_map_id", e.oldMapId()).put("new_map_id", e.newMapId()).put("bytes", e.bytes())
+                .put("from", e.from()).put("to", e.to());
+        try {
+            Files.createDirectories(file().getParent());
+            // One write(2) of a whole line with O_APPEND: concurrent writers never interleave lines.
+            Files.write(file(), (n + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        } catch (IOException ex) {
+            System.err.println("bpfcharge: cannot append to " + file() + ": " + ex.getMessage());
+        }
+    }
+
+    /** Every event in a log file, oldest first; a missing file is an empty log, a torn last line is skipped. */
+    public static List<MigrationEvent> read(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<MigrationEvent> events = new ArrayList<>(lines.size());
+        for (String line : lines) {
+            if (line.isBlank()) continue;
+            try {
+                var n = JSON.readTree(line);
+                events.add(new MigrationEvent(Instant.parse(n.path("time").asText()), n.path("result").asText(),
+                        n.path("old_map_id").asInt(), n.path("new_map_id").asInt(), n.path("bytes").asLong(),
+                        n.path("from").asText(), n.path("to").asText()));
+            } catch (IOException | RuntimeException e) {
+                // a line cut short by a crash mid-write
+            }
+        }
+        return events;
+    }
+}

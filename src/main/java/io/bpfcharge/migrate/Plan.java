@@ -1,0 +1,117 @@
+package io.bpfcharge.migrate;
+
+import io.bpfcharge.BpfchargeException.Exit;
+import io.bpfcharge.bpf.MapInfo;
+import io.bpfcharge.bpf.MapType;
+import io.bpfcharge.inventory.MapRecord;
+import io.bpfcharge.inventory.Snapshot;
+
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * What a migration would do, or why it will not: decided from one inventory snapshot and the
+ * request, without touching the kernel, so every case is unit-testable.
+ */
+public sealed interface Plan {
+    /** The map is already charged to the target. */
+    record Noop(MapRecord map, String target, String message) implements Plan {}
+
+    /** The migration cannot be done as asked; {@code exit} says which documented code. */
+    record Refused(MapRecord map, Exit exit, String message) implements Plan {}
+
+    /**
+     * A migration to run.
+     * @param slots every map-of-maps slot holding the map (empty for a standalone map)
+     * @param templateId for a map-of-maps, an inner map to use as the replacement's inner template; else 0
+     * @param source the memcg charged now ("/" when the map is not charged, e.g. made from the root cgroup)
+     * @param headroom room left under the target's (and its ancestors') limits; empty when unlimited
+     */
+    record Move(MapRecord map, Kind kind, String source, String target, long targetId, List<MapRecord.Slot> slots,
+                List<String> pins, int templateId, OptionalLong headroom, MigrationRequest.Strategy strategy,
+                MigrationRequest.Merge merge) implements Plan {
+        public MapInfo info() { return map.info(); }
+
+        public long bytes() { return map.bytes(); }
+
+        /** Programs may write an inner map while it is copied, so only then is there anything to reconcile. */
+        public boolean writable() { return kind == Kind.INNER; }
+    }
+
+    enum Kind {
+        /** Inner map of map-of-maps slots: swap each slot. */
+        INNER,
+        /** Pinned map no program or process holds: replace each pin. */
+        STANDALONE
+    }
+
+    /** Types that hold kernel objects or streams, or that user space cannot enumerate and copy. */
+    Set<String> UNCOPYABLE = Set.of("prog_array", "perf_event_array", "stack_trace", "cgroup_array", "devmap", "sockmap",
+            "cpumap", "xskmap", "sockhash", "cgroup_storage", "reuseport_sockarray", "percpu_cgroup_storage", "queue",
+            "stack", "sk_storage", "devmap_hash", "struct_ops", "ringbuf", "inode_storage", "task_storage",
+            "bloom_filter", "user_ringbuf", "cgrp_storage", "arena");
+
+    /** Types bpfcharge copies. */
+    Set<MapType> SUPPORTED = Set.of(MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY,
+            MapType.LRU_HASH, MapType.LRU_PERCPU_HASH, MapType.LPM_TRIE, MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS);
+
+    int BPF_F_RDONLY = 1 << 3, BPF_F_WRONLY = 1 << 4;
+
+    static Plan of(Snapshot snapshot, MapRecord m, String target, long targetId, OptionalLong headroom,
+                   MigrationRequest request) {
+        MapInfo info = m.info();
+        String what = describe(m);
+        String source = m.memcg() == null ? "/" : m.memcg().path();
+        if (!SUPPORTED.contains(info.type())) {
+            String why = UNCOPYABLE.contains(info.type().name())
+                    ? "it holds kernel objects or a stream that cannot be copied from user space"
+                    : "bpfcharge cannot copy this type";
+            return new Refused(m, Exit.REFUSED, what + " is a " + info.type() + " map: " + why
+                    + "; only hash, array, lru, percpu, lpm_trie and map-of-maps maps can be migrated");
+        }
+        if ((info.flags() & (BPF_F_RDONLY | BPF_F_WRONLY)) != 0)
+            return new Refused(m, Exit.REFUSED, what + " was created read-only or write-only for user space, so it "
+                    + "cannot be copied: recreate it without BPF_F_RDONLY/BPF_F_WRONLY");
+        if (m.memcg() != null && m.memcg().id() == targetId)
+            return new Noop(m, target, what + " is already charged to " + target + ": nothing to do");
+        if (!m.programs().isEmpty() || !m.processes().isEmpty()) {
+            String holders = m.programs().stream().map(p -> "program " + p.id() + " (" + p.name() + ")")
+                    .collect(Collectors.joining(", "));
+            String procs = m.processes().stream().map(p -> "process " + p.pid() + " (" + p.comm() + ")")
+                    .collect(Collectors.joining(", "));
+            String all = holders.isEmpty() ? procs : procs.isEmpty() ? holders : holders + ", " + procs;
+            return new Refused(m, Exit.REFUSED, what + " is used directly by " + all + ": its charge cannot move "
+                    + "without reloading them; put the map in a slot of an array_of_maps/hash_of_maps that the "
+                    + "programs look it up through, and bpfcharge can swap a recharged copy into that slot");
+        }
+        Kind kind = m.outer().isEmpty() ? Kind.STANDALONE : Kind.INNER;
+        if (kind == Kind.STANDALONE && m.pins().isEmpty())
+            return new Refused(m, Exit.REFUSED, what + " is neither pinned nor in a map-of-maps slot: there is no "
+                    + "reference to move to a copy");
+        int templateId = 0;
+        if (info.type().isMapOfMaps()) {
+            templateId = snapshot.maps().stream().filter(x -> x.outer().stream().anyMatch(s -> s.outerId() == info.id()))
+                    .mapToInt(MapRecord::id).findFirst().orElse(0);
+            if (templateId == 0)
+                return new Refused(m, Exit.REFUSED, what + " is an empty " + info.type() + ": the kernel does not tell "
+                        + "its inner map template, so a twin cannot be created; put one inner map in it first");
+        }
+        if (request.merge() == MigrationRequest.Merge.SUM && kind == Kind.INNER) {
+            if (info.valueSize() % 8 != 0 || info.type().isMapOfMaps() || info.type().equals(MapType.LPM_TRIE))
+                return new Refused(m, Exit.REFUSED, "--merge sum needs u64 counter values, but " + what + " is a "
+                        + info.type() + " map with " + info.valueSize() + "-byte values: use --merge overwrite");
+        }
+        if (headroom.isPresent() && headroom.getAsLong() < m.bytes())
+            return new Refused(m, Exit.NO_ROOM, "memory cgroup " + target + " has " + headroom.getAsLong()
+                    + " bytes left under its limit but " + what + " needs " + m.bytes()
+                    + ": raise the limit (or free memory there) and run again");
+        return new Move(m, kind, source, target, targetId, m.outer(), m.pins(), templateId, headroom,
+                request.strategy(), request.merge());
+    }
+
+    static String describe(MapRecord m) {
+        return "map " + m.id() + (m.info().name().isEmpty() ? "" : " (" + m.info().name() + ")");
+    }
+}
