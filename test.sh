@@ -6,3 +6,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 export JAVA_HOME; JAVA_HOME=$(scripts/setup)
 mvn -B verify
+grafana/check-dashboard  # exporter scraped by a real Prometheus: promtool, every dashboard query returns data
