@@ -1,14 +1,14 @@
 package io.bpfcharge.metrics;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfcharge.migrate.MigrationEvent;
+import io.bpfcharge.migrate.MigrationLog;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,86 +16,55 @@ import java.util.Map;
 
 /**
  * Counts the migrations every bpfcharge process on the node made (CLI, hook, daemon) from the
- * migration journal, one JSON line per finished migration. Reads only what was appended since the
- * last call; a journal that shrank or was replaced is counted again from its start (a counter reset).
+ * migration log ({@link MigrationLog}, one JSON line per finished migration). The log is read again
+ * only when it changed; a log that shrank or was replaced shows as a counter reset.
  */
 final class MigrationJournal {
-    /** Every result the journal writes; each is exported, with 0 until it happens. */
+    /** Every result the log writes; each is exported, with 0 until it happens. */
     static final List<String> RESULTS = List.of("ok", "noop", "refused", "failed", "rolled_back");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Migrations per result, and the bytes moved by successful ones. */
     record Totals(Map<String, Long> byResult, long movedBytes) {}
 
     private final Path file;
-    private Object fileKey;
-    private long offset;
-    private final Map<String, Long> counts = new LinkedHashMap<>();
-    private long bytes;
+    private List<Object> seen = List.of(); // file key, size, mtime of the log the totals come from
+    private Totals totals = count(List.of());
 
-    MigrationJournal(Path file) {
-        this.file = file;
-        reset();
-    }
+    MigrationJournal(Path file) { this.file = file; }
 
-    /** The default journal: $BPFCHARGE_RUN_DIR/migrations.jsonl, else /run/bpfcharge/migrations.jsonl. */
-    static Path defaultPath() {
-        String dir = System.getenv("BPFCHARGE_RUN_DIR");
-        return Path.of(dir == null || dir.isEmpty() ? "/run/bpfcharge" : dir, "migrations.jsonl");
-    }
+    /** The log every bpfcharge process appends to: $BPFCHARGE_RUN_DIR/migrations.jsonl. */
+    static Path defaultPath() { return MigrationLog.file(); }
 
     synchronized Totals read() {
+        List<Object> now;
         try {
-            Object key = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
-            long size = Files.size(file);
-            if (!key.equals(fileKey) || size < offset) {
-                reset();
-                fileKey = key;
-            }
-            if (size > offset) consume(size);
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            now = List.of(String.valueOf(a.fileKey()), a.size(), a.lastModifiedTime());
         } catch (NoSuchFileException e) {
-            if (fileKey != null) reset(); // removed: nothing has been migrated since
+            now = List.of();
         } catch (IOException e) {
-            // unreadable now: keep the totals counted so far
+            return totals; // unreadable now: keep what was counted
         }
-        return new Totals(Collections.unmodifiableMap(new LinkedHashMap<>(counts)), bytes);
+        if (!now.equals(seen)) {
+            try {
+                totals = count(now.isEmpty() ? List.of() : MigrationLog.read(file));
+                seen = now;
+            } catch (UncheckedIOException e) {
+                return totals;
+            }
+        }
+        return totals;
     }
 
-    private void consume(long size) throws IOException {
-        byte[] buf;
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-            f.seek(offset);
-            buf = new byte[(int) Math.min(size - offset, Integer.MAX_VALUE - 8)];
-            f.readFully(buf);
-        }
-        int start = 0;
-        for (int i = 0; i < buf.length; i++) {
-            if (buf[i] != '\n') continue;
-            count(new String(buf, start, i - start, StandardCharsets.UTF_8));
-            start = i + 1;
-        }
-        offset += start; // a line still being written is read next time, whole
-    }
-
-    private void count(String line) {
-        if (line.isBlank()) return;
-        JsonNode n;
-        try {
-            n = JSON.readTree(line);
-        } catch (IOException e) {
-            return; // not a journal line: skip it rather than lose the rest
-        }
-        String result = n.path("result").asText("");
-        if (result.isEmpty()) return;
-        counts.merge(result, 1L, Long::sum);
-        if (result.equals("ok")) bytes += n.path("bytes").asLong(0);
-    }
-
-    private void reset() {
-        fileKey = null;
-        offset = 0;
-        bytes = 0;
-        counts.clear();
+    private static Totals count(List<MigrationEvent> events) {
+        Map<String, Long> counts = new LinkedHashMap<>();
         RESULTS.forEach(r -> counts.put(r, 0L));
+        long bytes = 0;
+        for (MigrationEvent e : events) {
+            if (e.result().isEmpty()) continue;
+            counts.merge(e.result(), 1L, Long::sum);
+            if (e.result().equals("ok")) bytes += e.bytes();
+        }
+        return new Totals(Collections.unmodifiableMap(counts), bytes);
     }
 }
