@@ -69,9 +69,11 @@ public final class Migrator {
         List<String> recovered = new ArrayList<>();
         Map<Integer, Integer> renamed = recoverAll(h, recovered);
         phase("recover");
+        int id = mapId(req.map(), renamed);
         try (Inventory inv = new Inventory(h)) {
             Snapshot snap = inv.scan();
-            MapRecord m = resolveMap(snap, req.map(), renamed);
+            MapRecord m = snap.map(id).orElseThrow(() -> new BpfchargeException(Exit.NOT_FOUND, "map " + id
+                    + " (" + req.map() + ") was freed meanwhile: list maps with `bpfcharge maps`"));
             Plan plan = Plan.of(snap, m, target, h.id(target), h.headroom(target), req);
             phase("plan");
             String source = m.memcg() == null ? "/" : m.memcg().path();
@@ -118,7 +120,8 @@ public final class Migrator {
         return path;
     }
 
-    private static MapRecord resolveMap(Snapshot snap, String spec, Map<Integer, Integer> renamed) {
+    /** The id of the map a --map names; a map a resumed migration replaced is named by its new id. */
+    private static int mapId(String spec, Map<Integer, Integer> renamed) {
         if (spec.startsWith("id:")) {
             int id;
             try {
@@ -127,25 +130,26 @@ public final class Migrator {
                 throw new BpfchargeException(Exit.USAGE, "--map " + spec + ": expected id:N or a pin path");
             }
             int now = renamed.getOrDefault(id, id);
-            return snap.map(now).orElseThrow(() -> new BpfchargeException(Exit.NOT_FOUND, "no map with id " + id
-                    + ": list them with `bpfcharge maps`"));
+            try (MapFd ignored = MapFd.byId(now)) {
+                return now;
+            } catch (BpfException e) {
+                if (e.errno() != Errno.ENOENT) throw e;
+                throw new BpfchargeException(Exit.NOT_FOUND, "no map with id " + id + ": list them with `bpfcharge maps`");
+            }
         }
         Path p = Path.of(spec).toAbsolutePath().normalize();
         if (!Files.exists(p))
             throw new BpfchargeException(Exit.NOT_FOUND, "no such pin " + p + ": give a map's bpffs pin path or id:N");
         if (Pins.mountOf(p) == null)
             throw new BpfchargeException(Exit.NOT_FOUND, p + " is not in a bpffs mount: give a map's pin path or id:N");
-        int id;
         try (BpfFd fd = BpfFd.openPin(p)) {
             if (!(fd instanceof MapFd map))
                 throw new BpfchargeException(Exit.NOT_FOUND, p + " is a pinned " + (fd instanceof io.bpfcharge.bpf.ProgFd
                         ? "program" : "BPF object") + ", not a map: give a map's pin path or id:N");
-            id = map.info().id();
+            return map.info().id();
         } catch (BpfException e) {
             throw new BpfchargeException(Exit.NOT_FOUND, "cannot open pin " + p + " (" + e.errnoName() + "): give a map's pin path or id:N");
         }
-        return snap.map(id).orElseThrow(() -> new BpfchargeException(Exit.NOT_FOUND, "map " + id + " at " + p
-                + " was freed during the scan: run again"));
     }
 
     // ---- a new migration ----

@@ -1,0 +1,102 @@
+package io.bpfcharge.migrate;
+
+import io.bpfcharge.bpf.BpfFd;
+import io.bpfcharge.bpf.MapCharge;
+import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.bpf.MapInfo;
+import io.bpfcharge.bpf.MapMemcgIterator;
+import io.bpfcharge.testing.Cli;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/** What the migration tests read back from the kernel, and how they run the CLI with a private run directory. */
+final class Kernel {
+    private Kernel() {}
+
+    static Cli.Result migrate(Path runDir, String crashAt, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
+        if (crashAt != null) cmd.add("BPFCHARGE_CRASH_AT=" + crashAt);
+        cmd.addAll(Cli.command(Stream.concat(Stream.of("migrate"), Stream.of(args)).toArray(String[]::new)));
+        return Cli.exec(cmd, null);
+    }
+
+    static MapFd open(Path pin) { return (MapFd) BpfFd.openPin(pin); }
+
+    static int idAt(Path pin) {
+        try (MapFd m = open(pin)) {
+            return m.info().id();
+        }
+    }
+
+    /** Every entry, key hex to value hex (per-CPU values: all CPUs' copies). */
+    static Map<String, String> dump(MapFd map) {
+        MapInfo info = map.info();
+        Map<String, String> out = new TreeMap<>();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment key = a.allocate(info.keySize()), next = a.allocate(info.keySize()),
+                    val = a.allocate(info.userValueSize(), 8);
+            MemorySegment cur = MemorySegment.NULL;
+            while (map.nextKey(cur, next)) {
+                key.copyFrom(next);
+                cur = key;
+                if (map.lookup(key, val)) out.put(hex(key), info.type().isMapOfMaps() ? "map" : hex(val));
+            }
+        }
+        return out;
+    }
+
+    /** Writes n deterministic entries (arrays: indices below max_entries; LPM: /32 prefixes). */
+    static void fill(MapFd map, int n, long seed) {
+        MapInfo info = map.info();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment key = a.allocate(info.keySize(), 8), val = a.allocate(info.userValueSize(), 8);
+            for (int i = 0; i < n; i++) {
+                key.fill((byte) 0);
+                if (info.type().name().equals("lpm_trie")) {
+                    key.set(ValueLayout.JAVA_INT, 0, 32);
+                    key.set(ValueLayout.JAVA_INT, 4, i * 7919 + 1);
+                } else {
+                    key.set(ValueLayout.JAVA_INT, 0, i);
+                }
+                for (long off = 0; off + 8 <= val.byteSize(); off += 8) val.set(ValueLayout.JAVA_LONG, off, seed * 31 + i * 1_000_003L + off);
+                map.update(key, val, MapFd.BPF_ANY);
+            }
+        }
+    }
+
+    static long chargedTo(int mapId) {
+        try (MapMemcgIterator it = MapMemcgIterator.open()) {
+            MapCharge c = it.read().get(mapId);
+            return c == null ? -1 : c.cgroupId();
+        }
+    }
+
+    static boolean alive(int mapId) {
+        try (MapFd ignored = MapFd.byId(mapId)) {
+            return true;
+        } catch (io.bpfcharge.bpf.BpfException e) {
+            return false;
+        }
+    }
+
+    /** Temporary pins a migration left in a directory. */
+    static List<String> leftovers(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith(Migrator.TEMP_PREFIX) || n.startsWith(Migrator.KEEP_PREFIX)).toList();
+        }
+    }
+
+    static String hex(MemorySegment s) { return HexFormat.of().formatHex(s.toArray(ValueLayout.JAVA_BYTE)); }
+}

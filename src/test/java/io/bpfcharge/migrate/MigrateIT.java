@@ -1,0 +1,186 @@
+package io.bpfcharge.migrate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.KernelTest;
+import io.bpfcharge.testing.MapMaker;
+import io.bpfcharge.testing.TestCgroups;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static io.bpfcharge.testing.MapMaker.spec;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * `bpfcharge migrate` end to end against the real kernel: maps made by a process in a source memcg,
+ * migrated by the CLI, read back (contents, charge via the iterator, pins, slots, cgroup usage).
+ */
+@KernelTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MigrateIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TestCgroups cg;
+    private String src, dst;
+    private long dstId;
+    private Path runDir;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        cg = new TestCgroups();
+        src = cg.child("src");
+        dst = cg.child("dst");
+        dstId = cg.hierarchy().id(dst);
+        runDir = Files.createTempDirectory("bpfcharge-run");
+    }
+
+    @AfterEach
+    void nothingLeftBehind() throws Exception {
+        assertEquals(List.of(), Kernel.leftovers(cg.pinDir()), "temporary pins left");
+        assertEquals(List.of(), Kernel.leftovers(Path.of("/sys/fs/bpf")), "temporary pins left in the bpffs root");
+        try (var s = Files.list(runDir)) {
+            assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> !n.equals("migrations.jsonl")).toList(),
+                    "journal files left");
+        }
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        cg.close();
+        try (var s = Files.walk(runDir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    @ParameterizedTest(name = "standalone {0}")
+    @CsvSource({"hash,8,64,5000,0", "array,4,64,3000,0", "percpu_hash,8,16,2000,0", "percpu_array,4,24,500,0",
+            "lru_hash,8,32,3000,0", "lru_percpu_hash,8,8,1000,0", "lpm_trie,8,16,1000,1", "hash,8,8,4000,1"})
+    void standaloneMapOfEveryTypeMovesWithAllItsData(String type, int ks, int vs, int max, int flags) throws Exception {
+        Path pin = cg.pin("st_" + type + flags);
+        int oldId;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec(type, ks, vs, max, "st").flags(flags).pin(pin))) {
+            oldId = m.id(0);
+        }
+        Map<String, String> before;
+        try (MapFd old = Kernel.open(pin)) {
+            Kernel.fill(old, Math.min(max, type.contains("lru") ? max * 3 / 4 : max), 7);
+            before = Kernel.dump(old);
+        }
+        long srcBefore = cg.usage(src);
+        Cli.Result r = Kernel.migrate(runDir, null, "--map", pin.toString(), "--to-cgroup", dst, "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        int newId = Kernel.idAt(pin);
+        assertEquals(newId, j.get("new_map_id").asInt());
+        assertEquals(oldId, j.get("old_map_id").asInt());
+        assertTrue(newId != oldId);
+        try (MapFd neu = Kernel.open(pin)) {
+            assertEquals(before, Kernel.dump(neu), "contents");
+            assertEquals(type, neu.info().type().name());
+            assertEquals(max, neu.info().maxEntries());
+            assertEquals(flags, neu.info().flags());
+        }
+        assertEquals(dstId, Kernel.chargedTo(newId), "charged to the target");
+        assertFalse(Kernel.alive(oldId), "old map freed");
+        assertTrue(j.get("old_freed").asBoolean());
+        assertTrue(cg.usage(src) < srcBefore, "source memcg uncharged");
+        Files.delete(pin);
+    }
+
+    @Test
+    void innerMapIsSwappedIntoItsSlotAndRepinned() throws Exception {
+        Path outerPin = cg.pin("outer"), innerPin = cg.pin("inner");
+        int innerId, outerId;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 4, 8, 1000, "inner").pin(innerPin),
+                spec("hash_of_maps", 4, 4, 4, "outer").pin(outerPin).outerOfPrevious())) {
+            innerId = m.id(0);
+            outerId = m.id(1);
+        }
+        Map<String, String> before;
+        try (MapFd inner = Kernel.open(innerPin)) {
+            Kernel.fill(inner, 800, 3);
+            before = Kernel.dump(inner);
+        }
+        Cli.Result r = Kernel.migrate(runDir, null, "--map", "id:" + innerId, "--to-cgroup", dst);
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().startsWith("migrated map " + innerId + " -> "), r.out());
+        int newId = Kernel.idAt(innerPin);
+        assertEquals(newId, slot0(outerPin), "the slot holds the replacement");
+        try (MapFd neu = Kernel.open(innerPin)) {
+            assertEquals(before, Kernel.dump(neu));
+        }
+        assertEquals(dstId, Kernel.chargedTo(newId));
+        assertFalse(Kernel.alive(innerId));
+        assertTrue(Kernel.alive(outerId));
+
+        // Case 4: again is a no-op with exit 0, so hooks can rerun freely.
+        Cli.Result again = Kernel.migrate(runDir, null, "--map", innerPin.toString(), "--to-pid",
+                Long.toString(ProcessHandle.current().pid()), "--dry-run");
+        assertEquals(0, again.exit(), again.err());
+        Cli.Result noop = Kernel.migrate(runDir, null, "--map", innerPin.toString(), "--to-cgroup", dst);
+        assertEquals(0, noop.exit(), noop.err());
+        assertTrue(noop.out().contains("already charged to " + dst), noop.out());
+        assertEquals(newId, Kernel.idAt(innerPin));
+        List<MigrationEvent> log = MigrationLog.read(runDir.resolve("migrations.jsonl"));
+        assertTrue(log.stream().anyMatch(e -> e.result().equals("ok") && e.oldMapId() == innerId && e.newMapId() == newId));
+        assertEquals("noop", log.getLast().result());
+        Files.delete(innerPin);
+        Files.delete(outerPin);
+    }
+
+    @Test
+    void outerMapItselfMovesWithItsInnerMaps() throws Exception {
+        Path outerPin = cg.pin("outer2");
+        int innerId;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("array", 4, 8, 10, "in2"),
+                spec("array_of_maps", 4, 4, 4, "out2").pin(outerPin).outerOfPrevious())) {
+            innerId = m.id(0);
+        }
+        Cli.Result r = Kernel.migrate(runDir, null, "--map", outerPin.toString(), "--to-cgroup", dst);
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(innerId, slot0(outerPin), "the new outer map holds the same inner map");
+        assertEquals(dstId, Kernel.chargedTo(Kernel.idAt(outerPin)));
+        Files.delete(outerPin);
+    }
+
+    @Test
+    void dryRunChangesNothing() throws Exception {
+        Path pin = cg.pin("dry");
+        int id;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 8, 8, 100, "dry").pin(pin))) {
+            id = m.id(0);
+        }
+        Cli.Result r = Kernel.migrate(runDir, null, "--map", pin.toString(), "--to-cgroup", dst, "--dry-run", "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals("dry_run", j.get("result").asText());
+        assertEquals("standalone", j.get("plan").get("kind").asText());
+        assertEquals(pin.toString(), j.get("plan").get("pins").get(0).asText());
+        assertEquals(id, Kernel.idAt(pin));
+        assertEquals(cg.hierarchy().id(src), Kernel.chargedTo(id));
+        Files.delete(pin);
+    }
+
+    private static int slot0(Path outerPin) {
+        try (MapFd outer = Kernel.open(outerPin); var a = java.lang.foreign.Arena.ofConfined()) {
+            var key = a.allocate(4);
+            var val = a.allocate(4);
+            assertTrue(outer.lookup(key, val));
+            return val.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
+        }
+    }
+}
