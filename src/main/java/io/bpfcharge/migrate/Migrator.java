@@ -281,7 +281,7 @@ public final class Migrator {
                     // Only a slot still holding the old map: one the owner changed meanwhile is theirs.
                     if (!outer.lookup(key, val) || val.get(ValueLayout.JAVA_INT, 0) != e.oldId()) continue;
                     val.set(ValueLayout.JAVA_INT, 0, neu.fd());
-                    outer.update(key, val, MapFd.BPF_EXIST);
+                    outer.update(key, val, MapFd.BPF_ANY); // fd arrays take nothing else
                 } catch (BpfException ex) {
                     if (ex.errno() != Errno.ENOENT) throw ex; // outer map or slot gone
                 }

@@ -175,7 +175,7 @@ class MigrateIT {
         Files.delete(pin);
     }
 
-    private static int slot0(Path outerPin) {
+    static int slot0(Path outerPin) {
         try (MapFd outer = Kernel.open(outerPin); var a = java.lang.foreign.Arena.ofConfined()) {
             var key = a.allocate(4);
             var val = a.allocate(4);

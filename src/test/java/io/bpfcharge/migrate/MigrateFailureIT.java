@@ -1,0 +1,161 @@
+package io.bpfcharge.migrate;
+
+import io.bpfcharge.bpf.BpfObject;
+import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.bpf.ProgFd;
+import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.KernelTest;
+import io.bpfcharge.testing.MapMaker;
+import io.bpfcharge.testing.TestCgroups;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static io.bpfcharge.testing.MapMaker.spec;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad input (one line, documented exit code, nothing changed) and kill -9 at every step followed by a rerun. */
+@KernelTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MigrateFailureIT {
+    private TestCgroups cg;
+    private String src, dst;
+    private Path runDir;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        cg = new TestCgroups();
+        src = cg.child("src");
+        dst = cg.child("dst");
+        runDir = Files.createTempDirectory("bpfcharge-run");
+    }
+
+    @AfterEach
+    void nothingLeftBehind() throws Exception {
+        assertEquals(List.of(), Kernel.leftovers(cg.pinDir()), "temporary pins left");
+        assertEquals(List.of(), Kernel.leftovers(Path.of("/sys/fs/bpf")), "temporary pins left in the bpffs root");
+        try (var s = Files.list(runDir)) {
+            assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> !n.equals("migrations.jsonl")).toList());
+        }
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        cg.close();
+        try (var s = Files.walk(runDir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    private void refused(int exit, String expect, Path unchanged, String... args) throws Exception {
+        int before = unchanged == null ? 0 : Kernel.idAt(unchanged);
+        Cli.Result r = Kernel.migrate(runDir, null, args);
+        assertEquals(exit, r.exit(), r.out() + r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertTrue(err.startsWith("bpfcharge: ") && err.contains(expect), err);
+        assertFalse(err.contains("Exception"), err);
+        if (unchanged != null) assertEquals(before, Kernel.idAt(unchanged), "nothing changed");
+    }
+
+    @Test
+    void badInputIsOneLineWithItsExitCodeAndChangesNothing() throws Exception {
+        Path pin = cg.pin("bad"), queue = cg.pin("queue");
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 8, 64, 200_000, "bad").pin(pin),
+                spec("queue", 0, 8, 16, "q").pin(queue))) {
+            refused(5, "no such pin", null, "--map", cg.pin("nope").toString(), "--to-cgroup", dst);
+            refused(5, "no map with id", null, "--map", "id:2000000000", "--to-cgroup", dst);
+            refused(6, "queue map", queue, "--map", queue.toString(), "--to-cgroup", dst);
+            refused(5, "does not exist", pin, "--map", pin.toString(), "--to-cgroup", cg.base() + "/missing");
+            Process dead = new ProcessBuilder("true").start();
+            dead.waitFor();
+            refused(5, "process " + dead.pid() + " does not exist", pin, "--map", pin.toString(), "--to-pid", Long.toString(dead.pid()));
+            String tiny = cg.child("tiny");
+            cg.hierarchy().setLimit(tiny, 4 << 20);
+            refused(7, "has ", pin, "--map", pin.toString(), "--to-cgroup", tiny);
+
+            Cli.Result same = Kernel.migrate(runDir, null, "--map", pin.toString(), "--to-cgroup", src);
+            assertEquals(0, same.exit(), same.err());
+            assertTrue(same.out().contains("already charged"), same.out());
+
+            Cli.Result nobody = Cli.runAsNobody("migrate", "--map", pin.toString(), "--to-cgroup", dst);
+            assertEquals(3, nobody.exit(), nobody.err());
+            assertEquals(m.id(0), Kernel.idAt(pin));
+        }
+        Files.delete(pin);
+        Files.delete(queue);
+    }
+
+    @Test
+    void mapsUsedDirectlyAreRefusedNamingTheirHolders() throws Exception {
+        Path held = cg.pin("held");
+        try (MapMaker.Maps m = MapMaker.run(cg, src, true, spec("hash", 8, 8, 100, "held").pin(held))) {
+            refused(6, "process " + m.pid(), held, "--map", held.toString(), "--to-cgroup", dst);
+        }
+        Files.delete(held);
+        Path progPin = cg.pin("prog"), used = cg.pin("used");
+        try (BpfObject obj = BpfObject.load("test_counter")) {
+            int progId = ProgFd.ids().stream().filter(id -> {
+                try (ProgFd p = ProgFd.byId(id)) {
+                    return p.info().name().equals("count");
+                }
+            }).reduce((a, b) -> b).orElseThrow();
+            try (ProgFd p = ProgFd.byId(progId)) {
+                p.pin(progPin);
+                try (MapFd misses = MapFd.byId(p.info().mapIds().getLast())) {
+                    misses.pin(used);
+                }
+            }
+            refused(5, "is a pinned program, not a map", null, "--map", progPin.toString(), "--to-cgroup", dst);
+            refused(6, "program " + progId + " (count)", used, "--map", used.toString(), "--to-cgroup", dst);
+            Files.delete(progPin);
+            Files.delete(used);
+        }
+    }
+
+    /** kill -9 (an injected halt) at each step, then the same command again: one live copy with all data. */
+    @ParameterizedTest(name = "crash at {0}, {1}")
+    @CsvSource({"journal,copy-swap", "helper,copy-swap", "helper_pinned,copy-swap", "created,copy-swap",
+            "copy,copy-swap", "copied,copy-swap", "swap,copy-swap", "swapped,copy-swap", "reconciled,copy-swap",
+            "copied,swap-backfill", "swap,swap-backfill", "swapped,swap-backfill"})
+    void crashAtAnyStepThenRerunEndsWithOneCompleteCopy(String step, String strategy) throws Exception {
+        Path outerPin = cg.pin("c_outer_" + step + "_" + strategy), innerPin = cg.pin("c_inner_" + step + "_" + strategy);
+        int innerId;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 4, 8, 20_000, "c_inner").pin(innerPin),
+                spec("array_of_maps", 4, 4, 2, "c_outer").pin(outerPin).outerOfPrevious())) {
+            innerId = m.id(0);
+        }
+        Map<String, String> before;
+        try (MapFd inner = Kernel.open(innerPin)) {
+            Kernel.fill(inner, 10_000, 5); // more than one batch, so "copy" crashes mid-copy
+            before = Kernel.dump(inner);
+        }
+        String[] args = {"--map", "id:" + innerId, "--to-cgroup", dst, "--strategy", strategy};
+        Cli.Result crashed = Kernel.migrate(runDir, step, args);
+        assertEquals(Crash.EXIT, crashed.exit(), "crashed at " + step + ": " + crashed.out() + crashed.err());
+        Cli.Result again = Kernel.migrate(runDir, null, args);
+        assertEquals(0, again.exit(), again.out() + again.err());
+
+        int now = Kernel.idAt(innerPin);
+        assertEquals(now, MigrateIT.slot0(outerPin), "slot and pin hold the same map");
+        assertTrue(now != innerId);
+        assertFalse(Kernel.alive(innerId), "the old map is gone");
+        assertEquals(cg.hierarchy().id(dst), Kernel.chargedTo(now));
+        try (MapFd neu = Kernel.open(innerPin)) {
+            assertEquals(before, Kernel.dump(neu), "all data");
+        }
+        Files.delete(innerPin);
+        Files.delete(outerPin);
+    }
+}
