@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point: parses the command line and turns every failure into one line and an exit code. */
 @Command(name = "bpfcharge", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Which memory cgroup pays for each BPF map, and moving that charge where it belongs.",
-        subcommands = {MapsCommand.class, CgroupsCommand.class, DoctorCommand.class, ServeCommand.class, MigrateCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {MapsCommand.class, CgroupsCommand.class, DoctorCommand.class, ServeCommand.class, MigrateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success (also: nothing to do)",

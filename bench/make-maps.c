@@ -1,0 +1,33 @@
+// Creates N small pinned BPF maps in DIR (DIR/m0 .. DIR/m<N-1>) for bench/scan-bench.
+// One process and two syscalls per map: 10,000 bpftool runs would take minutes.
+// The maps live as long as their pins: `rm -rf DIR` frees them all.
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: make-maps N DIR (DIR in bpffs, must exist)\n");
+        return 2;
+    }
+    long n = strtol(argv[1], NULL, 10);
+    char path[4096];
+    for (long i = 0; i < n; i++) {
+        // An 8-entry array: small, but a real map with key, value and memlock like any other.
+        int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench", 4, 8, 8, NULL);
+        if (fd < 0) {
+            fprintf(stderr, "make-maps: map %ld: create: %s\n", i, strerror(errno));
+            return 1;
+        }
+        snprintf(path, sizeof path, "%s/m%ld", argv[2], i);
+        if (bpf_obj_pin(fd, path)) {
+            fprintf(stderr, "make-maps: pin %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+        close(fd);
+    }
+    return 0;
+}
