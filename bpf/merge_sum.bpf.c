@@ -14,6 +14,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define BPF_MAP_TYPE_HASH 1
+#define BPF_MAP_TYPE_PERCPU_ARRAY 6
 #define BPF_NOEXIST 1
 #define MAX_KEY 512
 #define MAX_WORDS 512 /* values up to 4 KiB */
@@ -35,12 +36,23 @@ struct args {
 	__u64 delta[MAX_WORDS];
 };
 
-SEC("syscall")
-int merge_sum(struct args *ctx)
-{
-	__u64 *v;
-	__u32 i;
+/* Helpers take keys and values from map memory, not from the context: copy it here first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct args);
+} scratch SEC(".maps");
 
+SEC("syscall")
+int merge_sum(void *in)
+{
+	__u32 i, zero = 0;
+	struct args *ctx = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 *v;
+
+	if (!ctx || bpf_probe_read_kernel(ctx, sizeof(*ctx), in))
+		return 2;
 	v = bpf_map_lookup_elem(&dst, ctx->key);
 	if (!v) {
 		if (bpf_map_update_elem(&dst, ctx->key, ctx->delta, BPF_NOEXIST) == 0)

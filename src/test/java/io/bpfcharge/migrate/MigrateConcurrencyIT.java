@@ -1,0 +1,117 @@
+package io.bpfcharge.migrate;
+
+import io.bpfcharge.bpf.BpfObject;
+import io.bpfcharge.bpf.FdInfo;
+import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.KernelTest;
+import io.bpfcharge.testing.MapMaker;
+import io.bpfcharge.testing.TestCgroups;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static io.bpfcharge.testing.MapMaker.spec;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * bpf/test_counter.bpf.c looks up slot 0 of its outer map and increments a counter in the inner map; other
+ * threads run it through BPF_PROG_TEST_RUN (with repeat) during the whole migration. With --merge sum the
+ * new inner map must end up holding exactly one count per run, and no run may miss the inner map.
+ */
+@KernelTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MigrateConcurrencyIT {
+    private static final int THREADS = 2, REPEAT = 500;
+
+    private TestCgroups cg;
+    private String src, dst;
+    private Path runDir;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        cg = new TestCgroups();
+        src = cg.child("src");
+        dst = cg.child("dst");
+        runDir = Files.createTempDirectory("bpfcharge-run");
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        cg.close();
+        try (var s = Files.walk(runDir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"copy-swap", "swap-backfill"})
+    void sumMergeLosesNoCountAndNoLookupMisses(String strategy) throws Exception {
+        Path innerPin = cg.pin("cnt_" + strategy);
+        int innerId;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 4, 8, 64, "cnt_inner").pin(innerPin))) {
+            innerId = m.id(0);
+        }
+        try (BpfObject prog = BpfObject.load("test_counter");
+             MapFd outer = MapFd.byId(FdInfo.read(ProcessHandle.current().pid(), prog.mapFd("outer")).mapId());
+             MapFd misses = MapFd.byId(FdInfo.read(ProcessHandle.current().pid(), prog.mapFd("misses")).mapId());
+             Arena arena = Arena.ofShared()) {
+            MemorySegment zero = arena.allocate(8);
+            try (MapFd inner = Kernel.open(innerPin)) {
+                outer.update(zero.asSlice(0, 4), arena.allocateFrom(ValueLayout.JAVA_INT, inner.fd()), MapFd.BPF_ANY);
+            }
+            Files.delete(innerPin); // the slot is the inner map's only reference, as in a real map-in-map layout
+            MemorySegment packet = arena.allocate(64);
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong runs = new AtomicLong();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    while (!stop.get()) {
+                        prog.testRun("count", REPEAT, packet, MemorySegment.NULL);
+                        runs.addAndGet(REPEAT);
+                    }
+                }));
+            }
+            Thread.sleep(300);
+            Cli.Result r = Kernel.migrate(runDir, null, "--map", "id:" + innerId, "--to-cgroup", dst,
+                    "--strategy", strategy, "--merge", "sum");
+            Thread.sleep(300);
+            stop.set(true);
+            for (Thread t : threads) t.join();
+            assertEquals(0, r.exit(), r.out() + r.err());
+
+            MemorySegment id = arena.allocate(4);
+            assertTrue(outer.lookup(zero.asSlice(0, 4), id));
+            int newId = id.get(ValueLayout.JAVA_INT, 0);
+            assertTrue(newId != innerId, "swapped");
+            assertEquals(cg.hierarchy().id(dst), Kernel.chargedTo(newId));
+            long sum = 0;
+            try (MapFd neu = MapFd.byId(newId)) {
+                for (String v : Kernel.dump(neu).values())
+                    sum += java.nio.ByteBuffer.wrap(java.util.HexFormat.of().parseHex(v)).order(java.nio.ByteOrder.nativeOrder()).getLong();
+            }
+            assertTrue(runs.get() > 10L * REPEAT, "the workload ran during the migration: " + runs.get());
+            assertEquals(runs.get(), sum, "every run counted exactly once");
+            MemorySegment missed = arena.allocate(8);
+            assertTrue(misses.lookup(zero.asSlice(0, 4), missed));
+            assertEquals(0, missed.get(ValueLayout.JAVA_LONG, 0), "runs that found no inner map");
+            assertTrue(!Kernel.alive(innerId));
+        }
+        assertEquals(List.of(), Kernel.leftovers(cg.pinDir()));
+        assertEquals(List.of(), Kernel.leftovers(Path.of("/sys/fs/bpf")));
+    }
+}
