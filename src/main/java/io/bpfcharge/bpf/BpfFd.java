@@ -2,7 +2,6 @@ package io.bpfcharge.bpf;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** A file descriptor for a BPF object; its owner closes it exactly once. */
@@ -37,18 +36,9 @@ public abstract sealed class BpfFd implements AutoCloseable permits MapFd, ProgF
      * The kind comes from the anon inode's name, as bpftool does it.
      */
     public static BpfFd openPin(Path path) {
-        int fd;
-        try (Arena arena = Arena.ofConfined()) {
-            fd = BpfException.check("open pin " + path, (int) Native.OBJ_GET.invokeExact(arena.allocateFrom(path.toString())));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-        String kind;
-        try {
-            kind = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
-        } catch (java.io.IOException e) {
-            kind = "";
-        }
+        Scratch s = Scratch.get();
+        int fd = Native.checked("open pin " + path, () -> (int) Native.OBJ_GET.invokeExact(s.path(path.toString())));
+        String kind = Libc.fdTarget(fd);
         return switch (kind) {
             case "anon_inode:bpf-map" -> new MapFd(fd);
             case "anon_inode:bpf-prog" -> new ProgFd(fd);

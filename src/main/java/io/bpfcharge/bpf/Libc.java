@@ -4,14 +4,76 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.io.ByteArrayOutputStream;
 
-/** The few libc calls bpfcharge needs on fds that Java did not open. */
+/** The few libc calls bpfcharge needs on fds that Java did not open, and on /proc files read once per map. */
 final class Libc {
+    private static final int AT_FDCWD = -100, O_RDONLY = 0, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
+
     private Libc() {}
 
+    /**
+     * This process's /proc/self/fd and /proc/self/fdinfo, opened once: a name looked up relative
+     * to them skips resolving /proc/self for every one of 10,000 fds.
+     */
+    private static final class Self {
+        static final int FD = open("/proc/self/fd"), FDINFO = open("/proc/self/fdinfo");
+
+        private static int open(String path) {
+            int fd = openDir(path);
+            if (fd < 0) throw new BpfException("open " + path, Errno.ENOENT);
+            return fd;
+        }
+    }
+
     static void close(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cap = arena.allocate(Native.CAPTURE);
-            int ignored = (int) Native.CLOSE.invokeExact(cap, fd);
+        try {
+            int ignored = (int) Native.CLOSE.invokeExact(Scratch.get().capture, fd);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Opens a directory to list it; -1 when it cannot be opened. */
+    static int openDir(String path) { return openAt(AT_FDCWD, path, O_DIRECTORY); }
+
+    /** openat(2) read-only; -1 when it fails. */
+    private static int openAt(int dir, String path, int flags) {
+        Scratch s = Scratch.get();
+        try {
+            return (int) Native.OPENAT.invokeExact(s.capture, dir, s.path(path), O_RDONLY | O_CLOEXEC | flags);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * The text of a small /proc file (an fdinfo) in {@link Scratch#bytes}; returns its length, or -1
+     * when the file is gone. With {@code pid} this process's own, the name is found from the open fdinfo dir.
+     */
+    static int readFdinfo(long pid, int fd) {
+        int file = pid == ProcessHandle.current().pid() ? openAt(Self.FDINFO, Integer.toString(fd), 0)
+                : openAt(AT_FDCWD, "/proc/" + pid + "/fdinfo/" + fd, 0);
+        if (file < 0) return -1;
+        Scratch s = Scratch.get();
+        try {
+            // fdinfo is one seq_file record: a single read returns all of it when it fits the buffer.
+            long n = (long) Native.READ.invokeExact(s.capture, file, s.text, s.text.byteSize());
+            if (n < 0 || n >= s.text.byteSize()) return -1;
+            s.bytes((int) n);
+            return (int) n;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        } finally {
+            close(file);
+        }
+    }
+
+    /** What /proc/self/fd/FD links to ("anon_inode:bpf-map"), or "" when it cannot be read. */
+    static String fdTarget(int fd) {
+        Scratch s = Scratch.get();
+        try {
+            long n = (long) Native.READLINKAT.invokeExact(s.capture, Self.FD, s.path(Integer.toString(fd)), s.text, s.text.byteSize());
+            if (n <= 0) return "";
+            return new String(s.bytes((int) n), 0, (int) n, java.nio.charset.StandardCharsets.US_ASCII);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -12,6 +12,8 @@ public final class MapFd extends BpfFd {
     /** BPF_MAP_UPDATE flags. */
     public static final long BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
 
+    private static final long SELF = ProcessHandle.current().pid();
+
     MapFd(int fd) { super(fd); }
 
     public static MapFd byId(int id) {
@@ -51,18 +53,16 @@ public final class MapFd extends BpfFd {
     }
 
     public MapInfo info() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment info = arena.allocate(MapInfo.SIZE, 8);
-            BpfException.check("map info", (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd(), info, u32(arena, MapInfo.SIZE)));
-            return MapInfo.parse(info);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        Scratch s = Scratch.get();
+        s.info.fill((byte) 0); // an older kernel writes less than SIZE bytes: the rest must read as 0, not the last map's
+        s.u32.set(Native.I, 0, MapInfo.SIZE);
+        Native.checked("map info", () -> (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd(), s.info, s.u32));
+        return MapInfo.parse(s.info);
     }
 
     /** The kernel's memlock figure for this map (fdinfo). */
     public long memlock() {
-        FdInfo fi = FdInfo.read(ProcessHandle.current().pid(), fd());
+        FdInfo fi = FdInfo.read(SELF, fd());
         return fi == null ? 0 : fi.memlock();
     }
 

@@ -58,6 +58,7 @@ final class Native {
     static final ValueLayout.OfLong L = JAVA_LONG;
     static final java.lang.foreign.AddressLayout A = ADDRESS;
     static final ValueLayout.OfByte JAVA_BYTE = ValueLayout.JAVA_BYTE;
+    static final ValueLayout.OfShort S = ValueLayout.JAVA_SHORT;
 
     // libbpf: ids, fds, info
     static final MethodHandle MAP_GET_NEXT_ID = bpf("bpf_map_get_next_id", FunctionDescriptor.of(I, I, A));
@@ -99,6 +100,11 @@ final class Native {
     // libc
     static final MethodHandle READ = libc("read", FunctionDescriptor.of(L, I, A, L));
     static final MethodHandle CLOSE = libc("close", FunctionDescriptor.of(I, I));
+    // openat is variadic (mode follows flags); the call never passes a mode.
+    static final MethodHandle OPENAT = LINKER.downcallHandle(LIBC.findOrThrow("openat"), FunctionDescriptor.of(I, I, A, I),
+            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(3));
+    static final MethodHandle READLINKAT = libc("readlinkat", FunctionDescriptor.of(L, I, A, A, L));
+    static final MethodHandle GETDENTS64 = libc("getdents64", FunctionDescriptor.of(L, I, A, L));
 
     static {
         try {

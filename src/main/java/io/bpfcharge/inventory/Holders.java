@@ -15,7 +15,10 @@ import java.util.Map;
 
 /** Processes that hold a map fd: a map they hold cannot be freed by unpinning it. */
 final class Holders {
-    private static final SystemInfo SYSTEM = new SystemInfo();
+    /** Loaded on the first holder found: most scans find none, and OSHI takes a while to start. */
+    private static final class Oshi {
+        static final SystemInfo SYSTEM = new SystemInfo();
+    }
 
     private Holders() {}
 
@@ -62,7 +65,7 @@ final class Holders {
     }
 
     private static String comm(long pid) {
-        OSProcess p = SYSTEM.getOperatingSystem().getProcess((int) pid);
+        OSProcess p = Oshi.SYSTEM.getOperatingSystem().getProcess((int) pid);
         return p == null ? "?" : p.getName();
     }
 }

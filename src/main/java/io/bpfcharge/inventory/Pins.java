@@ -2,20 +2,15 @@ package io.bpfcharge.inventory;
 
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.BpfFd;
+import io.bpfcharge.bpf.Bpffs;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.cgroup.Mountinfo;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /** Where maps are pinned: every file of every bpffs mount. */
@@ -44,38 +39,23 @@ public final class Pins {
         return best;
     }
 
-    /** Map id to the paths it is pinned at. */
-    static Map<Integer, List<String>> scan() {
-        Map<Integer, List<String>> pins = new HashMap<>();
-        for (Path mount : mounts()) {
-            try {
-                Files.walkFileTree(mount, new SimpleFileVisitor<>() {
-                    @Override
-                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                        if (attrs.isRegularFile()) {
-                            Integer id = mapIdAt(file);
-                            if (id != null) pins.computeIfAbsent(id, k -> new ArrayList<>()).add(file.toString());
-                        }
-                        return FileVisitResult.CONTINUE;
-                    }
-
-                    @Override
-                    public FileVisitResult visitFileFailed(Path file, IOException e) {
-                        return FileVisitResult.CONTINUE; // unpinned while walking
-                    }
-                });
-            } catch (IOException e) {
-                // a mount that cannot be walked holds no pins we can report
-            }
-        }
-        return pins;
+    /** Every pin (regular file) in every bpffs mount; a mount inside another is listed once. */
+    static List<String> files() {
+        Set<String> files = new LinkedHashSet<>();
+        for (Path mount : mounts()) files.addAll(Bpffs.files(mount.toString()));
+        return List.copyOf(files);
     }
 
-    private static Integer mapIdAt(Path file) {
-        try (BpfFd fd = BpfFd.openPin(file)) {
-            return fd instanceof MapFd map ? map.info().id() : null;
+    /** The map pinned at a path, or null when the pin is gone or holds another kind of object. */
+    static MapFd openMap(String path) {
+        BpfFd fd;
+        try {
+            fd = BpfFd.openPin(Path.of(path));
         } catch (BpfException e) {
             return null; // unpinned since listed, or not a BPF object
         }
+        if (fd instanceof MapFd map) return map;
+        fd.close();
+        return null;
     }
 }

@@ -1,0 +1,53 @@
+package io.bpfcharge.bpf;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Listing bpffs, where every regular file is a pin and there may be tens of thousands of them. */
+public final class Bpffs {
+    private static final int DT_DIR = 4, DT_REG = 8;
+
+    private Bpffs() {}
+
+    /**
+     * Every regular file below {@code root}, symlinks not followed. Reads directories with getdents64
+     * and trusts its d_type (bpffs always fills it in): java.nio's walk stats every entry, which
+     * takes longer than the pins' own syscalls when there are 10,000 of them.
+     */
+    public static List<String> files(String root) {
+        List<String> out = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            walk(root, arena.allocate(1 << 16), out);
+        }
+        return out;
+    }
+
+    private static void walk(String dir, MemorySegment buf, List<String> out) {
+        int fd = Libc.openDir(dir);
+        if (fd < 0) return; // removed while walking, or not readable: holds no pins we can report
+        List<String> subdirs = new ArrayList<>();
+        try {
+            while (true) {
+                long n = (long) Native.GETDENTS64.invokeExact(Scratch.get().capture, fd, buf, buf.byteSize());
+                if (n <= 0) break;
+                // struct linux_dirent64: d_ino@0, d_off@8, d_reclen@16 (u16), d_type@18, d_name@19 (NUL-terminated)
+                for (long off = 0; off < n; off += Short.toUnsignedInt(buf.get(Native.S, off + 16))) {
+                    byte type = buf.get(Native.JAVA_BYTE, off + 18);
+                    if (type != DT_REG && type != DT_DIR) continue;
+                    String name = buf.getString(off + 19, StandardCharsets.UTF_8);
+                    if (name.equals(".") || name.equals("..")) continue;
+                    String path = dir.endsWith("/") ? dir + name : dir + "/" + name;
+                    (type == DT_DIR ? subdirs : out).add(path);
+                }
+            }
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        } finally {
+            Libc.close(fd);
+        }
+        for (String d : subdirs) walk(d, buf, out); // after closing: one open fd per level at most
+    }
+}
