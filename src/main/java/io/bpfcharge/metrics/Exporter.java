@@ -15,14 +15,17 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The daemon's metrics: one Inventory kept open (it holds the loaded iterator), scans shared by
  * concurrent scrapes (single flight, reused while younger than maxScanAge), and a custom collector
  * on Micrometer's Prometheus registry that exposes one immutable scan per scrape. Unlike
  * MultiGauge, nothing is registered or removed per map, so a scrape never sees half a scan and
- * series of vanished maps and cgroups are gone with the next scan.
+ * series of vanished maps and cgroups are gone with the next scan. The rendered page is reused
+ * for every scrape that shows the same scan and migration counts.
  */
 public final class Exporter implements AutoCloseable {
     /** A scan and the families it yields, built once and shared by every scrape that shows it. */
@@ -62,9 +65,16 @@ public final class Exporter implements AutoCloseable {
         }
     }
 
+    // What the registry's collector shows: set, under the render lock, right before each render.
+    private Scan showing;
+    private MigrationJournal.Totals showingTotals;
+    /** The last page rendered per content type, with what it shows. */
+    private record Rendered(Scan scan, MigrationJournal.Totals totals, Page page) {}
+    private final Map<String, Rendered> rendered = new HashMap<>();
+
     private MetricSnapshots collect() {
-        List<MetricSnapshot> all = new ArrayList<>(scans.get().families());
-        all.addAll(ScanMetrics.of(journal.read()));
+        List<MetricSnapshot> all = new ArrayList<>(showing.families());
+        all.addAll(ScanMetrics.of(showingTotals));
         all.add(buildInfo);
         return new MetricSnapshots(all);
     }
@@ -79,13 +89,25 @@ public final class Exporter implements AutoCloseable {
     public Page scrape(String accept) {
         String type = accept != null && accept.contains("application/openmetrics-text")
                 ? OPENMETRICS : TEXT;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
-        try {
-            registry.scrape(out, type);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        Scan scan = scans.get();
+        MigrationJournal.Totals totals = journal.read();
+        // Scrapes that show the same scan and journal get the same bytes: rendering happens once per
+        // scan and format, so many scrapers cost a copy each, and memory stays flat.
+        synchronized (rendered) {
+            Rendered r = rendered.get(type);
+            if (r != null && r.scan == scan && r.totals.equals(totals)) return r.page;
+            showing = scan;
+            showingTotals = totals;
+            ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+            try {
+                registry.scrape(out, type);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Page page = new Page(type, out.toByteArray());
+            rendered.put(type, new Rendered(scan, totals, page));
+            return page;
         }
-        return new Page(type, out.toByteArray());
     }
 
     /** True once a scan has succeeded. */

@@ -14,17 +14,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 
 /**
  * The read-only HTTP(S) endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Only GET and
- * HEAD are served. Scrapes render in parallel up to a small bound (memory stays flat under many
- * scrapers); the scan they show is shared (see {@link Exporter}).
+ * HEAD are served. Concurrent scrapes share one scan and one rendered page (see {@link Exporter}).
  */
 public final class MetricsServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final Semaphore rendering = new Semaphore(Math.max(2, Runtime.getRuntime().availableProcessors()));
     private final Exporter exporter;
     private final WebConfig web;
 
@@ -96,19 +93,10 @@ public final class MetricsServer implements AutoCloseable {
     private void metrics(HttpExchange x) throws IOException {
         Exporter.Page page;
         try {
-            rendering.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            send(x, 503, "text/plain; charset=utf-8", "shutting down\n");
-            return;
-        }
-        try {
             page = exporter.scrape(x.getRequestHeaders().getFirst("Accept"));
         } catch (RuntimeException e) {
             send(x, 500, "text/plain; charset=utf-8", "scan failed: " + e.getMessage() + "\n");
             return;
-        } finally {
-            rendering.release();
         }
         send(x, 200, page.contentType(), page.body());
     }

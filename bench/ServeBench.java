@@ -1,0 +1,157 @@
+// Benchmark of `bpfcharge serve` (run by bench/serve-bench, as root):
+//   creates small pinned maps until the node has N maps, then measures in one run
+//   - warm scrape latency (defaults: --max-scan-age 2, --max-map-series 1000) and the daemon's RSS,
+//   - scrape latency when every scrape scans afresh (--max-scan-age 0 --max-map-series 0),
+//   - `bpftool -j map show` on the same maps,
+//   - 100 concurrent scrapers for 60 s: errors, p50/p99, RSS.
+// Every pin it made is removed on exit (the maps are freed with them).
+import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.bpf.MapInfo;
+import io.bpfcharge.bpf.MapType;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+public class ServeBench {
+    static final List<String> JVM = List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1", "-Xmx64m", "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=32m",
+            "-XX:MaxDirectMemorySize=16m"); // as contrib/systemd/bpfcharge.service
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    public static void main(String[] args) throws Exception {
+        int n = Integer.parseInt(args[0]);
+        String jar = args[1];
+        int loadSeconds = Integer.parseInt(args[2]);
+        Path dir = Path.of("/sys/fs/bpf/bpfcharge-serve-bench-" + ProcessHandle.current().pid());
+        Files.createDirectories(dir);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> removePins(dir)));
+        try {
+            long t0 = System.nanoTime();
+            MapInfo like = new MapInfo(0, MapType.ARRAY, "serve_bench", 4, 8, 16, 0, 0, 0, 0, 0, 0, 0);
+            int make = Math.max(0, n - MapFd.ids().size()); // top the node up to n maps
+            for (int i = 0; i < make; i++) try (MapFd fd = MapFd.create(like, null, null)) { fd.pin(dir.resolve("m" + i)); }
+            System.out.printf("created %d pinned maps in %.1f s; maps on the node: %d%n", make, (System.nanoTime() - t0) / 1e9, MapFd.ids().size());
+
+            List<Double> bpftool = new ArrayList<>();
+            int onNode = MapFd.ids().size();
+            try (Daemon fresh = new Daemon(jar, "--max-scan-age", "0", "--max-map-series", "0")) {
+                for (int i = 0; i < 3; i++) fresh.scrape(); // JIT warm-up
+                List<Double> lat = new ArrayList<>();
+                for (int i = 0; i < 15; i++) {
+                    lat.add(fresh.scrape());
+                    bpftool.add(bpftool());
+                }
+                System.out.printf("fresh scan per scrape (%d maps, one series each): p50 %.1f ms, bpftool -j map show: p50 %.1f ms, ratio %.2f; RSS %d MB%n",
+                        onNode, pct(lat, 50), pct(bpftool, 50), pct(lat, 50) / pct(bpftool, 50), fresh.rssMb());
+            }
+            try (Daemon d = new Daemon(jar)) {
+                for (int i = 0; i < 50; i++) d.scrape();
+                List<Double> lat = new ArrayList<>();
+                for (int i = 0; i < 200; i++) lat.add(d.scrape());
+                System.out.printf("warm scrape (defaults): p50 %.2f ms, p99 %.2f ms; bpftool p50 %.1f ms; ratio p50 %.3f, p99 %.3f; RSS %d MB%n",
+                        pct(lat, 50), pct(lat, 99), pct(bpftool, 50), pct(lat, 50) / pct(bpftool, 50), pct(lat, 99) / pct(bpftool, 50), d.rssMb());
+                load(d, 100, loadSeconds);
+                System.out.printf("daemon RSS after load %d MB, peak (VmHWM) %d MB%n", d.rssMb(), d.hwmMb());
+            }
+        } finally {
+            removePins(dir);
+        }
+    }
+
+    static void load(Daemon d, int scrapers, int seconds) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        List<Double> lat = Collections.synchronizedList(new ArrayList<>());
+        AtomicLong errors = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < scrapers; i++) threads.add(Thread.ofVirtual().start(() -> {
+            while (System.nanoTime() < end) {
+                try {
+                    lat.add(d.scrape());
+                } catch (Exception e) {
+                    if (errors.incrementAndGet() <= 3) System.out.println("load: error: " + e);
+                }
+            }
+        }));
+        for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(seconds + 60));
+        System.out.printf("load: %d scrapers x %d s: %d scrapes, %d errors, p50 %.1f ms, p99 %.1f ms%n",
+                scrapers, seconds, lat.size(), errors.get(), pct(lat, 50), pct(lat, 99));
+    }
+
+    static double bpftool() throws Exception {
+        long t = System.nanoTime();
+        Process p = new ProcessBuilder("bpftool", "-j", "map", "show").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IllegalStateException("bpftool failed");
+        return (System.nanoTime() - t) / 1e6;
+    }
+
+    static double pct(List<Double> l, int p) {
+        List<Double> s = new ArrayList<>(l);
+        s.sort(Comparator.naturalOrder());
+        return s.get(Math.min(s.size() - 1, (int) Math.ceil(p / 100.0 * s.size()) - 1));
+    }
+
+    static void removePins(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> w = Files.walk(dir)) {
+            for (Path p : w.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (Exception e) {
+            System.err.println("serve-bench: could not remove " + dir + ": " + e.getMessage());
+        }
+    }
+
+    static final class Daemon implements AutoCloseable {
+        final Process process;
+        final URI metrics;
+
+        Daemon(String jar, String... args) throws Exception {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            cmd.addAll(JVM);
+            cmd.addAll(List.of("-jar", jar, "serve", "--listen", "127.0.0.1:0"));
+            cmd.addAll(List.of(args));
+            process = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream()));
+            String line = err.readLine(); // the daemon prints one line once it serves, or its error
+            if (line == null || !line.contains("serving http")) throw new IllegalStateException("daemon: " + line);
+            metrics = URI.create(line.substring(line.indexOf("http")));
+        }
+
+        double scrape() throws Exception {
+            long t = System.nanoTime();
+            HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200) throw new IllegalStateException("HTTP " + r.statusCode() + ": " + new String(r.body()).strip());
+            return (System.nanoTime() - t) / 1e6;
+        }
+
+        long rssMb() throws Exception { return status("VmRSS:"); }
+
+        long hwmMb() throws Exception { return status("VmHWM:"); }
+
+        private long status(String field) throws Exception {
+            for (String l : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status")))
+                if (l.startsWith(field)) return Long.parseLong(l.replaceAll("\\D", "")) / 1024;
+            return -1;
+        }
+
+        @Override
+        public void close() throws Exception {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly();
+        }
+    }
+}
