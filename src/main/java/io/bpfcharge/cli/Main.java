@@ -6,16 +6,16 @@ import picocli.CommandLine.Command;
 /** Entry point: parses the command line and turns every failure into one line and an exit code. */
 @Command(name = "bpfcharge", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Which memory cgroup pays for each BPF map, and moving that charge where it belongs.",
-        subcommands = {MapsCommand.class, CgroupsCommand.class, DoctorCommand.class, ServeCommand.class, MigrateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {MapsCommand.class, CgroupsCommand.class, DoctorCommand.class, ServeCommand.class, MigrateCommand.class, BenchCommand.class, HookCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success (also: nothing to do)",
                 "1:unexpected failure (kernel or I/O error)",
-                "2:bad command line",
+                "2:bad command line or input (OCI state JSON on stdin, rules file)",
                 "3:missing privileges (run as root)",
                 "4:host lacks something bpfcharge needs (BTF, bpffs, kernel >= 5.11, memory cgroup)",
                 "5:no such map, pin, cgroup or process",
-                "6:refused: the map cannot be migrated as asked (type, holders, target)",
+                "6:refused: the map cannot be migrated as asked (type, holders, target), or an unsafe pin path or rules file",
                 "7:the target cgroup has no room for another copy of the map",
                 "8:migration failed and was rolled back: the old map is in place"})
 public final class Main {

@@ -1,0 +1,63 @@
+package io.bpfcharge.hook;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bpfcharge.BpfchargeException.Exit;
+
+import java.time.Instant;
+
+/**
+ * What the hook did for one pin pattern or map: the one log line it writes for it.
+ * @param pin the real pin path, or the pattern when nothing matched or it was refused
+ * @param mapId 0 when no map was reached
+ * @param exit the documented code of a failure; OK otherwise
+ */
+public record Outcome(String container, String source, String pin, int mapId, String mapName, Result result,
+                      String from, String to, long bytes, long millis, Exit exit, String message) {
+    public enum Result {
+        /** The map's charge moved to the container's memcg. */
+        MIGRATED,
+        /** Already charged there: nothing done (a second run of the hook). */
+        UNCHANGED,
+        /** The pattern matched no pin. */
+        NO_MATCH,
+        /** Refused: unsafe path, or a map that cannot be migrated as asked. */
+        REFUSED,
+        /** The migration failed (rolled back, or an error). */
+        FAILED;
+
+        public boolean failure() { return this == REFUSED || this == FAILED; }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One JSON object (a JSON Lines record); field names are stable, see README "Hook log". */
+    public String json(Instant at) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("time", at.toString()).put("container", container).put("source", source).put("pin", pin);
+        if (mapId == 0) n.putNull("map_id").putNull("map_name");
+        else n.put("map_id", mapId).put("map_name", mapName);
+        n.put("result", result.name().toLowerCase());
+        nullable(n, "from", from);
+        nullable(n, "to", to);
+        n.put("bytes", bytes).put("millis", millis).put("exit", exit.code).put("message", message);
+        return n.toString();
+    }
+
+    /** One human line: "container ID: PIN: map N (name): RESULT ..., MESSAGE". */
+    public String text() {
+        StringBuilder b = new StringBuilder("bpfcharge hook: container ").append(OciState.clip(container)).append(": ")
+                .append(pin);
+        if (mapId != 0) b.append(": map ").append(mapId).append(mapName.isEmpty() ? "" : " (" + mapName + ")");
+        b.append(": ").append(result.name().toLowerCase().replace('_', ' '));
+        if (result == Result.MIGRATED) b.append(' ').append(bytes).append(" bytes from ").append(from).append(" to ").append(to)
+                .append(" in ").append(millis).append(" ms");
+        if (message != null && !message.isEmpty()) b.append(": ").append(message);
+        return b.toString();
+    }
+
+    private static void nullable(ObjectNode n, String field, String v) {
+        if (v == null) n.putNull(field);
+        else n.put(field, v);
+    }
+}

@@ -1,0 +1,187 @@
+package io.bpfcharge.hook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfcharge.bpf.BpfFd;
+import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.inventory.Inventory;
+import io.bpfcharge.inventory.MapRecord;
+import io.bpfcharge.inventory.Snapshot;
+import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.KernelTest;
+import io.bpfcharge.testing.MapMaker;
+import io.bpfcharge.testing.TestCgroups;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.bpfcharge.testing.MapMaker.spec;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The hook as a runtime runs it, on the real kernel: maps pinned from an old container's memcg,
+ * a "container" process in a fresh memcg, and that process's real state JSON on stdin.
+ */
+@KernelTest
+class HookIT {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final int ENTRIES = 2000;
+
+    private TestCgroups cg;
+
+    @BeforeEach
+    void cgroups() { cg = new TestCgroups(); }
+
+    @AfterEach
+    void cleanup() { cg.close(); }
+
+    /** A process placed in {@code cgroup} before it reports ready; stands for the container's init. */
+    static Process container(TestCgroups cg, String cgroup) throws IOException {
+        Path procs = cg.hierarchy().dir(cgroup).resolve("cgroup.procs");
+        Process p = cg.track(new ProcessBuilder("sh", "-c", "echo $$ > " + procs + " && echo ready && exec sleep 600").start());
+        String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
+        if (!"ready".equals(line)) throw new IOException("container process did not start in " + cgroup);
+        return p;
+    }
+
+    static String state(String id, long pid, Map<String, String> annotations) throws IOException {
+        var n = JSON.createObjectNode().put("ociVersion", "1.0.2").put("id", id).put("status", "running")
+                .put("pid", pid).put("bundle", "/nonexistent/bundle");
+        annotations.forEach(n.putObject("annotations")::put);
+        return JSON.writeValueAsString(n);
+    }
+
+    static List<JsonNode> lines(Cli.Result r) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String l : r.out().split("\n")) if (!l.isBlank()) out.add(JSON.readTree(l));
+        return out;
+    }
+
+    /** Writes key i -> value i*7 for i in [0, n) through the map's pin. */
+    static void fill(Path pin, int n, int valueSize) {
+        try (MapFd m = (MapFd) BpfFd.openPin(pin); Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(8), v = a.allocate(valueSize);
+            for (long i = 0; i < n; i++) {
+                k.set(ValueLayout.JAVA_LONG, 0, i);
+                v.set(ValueLayout.JAVA_LONG, 0, i * 7);
+                m.update(k, v, MapFd.BPF_ANY);
+            }
+        }
+    }
+
+    static void assertFilled(Path pin, int n, int valueSize) {
+        try (MapFd m = (MapFd) BpfFd.openPin(pin); Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(8), v = a.allocate(valueSize);
+            for (long i = 0; i < n; i++) {
+                k.set(ValueLayout.JAVA_LONG, 0, i);
+                assertTrue(m.lookup(k, v), "key " + i + " lost");
+                assertEquals(i * 7, v.get(ValueLayout.JAVA_LONG, 0), "value of key " + i);
+            }
+            k.set(ValueLayout.JAVA_LONG, 0, n);
+            assertTrue(!m.lookup(k, v), "key " + n + " appeared");
+        }
+    }
+
+    private MapRecord pinned(Snapshot s, Path pin) {
+        return s.pinnedAt(pin.toString()).orElseThrow(() -> new AssertionError("nothing pinned at " + pin));
+    }
+
+    @Test
+    void restartedContainerGetsItsMapsChargedAndASecondRunChangesNothing() throws Exception {
+        String old = cg.child("old"), ctr = cg.child("ctr");
+        Path hash = cg.pin("hash"), outer = cg.pin("outer");
+        int inner;
+        try (MapMaker.Maps m = MapMaker.run(cg, old, false,
+                spec("hash", 8, 64, ENTRIES, "hook_hash").pin(hash),
+                spec("hash", 8, 8, 64, "hook_inner"),
+                spec("array_of_maps", 4, 4, 4, "hook_outer").pin(outer).outerOfPrevious())) {
+            inner = m.id(1);
+        }
+        fill(hash, ENTRIES, 64);
+        Process p = container(cg, ctr);
+        String state = state("hook-it", p.pid(), Map.of(Wanted.ANNOTATION, cg.pinDir() + "/*"));
+
+        try (Inventory inv = new Inventory(cg.hierarchy())) {
+            Snapshot before = inv.scan();
+            assertEquals(old, pinned(before, hash).memcg().path());
+            long oldUsage = cg.usage(old);
+
+            Cli.Result first = Cli.runWithInput(state, "hook", "--json-log");
+            assertEquals(0, first.exit(), first.err());
+            List<JsonNode> log = lines(first);
+            // hash and the outer's inner map are migrated; one line each.
+            assertTrue(log.stream().anyMatch(l -> l.get("pin").asText().equals(hash.toString())
+                    && l.get("result").asText().equals("migrated") && l.get("to").asText().equals(ctr)), first.out());
+            assertTrue(log.stream().anyMatch(l -> l.get("result").asText().equals("migrated")
+                    && l.get("map_name").asText().equals("hook_inner")), first.out());
+            for (JsonNode l : log) assertEquals("hook-it", l.get("container").asText());
+
+            Snapshot after = inv.scan();
+            MapRecord h = pinned(after, hash);
+            assertEquals(ctr, h.memcg().path());
+            assertFilled(hash, ENTRIES, 64);
+            MapRecord newInner = after.maps().stream().filter(r -> r.info().name().equals("hook_inner")
+                    && r.outer().stream().anyMatch(s -> s.outerId() == pinned(after, outer).id())).findFirst().orElseThrow();
+            assertEquals(ctr, newInner.memcg().path());
+            assertTrue(newInner.id() != inner, "inner map was not replaced");
+            assertTrue(cg.usage(old) < oldUsage, "old memcg still charged: " + cg.usage(old) + " >= " + oldUsage);
+
+            Cli.Result second = Cli.runWithInput(state, "hook", "--json-log");
+            assertEquals(0, second.exit(), second.err());
+            for (JsonNode l : lines(second))
+                assertTrue(l.get("result").asText().equals("unchanged"), second.out());
+            Snapshot again = inv.scan();
+            assertEquals(h.id(), pinned(again, hash).id(), "second run replaced the map");
+            assertEquals(newInner.id(), again.map(newInner.id()).orElseThrow().id());
+            assertEquals(ctr, pinned(again, hash).memcg().path());
+        }
+    }
+
+    @Test
+    void unsafePathsAreLoggedAndRefusedOnlyUnderStrict() throws Exception {
+        String ctr = cg.child("ctr");
+        Path outside = Files.createTempFile("hook-it", "");
+        try {
+            Files.createSymbolicLink(cg.pin("link"), outside);
+            Process p = container(cg, ctr);
+            String state = state("unsafe", p.pid(), Map.of(Wanted.ANNOTATION,
+                    cg.pin("link") + "," + cg.pinDir() + "/../../../etc/passwd"));
+            Cli.Result open = Cli.runWithInput(state, "hook", "--json-log");
+            assertEquals(0, open.exit(), open.err());
+            List<JsonNode> log = lines(open);
+            assertEquals(2, log.size(), open.out());
+            for (JsonNode l : log) {
+                assertEquals("refused", l.get("result").asText());
+                assertEquals(6, l.get("exit").asInt());
+            }
+            Cli.Result strict = Cli.runWithInput(state, "hook", "--strict");
+            assertEquals(6, strict.exit(), strict.out() + strict.err());
+            assertTrue(strict.out().contains("refused"), strict.out());
+        } finally {
+            Files.deleteIfExists(outside);
+        }
+    }
+
+    @Test
+    void badStateIsOneLineAndExitTwo() throws Exception {
+        Cli.Result r = Cli.runWithInput("{\"id\":\"x\",\"pid\":", "hook");
+        assertEquals(2, r.exit());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().startsWith("bpfcharge: OCI state on stdin is truncated"), r.err());
+        Cli.Result gone = Cli.runWithInput(state("gone", Integer.MAX_VALUE - 1, Map.of(Wanted.ANNOTATION, cg.pinDir() + "/*")), "hook");
+        assertEquals(5, gone.exit(), gone.err());
+    }
+}
