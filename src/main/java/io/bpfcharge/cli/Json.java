@@ -1,5 +1,6 @@
 package io.bpfcharge.cli;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -9,7 +10,10 @@ import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Memcg;
 import io.bpfcharge.inventory.Snapshot;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.OptionalLong;
 
 /** The documented --json schemas (README, "JSON output"); field names are snake_case and stable. */
@@ -27,29 +31,76 @@ final class Json {
         }
     }
 
-    static ObjectNode map(MapRecord m) {
-        ObjectNode n = MAPPER.createObjectNode();
-        var i = m.info();
-        n.put("id", i.id()).put("name", i.name()).put("type", i.type().name()).put("key_size", i.keySize())
-                .put("value_size", i.valueSize()).put("max_entries", i.maxEntries()).put("flags", i.flags())
-                .put("bytes", m.bytes());
-        ArrayNode pins = n.putArray("pins");
-        m.pins().forEach(pins::add);
-        if (m.memcg() == null) n.putNull("memcg");
-        else n.set("memcg", memcg(m.memcg()));
-        ArrayNode outer = n.putArray("outer");
-        m.outer().forEach(s -> outer.addObject().put("id", s.outerId()).put("key", s.key()));
-        ObjectNode holders = n.putObject("holders");
-        ArrayNode procs = holders.putArray("processes");
-        m.processes().forEach(p -> procs.addObject().put("pid", p.pid()).put("comm", p.comm()));
-        ArrayNode progs = holders.putArray("programs");
-        m.programs().forEach(p -> progs.addObject().put("id", p.id()).put("name", p.name()));
-        return n;
+    /**
+     * Writes the maps array straight to {@code out}, in the same layout as {@link #print}: 10,000 maps
+     * built as a tree first took longer than the scan that found them.
+     */
+    static void maps(PrintWriter out, List<MapRecord> maps) {
+        try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET); // out is stdout: more follows
+            g.useDefaultPrettyPrinter();
+            g.writeStartArray();
+            for (MapRecord m : maps) map(g, m);
+            g.writeEndArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        out.println();
+        out.flush();
     }
 
-    static ObjectNode memcg(Memcg m) {
-        return MAPPER.createObjectNode().put("id", m.id()).put("path", m.path()).put("online", m.online())
-                .put("populated", m.populated());
+    private static void map(JsonGenerator g, MapRecord m) throws IOException {
+        var i = m.info();
+        g.writeStartObject();
+        g.writeNumberField("id", i.id());
+        g.writeStringField("name", i.name());
+        g.writeStringField("type", i.type().name());
+        g.writeNumberField("key_size", i.keySize());
+        g.writeNumberField("value_size", i.valueSize());
+        g.writeNumberField("max_entries", i.maxEntries());
+        g.writeNumberField("flags", i.flags());
+        g.writeNumberField("bytes", m.bytes());
+        g.writeArrayFieldStart("pins");
+        for (String p : m.pins()) g.writeString(p);
+        g.writeEndArray();
+        if (m.memcg() == null) {
+            g.writeNullField("memcg");
+        } else {
+            Memcg c = m.memcg();
+            g.writeObjectFieldStart("memcg");
+            g.writeNumberField("id", c.id());
+            g.writeStringField("path", c.path());
+            g.writeBooleanField("online", c.online());
+            g.writeBooleanField("populated", c.populated());
+            g.writeEndObject();
+        }
+        g.writeArrayFieldStart("outer");
+        for (var s : m.outer()) {
+            g.writeStartObject();
+            g.writeNumberField("id", s.outerId());
+            g.writeStringField("key", s.key());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeObjectFieldStart("holders");
+        g.writeArrayFieldStart("processes");
+        for (var p : m.processes()) {
+            g.writeStartObject();
+            g.writeNumberField("pid", p.pid());
+            g.writeStringField("comm", p.comm());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeArrayFieldStart("programs");
+        for (var p : m.programs()) {
+            g.writeStartObject();
+            g.writeNumberField("id", p.id());
+            g.writeStringField("name", p.name());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+        g.writeEndObject();
     }
 
     static ObjectNode cgroup(CgroupTotal t) {

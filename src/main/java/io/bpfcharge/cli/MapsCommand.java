@@ -38,9 +38,7 @@ final class MapsCommand implements Callable<Integer> {
                 .toList();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            var arr = Json.MAPPER.createArrayNode();
-            maps.forEach(m -> arr.add(Json.map(m)));
-            Json.print(out, arr);
+            Json.maps(out, maps);
             return 0;
         }
         Table t = new Table(">ID", "NAME", "TYPE", ">BYTES", "MEMCG", "STATE", "PINS", "OUTER", "HOLDERS");
