@@ -151,6 +151,45 @@ class HookIT {
     }
 
     @Test
+    void rulesFileSelectsTheContainersPinsAndMustBeRootOwned() throws Exception {
+        String old = cg.child("old"), ctr = cg.child("ctr");
+        Path mine = cg.pin("mine"), other = cg.pin("other");
+        MapMaker.run(cg, old, false, spec("array", 4, 8, 16, "rule_mine").pin(mine),
+                spec("array", 4, 8, 16, "rule_other").pin(other)).close();
+        Process p = container(cg, ctr);
+        Path rules = Files.createTempFile("bpfcharge-rules", ".yaml");
+        try {
+            Files.writeString(rules, "rules:\n"
+                    + "  - match: {id: \"web-*\", annotations: {tier: front}}\n"
+                    + "    pins: [\"" + mine + "\"]\n"
+                    + "  - match: {id: \"db-*\"}\n"
+                    + "    pins: [\"" + other + "\"]\n");
+            Files.setPosixFilePermissions(rules, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            String state = state("web-1", p.pid(), Map.of("tier", "front"));
+            Cli.Result r = Cli.runWithInput(state, "hook", "--rules", rules.toString(), "--json-log");
+            assertEquals(0, r.exit(), r.err());
+            List<JsonNode> log = lines(r);
+            assertEquals(1, log.size(), r.out());
+            assertEquals("migrated", log.getFirst().get("result").asText());
+            assertEquals("rule 1 of " + rules, log.getFirst().get("source").asText());
+            try (Inventory inv = new Inventory(cg.hierarchy())) {
+                Snapshot s = inv.scan();
+                assertEquals(ctr, pinned(s, mine).memcg().path());
+                assertEquals(old, pinned(s, other).memcg().path(), "another rule's pins were touched");
+            }
+
+            Files.setPosixFilePermissions(rules, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-r--"));
+            Cli.Result writable = Cli.runWithInput(state, "hook", "--rules", rules.toString());
+            assertEquals(6, writable.exit(), writable.err());
+            assertEquals(1, writable.err().strip().lines().count(), writable.err());
+            assertTrue(writable.err().contains("writable by group or others"), writable.err());
+            assertEquals("", writable.out());
+        } finally {
+            Files.deleteIfExists(rules);
+        }
+    }
+
+    @Test
     void unsafePathsAreLoggedAndRefusedOnlyUnderStrict() throws Exception {
         String ctr = cg.child("ctr");
         Path outside = Files.createTempFile("hook-it", "");
