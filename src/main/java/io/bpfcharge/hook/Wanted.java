@@ -1,5 +1,8 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.BpfchargeException.Exit;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,13 +15,20 @@ import java.util.Map;
 record Wanted(String pattern, String source) {
     /** The annotation that lists a container's pins: paths or globs separated by commas or newlines. */
     static final String ANNOTATION = "io.bpfcharge.maps";
+    /** Each pattern costs a bpffs walk; a container listing more is a mistake or an attack. */
+    static final int MAX_PATTERNS = 256;
 
     /** The annotation's patterns, then every matching rule's, each pattern once (first source wins). */
     static List<Wanted> of(OciState state, Rules rules) {
         Map<String, Wanted> wanted = new LinkedHashMap<>();
         String annotation = state.annotations().get(ANNOTATION);
-        if (annotation != null)
-            for (String p : split(annotation)) wanted.putIfAbsent(p, new Wanted(p, "annotation " + ANNOTATION));
+        if (annotation != null) {
+            List<String> patterns = split(annotation);
+            if (patterns.size() > MAX_PATTERNS)
+                throw new BpfchargeException(Exit.REFUSED, "annotation " + ANNOTATION + " lists " + patterns.size()
+                        + " pin patterns, more than " + MAX_PATTERNS + ": use globs (e.g. /sys/fs/bpf/app/*)");
+            for (String p : patterns) wanted.putIfAbsent(p, new Wanted(p, "annotation " + ANNOTATION));
+        }
         if (rules != null)
             for (Rules.Rule r : rules.matching(state))
                 for (String p : r.pins()) wanted.putIfAbsent(p, new Wanted(p, "rule " + r.number() + " of " + rules.file()));

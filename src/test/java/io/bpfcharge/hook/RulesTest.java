@@ -160,4 +160,13 @@ class RulesTest {
         assertEquals("rule 2 of /etc/bpfcharge/rules.yaml", w.get(2).source());
         assertEquals(List.of(), Wanted.of(state("x", Map.of()), null));
     }
+
+    @Test
+    void tooManyAnnotatedPatternsAreRefused() {
+        String many = String.join(",", java.util.Collections.nCopies(Wanted.MAX_PATTERNS + 1, "/sys/fs/bpf/x"));
+        BpfchargeException e = assertThrows(BpfchargeException.class,
+                () -> Wanted.of(state("x", Map.of(Wanted.ANNOTATION, many)), null));
+        assertEquals(Exit.REFUSED, e.exit());
+        assertTrue(e.getMessage().contains("lists 257 pin patterns, more than 256"), e.getMessage());
+    }
 }
