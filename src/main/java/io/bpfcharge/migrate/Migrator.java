@@ -358,6 +358,17 @@ public final class Migrator {
                 continue;
             }
             MapFd neu = openNew(e);
+            if (neu == null) {
+                // The replacement is gone (its owner unpinned and emptied every slot, or its temporary pin
+                // was removed by hand before the swap): nothing can be finished. Its original references
+                // still hold the old map if it was never swapped out; drop only our temporary names.
+                rollback(e);
+                j.finish();
+                log("failed", e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
+                recovered.add("dropped the interrupted migration of map " + e.oldId() + ": its replacement "
+                        + e.newId() + " no longer exists");
+                continue;
+            }
             MapFd old = e.keepPin() != null && Files.exists(Path.of(e.keepPin()))
                     ? (MapFd) BpfFd.openPin(Path.of(e.keepPin())) : null;
             try (neu; old) {
@@ -371,10 +382,16 @@ public final class Migrator {
         return renamed;
     }
 
+    /** The replacement of an interrupted migration, or null when it no longer exists. */
     private static MapFd openNew(Journal.Entry e) {
         Path temp = Path.of(e.tempPin());
         if (Files.exists(temp)) return (MapFd) BpfFd.openPin(temp);
-        return MapFd.byId(e.newId()); // only the temporary pin was removed: slots and pins hold it
+        try {
+            return MapFd.byId(e.newId()); // only the temporary pin was removed: slots and pins hold it
+        } catch (BpfException ex) {
+            if (ex.errno() == Errno.ENOENT) return null;
+            throw ex;
+        }
     }
 
     private void phase(String name) {

@@ -124,6 +124,24 @@ class MigrateFailureIT {
         }
     }
 
+    /** A crash after the swap whose replacement its owner then removed must not wedge later migrations. */
+    @Test
+    void staleJournalWhoseReplacementIsGoneIsDropped() throws Exception {
+        Path pin = cg.pin("stale"), other = cg.pin("stale_other");
+        MapMaker.run(cg, src, false, spec("hash", 4, 8, 100, "stale").pin(pin), spec("hash", 4, 8, 100, "stale2").pin(other))
+                .close();
+        Cli.Result crashed = Kernel.migrate(runDir, "swapped", "--map", pin.toString(), "--to-cgroup", dst);
+        assertEquals(Crash.EXIT, crashed.exit(), crashed.out() + crashed.err());
+        // The owner removes its map, temporary names and all: the journal's replacement no longer exists.
+        Files.delete(pin);
+        for (String left : Kernel.leftovers(cg.pinDir())) Files.delete(cg.pinDir().resolve(left));
+        Cli.Result next = Kernel.migrate(runDir, null, "--map", other.toString(), "--to-cgroup", dst);
+        assertEquals(0, next.exit(), next.out() + next.err());
+        assertTrue((next.out() + next.err()).contains("no longer exists"), next.out());
+        assertEquals(cg.hierarchy().id(dst), Kernel.chargedTo(Kernel.idAt(other)));
+        Files.delete(other);
+    }
+
     /** kill -9 (an injected halt) at each step, then the same command again: one live copy with all data. */
     @ParameterizedTest(name = "crash at {0}, {1}")
     @CsvSource({"journal,copy-swap", "helper,copy-swap", "helper_pinned,copy-swap", "created,copy-swap",
