@@ -4,12 +4,7 @@ import io.bpfcharge.bpf.BpfObject;
 import io.bpfcharge.bpf.FdInfo;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.testing.Cli;
-import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
-import io.bpfcharge.testing.TestCgroups;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -32,30 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * threads run it through BPF_PROG_TEST_RUN (with repeat) during the whole migration. With --merge sum the
  * new inner map must end up holding exactly one count per run, and no run may miss the inner map.
  */
-@KernelTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class MigrateConcurrencyIT {
+class MigrateConcurrencyIT extends MigrationTestBase {
     private static final int THREADS = 2, REPEAT = 500;
 
-    private TestCgroups cg;
-    private String src, dst;
-    private Path runDir;
-
-    @BeforeAll
-    void setUp() throws Exception {
-        cg = new TestCgroups();
-        src = cg.child("src");
-        dst = cg.child("dst");
-        runDir = Files.createTempDirectory("bpfcharge-run");
-    }
-
-    @AfterAll
-    void tearDown() throws Exception {
-        cg.close();
-        try (var s = Files.walk(runDir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"copy-swap", "swap-backfill"})

@@ -4,20 +4,13 @@ import io.bpfcharge.bpf.BpfObject;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.ProgFd;
 import io.bpfcharge.testing.Cli;
-import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
-import io.bpfcharge.testing.TestCgroups;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 import static io.bpfcharge.testing.MapMaker.spec;
@@ -26,37 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bad input (one line, documented exit code, nothing changed) and kill -9 at every step followed by a rerun. */
-@KernelTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class MigrateFailureIT {
-    private TestCgroups cg;
-    private String src, dst;
-    private Path runDir;
-
-    @BeforeAll
-    void setUp() throws Exception {
-        cg = new TestCgroups();
-        src = cg.child("src");
-        dst = cg.child("dst");
-        runDir = Files.createTempDirectory("bpfcharge-run");
-    }
-
-    @AfterEach
-    void nothingLeftBehind() throws Exception {
-        assertEquals(List.of(), Kernel.leftovers(cg.pinDir()), "temporary pins left");
-        assertEquals(List.of(), Kernel.leftovers(Path.of("/sys/fs/bpf")), "temporary pins left in the bpffs root");
-        try (var s = Files.list(runDir)) {
-            assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> !n.equals("migrations.jsonl")).toList());
-        }
-    }
-
-    @AfterAll
-    void tearDown() throws Exception {
-        cg.close();
-        try (var s = Files.walk(runDir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
+class MigrateFailureIT extends MigrationTestBase {
 
     private void refused(int exit, String expect, Path unchanged, String... args) throws Exception {
         int before = unchanged == null ? 0 : Kernel.idAt(unchanged);

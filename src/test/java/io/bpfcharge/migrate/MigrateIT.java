@@ -4,14 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.testing.Cli;
-import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
-import io.bpfcharge.testing.TestCgroups;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -29,41 +24,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * `bpfcharge migrate` end to end against the real kernel: maps made by a process in a source memcg,
  * migrated by the CLI, read back (contents, charge via the iterator, pins, slots, cgroup usage).
  */
-@KernelTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class MigrateIT {
+class MigrateIT extends MigrationTestBase {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private TestCgroups cg;
-    private String src, dst;
     private long dstId;
-    private Path runDir;
 
     @BeforeAll
-    void setUp() throws Exception {
-        cg = new TestCgroups();
-        src = cg.child("src");
-        dst = cg.child("dst");
+    void targetId() {
         dstId = cg.hierarchy().id(dst);
-        runDir = Files.createTempDirectory("bpfcharge-run");
-    }
-
-    @AfterEach
-    void nothingLeftBehind() throws Exception {
-        assertEquals(List.of(), Kernel.leftovers(cg.pinDir()), "temporary pins left");
-        assertEquals(List.of(), Kernel.leftovers(Path.of("/sys/fs/bpf")), "temporary pins left in the bpffs root");
-        try (var s = Files.list(runDir)) {
-            assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> !n.equals("migrations.jsonl")).toList(),
-                    "journal files left");
-        }
-    }
-
-    @AfterAll
-    void tearDown() throws Exception {
-        cg.close();
-        try (var s = Files.walk(runDir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
     }
 
     @ParameterizedTest(name = "standalone {0}")
