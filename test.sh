@@ -6,4 +6,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 export JAVA_HOME; JAVA_HOME=$(scripts/setup)
 mvn -B verify
+test/vm/run-scenarios    # the *IT classes again in a QEMU VM: Debian's 6.1 kernel, cgroup v2 (prints the count)
 grafana/check-dashboard  # exporter scraped by a real Prometheus: promtool, every dashboard query returns data
