@@ -74,33 +74,26 @@ final class Json {
             g.writeBooleanField("populated", c.populated());
             g.writeEndObject();
         }
-        g.writeArrayFieldStart("outer");
-        for (var s : m.outer()) {
-            g.writeStartObject();
-            g.writeNumberField("id", s.outerId());
-            g.writeStringField("key", s.key());
-            g.writeEndObject();
-        }
-        g.writeEndArray();
+        pairs(g, "outer", m.outer(), "id", MapRecord.Slot::outerId, "key", MapRecord.Slot::key);
         g.writeObjectFieldStart("holders");
-        g.writeArrayFieldStart("processes");
-        for (var p : m.processes()) {
+        pairs(g, "processes", m.processes(), "pid", MapRecord.ProcessHolder::pid, "comm", MapRecord.ProcessHolder::comm);
+        pairs(g, "programs", m.programs(), "id", MapRecord.ProgramHolder::id, "name", MapRecord.ProgramHolder::name);
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    /** An array of {number, string} objects, the shape of outer slots and both holder lists. */
+    private static <T> void pairs(JsonGenerator g, String field, List<T> items, String numName,
+                                  java.util.function.ToLongFunction<T> num, String strName,
+                                  java.util.function.Function<T, String> str) throws IOException {
+        g.writeArrayFieldStart(field);
+        for (T item : items) {
             g.writeStartObject();
-            g.writeNumberField("pid", p.pid());
-            g.writeStringField("comm", p.comm());
+            g.writeNumberField(numName, num.applyAsLong(item));
+            g.writeStringField(strName, str.apply(item));
             g.writeEndObject();
         }
         g.writeEndArray();
-        g.writeArrayFieldStart("programs");
-        for (var p : m.programs()) {
-            g.writeStartObject();
-            g.writeNumberField("id", p.id());
-            g.writeStringField("name", p.name());
-            g.writeEndObject();
-        }
-        g.writeEndArray();
-        g.writeEndObject();
-        g.writeEndObject();
     }
 
     static ObjectNode cgroup(CgroupTotal t) {
