@@ -48,8 +48,25 @@ struct obj_cgroup {
 	struct mem_cgroup *memcg;
 };
 
+enum bpf_map_type { BPF_MAP_TYPE_UNSPEC };
+
+struct btf {
+	__u32 id;
+};
+
 struct bpf_map {
 	__u32 id;
+	enum bpf_map_type map_type;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	__u32 map_flags;
+	__u64 map_extra;          /* 5.16+ */
+	__u32 btf_key_type_id;
+	__u32 btf_value_type_id;
+	__u32 btf_vmlinux_value_type_id;
+	struct btf *btf;
+	char name[16];
 	struct obj_cgroup *objcg; /* 6.0+ */
 };
 

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * For every BPF map in the system, which memory cgroup it is charged to.
- * bpf_map_info has no such field, so this iterator reads it from struct
- * bpf_map and writes one fixed-size record per map (see MapCharge.java).
+ * For every BPF map in the system, its attributes and which memory cgroup it
+ * is charged to. bpf_map_info has no memcg field, so this iterator reads it
+ * from struct bpf_map; it writes the attributes too, so that a scan needs no
+ * fd and no BPF_OBJ_GET_INFO_BY_FD per map. One fixed-size record per map
+ * (see MapCharge.java).
  */
 #include "kernel.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define NAME_LEN 64
 
 #define CHARGED 1 /* the map has a memcg at all (kernel memory accounting on) */
 #define ONLINE  2 /* that memcg's css is online (its directory exists) */
@@ -20,7 +20,19 @@ struct record {
 	__u32 flags;
 	__u64 cgroup_id;        /* kernfs id == directory inode */
 	__u64 parent_cgroup_id; /* lets user space name an offline cgroup */
-	char name[NAME_LEN];    /* the cgroup directory's own name */
+	__u32 map_type;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	__u32 map_flags;
+	__u32 btf_id;
+	__u32 btf_key_type_id;
+	__u32 btf_value_type_id;
+	__u32 btf_vmlinux_value_type_id;
+	__u32 pad;
+	__u64 map_extra;
+	char map_name[16];
+	char cgroup_name[64];   /* the cgroup directory's own name */
 };
 
 static struct mem_cgroup *charged_memcg(struct bpf_map *map)
@@ -40,6 +52,24 @@ static struct kernfs_node *kn_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
 }
 
+static void read_attributes(struct bpf_map *map, struct record *rec)
+{
+	struct btf *btf = BPF_CORE_READ(map, btf);
+
+	rec->map_type = BPF_CORE_READ(map, map_type);
+	rec->key_size = BPF_CORE_READ(map, key_size);
+	rec->value_size = BPF_CORE_READ(map, value_size);
+	rec->max_entries = BPF_CORE_READ(map, max_entries);
+	rec->map_flags = BPF_CORE_READ(map, map_flags);
+	rec->btf_id = btf ? BPF_CORE_READ(btf, id) : 0;
+	rec->btf_key_type_id = BPF_CORE_READ(map, btf_key_type_id);
+	rec->btf_value_type_id = BPF_CORE_READ(map, btf_value_type_id);
+	rec->btf_vmlinux_value_type_id = BPF_CORE_READ(map, btf_vmlinux_value_type_id);
+	if (bpf_core_field_exists(map->map_extra))
+		rec->map_extra = BPF_CORE_READ(map, map_extra);
+	bpf_core_read(rec->map_name, sizeof(rec->map_name), &map->name);
+}
+
 SEC("iter/bpf_map")
 int map_memcg(struct bpf_iter__bpf_map *ctx)
 {
@@ -50,6 +80,7 @@ int map_memcg(struct bpf_iter__bpf_map *ctx)
 	if (!map)
 		return 0;
 	rec.map_id = BPF_CORE_READ(map, id);
+	read_attributes(map, &rec);
 	memcg = charged_memcg(map);
 	if (memcg) {
 		struct kernfs_node *kn = BPF_CORE_READ(memcg, css.cgroup, kn);
@@ -60,7 +91,7 @@ int map_memcg(struct bpf_iter__bpf_map *ctx)
 			rec.flags |= ONLINE;
 		rec.cgroup_id = BPF_CORE_READ(kn, id);
 		rec.parent_cgroup_id = parent ? BPF_CORE_READ(parent, id) : 0;
-		bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), BPF_CORE_READ(kn, name));
+		bpf_probe_read_kernel_str(rec.cgroup_name, sizeof(rec.cgroup_name), BPF_CORE_READ(kn, name));
 	}
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;

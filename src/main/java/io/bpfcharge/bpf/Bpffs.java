@@ -13,19 +13,25 @@ public final class Bpffs {
     private Bpffs() {}
 
     /**
+     * A pin and its inode number. bpffs gives every new pin a new inode (get_next_ino), so while a path
+     * keeps its inode it still holds the object it held: a scan can trust what it learned from it before.
+     */
+    public record Pin(String path, long ino) {}
+
+    /**
      * Every regular file below {@code root}, symlinks not followed. Reads directories with getdents64
      * and trusts its d_type (bpffs always fills it in): java.nio's walk stats every entry, which
      * takes longer than the pins' own syscalls when there are 10,000 of them.
      */
-    public static List<String> files(String root) {
-        List<String> out = new ArrayList<>();
+    public static List<Pin> files(String root) {
+        List<Pin> out = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             walk(root, arena.allocate(1 << 16), out);
         }
         return out;
     }
 
-    private static void walk(String dir, MemorySegment buf, List<String> out) {
+    private static void walk(String dir, MemorySegment buf, List<Pin> out) {
         int fd = Libc.openDir(dir);
         if (fd < 0) return; // removed while walking, or not readable: holds no pins we can report
         List<String> subdirs = new ArrayList<>();
@@ -40,7 +46,8 @@ public final class Bpffs {
                     String name = buf.getString(off + 19, StandardCharsets.UTF_8);
                     if (name.equals(".") || name.equals("..")) continue;
                     String path = dir.endsWith("/") ? dir + name : dir + "/" + name;
-                    (type == DT_DIR ? subdirs : out).add(path);
+                    if (type == DT_DIR) subdirs.add(path);
+                    else out.add(new Pin(path, buf.get(Native.L, off)));
                 }
             }
         } catch (Throwable t) {

@@ -1,8 +1,6 @@
 package io.bpfcharge.bpf;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.io.ByteArrayOutputStream;
 
 /** The few libc calls bpfcharge needs on fds that Java did not open, and on /proc files read once per map. */
 final class Libc {
@@ -79,21 +77,15 @@ final class Libc {
         }
     }
 
-    /** Reads an fd to its end (an iterator's output). */
-    static byte[] readAll(String op, int fd) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 16);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cap = arena.allocate(Native.CAPTURE);
-            MemorySegment buf = arena.allocate(1 << 16);
+    /** read(2) into a segment, retried on EINTR; 0 at the end. */
+    static long read(String op, int fd, MemorySegment into) {
+        MemorySegment cap = Scratch.get().capture;
+        try {
             while (true) {
-                long n = (long) Native.READ.invokeExact(cap, fd, buf, buf.byteSize());
-                if (n == 0) return out.toByteArray();
-                if (n < 0) {
-                    int errno = Native.errno(cap);
-                    if (errno == Errno.EINTR || errno == Errno.EAGAIN) continue;
-                    throw new BpfException(op, errno);
-                }
-                out.write(buf.asSlice(0, n).toArray(Native.JAVA_BYTE), 0, (int) n);
+                long n = (long) Native.READ.invokeExact(cap, fd, into, into.byteSize());
+                if (n >= 0) return n;
+                int errno = Native.errno(cap);
+                if (errno != Errno.EINTR && errno != Errno.EAGAIN) throw new BpfException(op, errno);
             }
         } catch (Throwable t) {
             throw Native.rethrow(t);

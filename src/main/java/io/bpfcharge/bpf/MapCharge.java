@@ -1,13 +1,18 @@
 package io.bpfcharge.bpf;
 
 /**
- * Which memory cgroup a map is charged to, as the map_memcg iterator read it from struct bpf_map.
+ * One map as the map_memcg iterator read it from struct bpf_map: its attributes and the memory cgroup it is charged to.
+ * @param info the map's attributes, as {@link MapFd#info()} would give them except {@code ifindex} (always 0:
+ *             only device-offloaded maps have one, and finding those would need a kallsyms lookup per load);
+ *             create a twin from {@link MapFd#info()}
  * @param cgroupId the memcg's cgroup id (= inode of its directory), 0 when not charged
  * @param parentCgroupId the parent's cgroup id, to place an offline memcg
  * @param cgroupName the memcg directory's own name (empty for a hierarchy root)
  */
-public record MapCharge(int mapId, boolean charged, boolean online, long cgroupId, long parentCgroupId,
+public record MapCharge(MapInfo info, boolean charged, boolean online, long cgroupId, long parentCgroupId,
                         String cgroupName) {
     /** Size of one record written by bpf/map_memcg.bpf.c. */
-    static final int RECORD = 88;
+    static final int RECORD = 152;
+
+    public int mapId() { return info.id(); }
 }

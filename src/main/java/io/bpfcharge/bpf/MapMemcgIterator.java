@@ -1,6 +1,8 @@
 package io.bpfcharge.bpf;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +18,8 @@ public final class MapMemcgIterator implements AutoCloseable {
 
     private final BpfObject object;
     private MemorySegment link;
+    /** Kept between reads and grown to fit: the output is about 150 bytes per map. */
+    private MemorySegment buf = Arena.ofAuto().allocate(1 << 20, 8);
 
     private MapMemcgIterator(BpfObject object, MemorySegment link) {
         this.object = object;
@@ -24,7 +28,7 @@ public final class MapMemcgIterator implements AutoCloseable {
 
     public static MapMemcgIterator open() {
         BpfObject object = BpfObject.load("map_memcg");
-        try (java.lang.foreign.Arena tmp = java.lang.foreign.Arena.ofConfined()) {
+        try (Arena tmp = Arena.ofConfined()) {
             MemorySegment cap = tmp.allocate(Native.CAPTURE);
             MemorySegment link = (MemorySegment) Native.PROGRAM_ATTACH_ITER.invokeExact(cap, object.program("map_memcg"), MemorySegment.NULL);
             if (link.equals(MemorySegment.NULL)) {
@@ -40,33 +44,53 @@ public final class MapMemcgIterator implements AutoCloseable {
 
     /** Map id to charge, for every map alive during the walk. */
     public Map<Integer, MapCharge> read() {
-        byte[] out;
+        long len = 0;
         try {
             int linkFd = (int) Native.LINK_FD.invokeExact(link);
             int iterFd = BpfException.check("create bpf_map iterator", (int) Native.ITER_CREATE.invokeExact(linkFd));
             try {
-                out = Libc.readAll("read bpf_map iterator", iterFd);
+                while (true) {
+                    if (len == buf.byteSize()) buf = Arena.ofAuto().allocate(2 * len, 8).copyFrom(buf);
+                    long n = Libc.read("read bpf_map iterator", iterFd, buf.asSlice(len));
+                    if (n == 0) break;
+                    len += n;
+                }
             } finally {
                 Libc.close(iterFd);
             }
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
-        return parse(out);
+        return parse(buf.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE));
     }
 
+    /**
+     * Records laid out as struct record in bpf/map_memcg.bpf.c. Parsed from a heap copy: before the JIT
+     * has compiled it, a segment read costs far more than a ByteBuffer read, and a CLI run is all "before".
+     */
     static Map<Integer, MapCharge> parse(byte[] out) {
         ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.nativeOrder());
-        Map<Integer, MapCharge> charges = new HashMap<>(out.length / MapCharge.RECORD * 2);
+        Map<Integer, MapCharge> charges = HashMap.newHashMap(out.length / MapCharge.RECORD);
+        Map<Long, String> cgroupNames = new HashMap<>(); // thousands of maps share a handful of memcgs
         for (int off = 0; off + MapCharge.RECORD <= out.length; off += MapCharge.RECORD) {
             int id = b.getInt(off);
             int flags = b.getInt(off + 4);
-            int n = 0;
-            while (n < 64 && out[off + 24 + n] != 0) n++;
-            charges.put(id, new MapCharge(id, (flags & CHARGED) != 0, (flags & ONLINE) != 0, b.getLong(off + 8),
-                    b.getLong(off + 16), new String(out, off + 24, n, StandardCharsets.UTF_8)));
+            long cgroupId = b.getLong(off + 8);
+            int at = off;
+            String cgroupName = cgroupNames.computeIfAbsent(cgroupId, k -> cString(out, at + 88, 64));
+            MapInfo info = new MapInfo(id, new MapType(b.getInt(off + 24)), cString(out, off + 72, 16),
+                    b.getInt(off + 28), b.getInt(off + 32), b.getInt(off + 36), b.getInt(off + 40),
+                    b.getLong(off + 64), b.getInt(off + 44), b.getInt(off + 48), b.getInt(off + 52), b.getInt(off + 56), 0);
+            charges.put(id, new MapCharge(info, (flags & CHARGED) != 0, (flags & ONLINE) != 0, cgroupId,
+                    b.getLong(off + 16), cgroupName));
         }
         return charges;
+    }
+
+    private static String cString(byte[] b, int off, int max) {
+        int n = 0;
+        while (n < max && b[off + n] != 0) n++;
+        return new String(b, off, n, StandardCharsets.UTF_8);
     }
 
     @Override

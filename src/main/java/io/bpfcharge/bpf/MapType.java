@@ -37,6 +37,21 @@ public record MapType(int value) {
     /** Every index from 0 to max_entries-1 always exists; entries cannot be deleted. */
     public boolean isArray() { return equals(ARRAY) || equals(PERCPU_ARRAY) || equals(ARRAY_OF_MAPS); }
 
+    private static final int BPF_F_NO_PREALLOC = 1;
+    // array, prog_array, perf_event_array, percpu_array, cgroup_array, array_of_maps, queue, stack, ringbuf,
+    // bloom_filter, user_ringbuf: sized at creation. Other types grow with their entries (or are not known here).
+    private static final java.util.Set<Integer> SIZED_AT_CREATION = java.util.Set.of(2, 3, 4, 6, 8, 12, 22, 23, 27, 30, 31);
+    private static final java.util.Set<Integer> HASHES = java.util.Set.of(1, 5, 9, 10, 13);
+
+    /**
+     * Whether fdinfo's memlock for a map of this type stays what it was at creation. Since 6.4 it is the
+     * map's own count (map_mem_usage), which for a hash without preallocation, an LPM trie or a local
+     * storage follows the entries; before 6.4 it is an estimate from the attributes alone.
+     */
+    public boolean memlockFixed(int mapFlags) {
+        return SIZED_AT_CREATION.contains(value) || (HASHES.contains(value) && (mapFlags & BPF_F_NO_PREALLOC) == 0);
+    }
+
     @Override
     public String toString() { return name(); }
 }

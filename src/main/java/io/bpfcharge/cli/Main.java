@@ -3,10 +3,13 @@ package io.bpfcharge.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
 /** Entry point: parses the command line and turns every failure into one line and an exit code. */
 @Command(name = "bpfcharge", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Which memory cgroup pays for each BPF map, and moving that charge where it belongs.",
-        subcommands = {MapsCommand.class, CgroupsCommand.class, DoctorCommand.class, ServeCommand.class, MigrateCommand.class, BenchCommand.class, HookCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success (also: nothing to do)",
@@ -24,18 +27,42 @@ public final class Main {
     }
 
     public static int run(String... args) {
-        return commandLine().execute(args);
+        return commandLine(args).execute(args);
     }
 
     /** Runs with the given output streams (tests, and callers that capture output). */
     public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-        return commandLine().setOut(out).setErr(err).execute(args);
+        return commandLine(args).setOut(out).setErr(err).execute(args);
     }
 
-    private static CommandLine commandLine() {
-        return new CommandLine(new Main())
-                .setExecutionExceptionHandler(Errors::handle)
-                .setParameterExceptionHandler(Errors::usage);
+    /** Subcommands in the order --help lists them. */
+    private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Supplier<Object>> subcommands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("maps", MapsCommand::new);
+        m.put("cgroups", CgroupsCommand::new);
+        m.put("doctor", DoctorCommand::new);
+        m.put("serve", ServeCommand::new);
+        m.put("migrate", MigrateCommand::new);
+        m.put("bench", BenchCommand::new);
+        m.put("hook", HookCommand::new);
+        m.put("help", CommandLine.HelpCommand::new);
+        return m;
+    }
+
+    /**
+     * picocli reads every registered command's annotations up front, which is most of a short run's
+     * start: when the first argument names a subcommand, only that one is registered. Anything else
+     * (help, an unknown word, no argument) registers them all, so usage and suggestions are complete.
+     */
+    private static CommandLine commandLine(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        Supplier<Object> only = args.length > 0 && !args[0].equals("help") ? SUBCOMMANDS.get(args[0]) : null;
+        if (only != null) cl.addSubcommand(args[0], only.get());
+        else SUBCOMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
+        // Set after adding: picocli copies these settings to the subcommands present at the time.
+        return cl.setExecutionExceptionHandler(Errors::handle).setParameterExceptionHandler(Errors::usage);
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -1,6 +1,7 @@
 package io.bpfcharge.inventory;
 
 import io.bpfcharge.bpf.BpfException;
+import io.bpfcharge.bpf.Bpffs;
 import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapCharge;
 import io.bpfcharge.bpf.MapFd;
@@ -16,21 +17,30 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Scans every BPF map in the system into a {@link Snapshot}: attributes and bytes (map fd),
- * owner memcg (the map_memcg iterator), pins (bpffs walk), outer slots (map-of-maps contents),
- * holders (process fds and programs' map ids). Maps that vanish mid-scan are skipped.
- * Holds the loaded iterator, so one instance serves many scans (the daemon keeps one).
+ * Scans every BPF map in the system into a {@link Snapshot}: attributes and owner memcg (the map_memcg
+ * iterator, one read for all maps), bytes (fdinfo memlock), pins (bpffs walk), outer slots (map-of-maps
+ * contents), holders (process fds and programs' map ids). Maps that vanish mid-scan are skipped.
+ * Holds the loaded iterator and what cannot change between scans (which map a pin holds, the bytes of
+ * a map sized at creation), so one instance serves many scans cheaply: the daemon keeps one.
  */
 public final class Inventory implements AutoCloseable {
     private final MemoryHierarchy hierarchy;
     private final MapMemcgIterator iterator;
+    private final PinIndex pins = new PinIndex();
+    /** Bytes of maps whose memlock never changes ({@link io.bpfcharge.bpf.MapType#memlockFixed}), by id. */
+    private final Map<Integer, Sized> sized = new ConcurrentHashMap<>();
+    private final Memcgs.Index memcgIndex;
+
+    private record Sized(MapInfo info, long bytes) {}
 
     public Inventory(MemoryHierarchy hierarchy) {
         this.hierarchy = hierarchy;
+        this.memcgIndex = new Memcgs.Index(hierarchy);
         this.iterator = MapMemcgIterator.open();
     }
 
@@ -39,35 +49,32 @@ public final class Inventory implements AutoCloseable {
     public Snapshot scan() {
         long t0 = System.nanoTime();
         Instant at = Instant.now();
+        // The bpffs walk and the iterator each take a few milliseconds with 10,000 maps: run them side by side.
+        CompletableFuture<List<Bpffs.Pin>> listing = CompletableFuture.supplyAsync(Pins::files);
         Map<Integer, MapCharge> charges = iterator.read();
         Map<Integer, Facts> facts = new ConcurrentHashMap<>();
-        Map<Integer, List<String>> pins = new ConcurrentHashMap<>();
-        // Per-map and per-pin work is a few syscalls each; two cores nearly halve a 10,000-map scan.
-        // A pinned map is described from its pin's fd: opening it again by id would double its syscalls.
-        Pins.files().parallelStream().forEach(path -> {
-            try (MapFd map = Pins.openMap(path)) {
-                if (map == null) return;
-                MapInfo info = map.info();
-                pins.computeIfAbsent(info.id(), k -> new CopyOnWriteArrayList<>()).add(path);
-                if (charges.containsKey(info.id()) && !facts.containsKey(info.id()))
-                    facts.putIfAbsent(info.id(), facts(map, info));
-            }
+        // A map first seen through a pin is measured from the pin's fd: opening it again by id would double its syscalls.
+        Map<Integer, List<String>> pinned = pins.resolve(join(listing), map -> {
+            MapCharge c = charges.get(map.info().id());
+            if (c != null && !facts.containsKey(c.mapId())) facts.putIfAbsent(c.mapId(), facts(map, c.info()));
         });
-        charges.keySet().parallelStream().filter(id -> !facts.containsKey(id)).forEach(id -> {
-            Facts f = facts(id);
-            if (f != null) facts.put(id, f);
+        sized.keySet().retainAll(charges.keySet());
+        charges.values().parallelStream().filter(c -> !facts.containsKey(c.mapId())).forEach(c -> {
+            Facts f = known(c.info());
+            if (f == null) f = facts(c.info());
+            if (f != null) facts.put(c.mapId(), f);
         });
         Map<Integer, List<MapRecord.Slot>> slots = new HashMap<>();
         facts.values().forEach(f -> f.slots.forEach((inner, s) -> slots.computeIfAbsent(inner, k -> new ArrayList<>()).addAll(s)));
         Map<Integer, List<MapRecord.ProgramHolder>> progs = programHolders();
         Map<Integer, List<MapRecord.ProcessHolder>> procs = Holders.processes();
-        Memcgs memcgs = new Memcgs(hierarchy);
+        Memcgs memcgs = new Memcgs(hierarchy, memcgIndex);
 
         List<MapRecord> maps = new ArrayList<>(facts.size());
         for (Facts f : facts.values()) {
             int id = f.info.id();
             maps.add(new MapRecord(f.info, f.bytes, memcgs.resolve(charges.get(id)),
-                    sorted(pins.get(id)), List.copyOf(slots.getOrDefault(id, List.of())),
+                    sorted(pinned.get(id)), List.copyOf(slots.getOrDefault(id, List.of())),
                     List.copyOf(procs.getOrDefault(id, List.of())), List.copyOf(progs.getOrDefault(id, List.of()))));
         }
         maps.sort((a, b) -> Integer.compare(a.id(), b.id()));
@@ -75,24 +82,41 @@ public final class Inventory implements AutoCloseable {
     }
 
     private static List<String> sorted(List<String> l) {
-        return l == null ? List.of() : l.stream().sorted().toList();
+        if (l == null) return List.of();
+        return l.size() == 1 ? List.of(l.getFirst()) : l.stream().sorted().toList();
     }
 
-    /** What one map fd tells: info, bytes, and for a map-of-maps which inner map sits in which slot. */
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /** What a scan learns about a map beyond the iterator's record: bytes, and for a map-of-maps which inner map sits in which slot. */
     private record Facts(MapInfo info, long bytes, Map<Integer, List<MapRecord.Slot>> slots) {}
 
-    private static Facts facts(int id) {
-        try (MapFd fd = MapFd.byId(id)) {
-            return facts(fd, fd.info());
+    /** Facts that need no fd: the map is sized at creation and an earlier scan measured it. */
+    private Facts known(MapInfo info) {
+        Sized s = sized.get(info.id());
+        return s != null && s.info.equals(info) && !info.type().isMapOfMaps() ? new Facts(info, s.bytes, Map.of()) : null;
+    }
+
+    private Facts facts(MapInfo info) {
+        try (MapFd fd = MapFd.byId(info.id())) {
+            return facts(fd, info);
         } catch (BpfException e) {
             if (e.errno() == Errno.ENOENT) return null; // freed since the iterator saw it
             throw e;
         }
     }
 
-    private static Facts facts(MapFd fd, MapInfo info) {
+    private Facts facts(MapFd fd, MapInfo info) {
         Map<Integer, List<MapRecord.Slot>> slots = info.type().isMapOfMaps() ? OuterSlots.read(fd, info) : Map.of();
-        return new Facts(info, fd.memlock(), slots);
+        long bytes = fd.memlock();
+        if (info.type().memlockFixed(info.flags())) sized.put(info.id(), new Sized(info, bytes));
+        return new Facts(info, bytes, slots);
     }
 
     private static Map<Integer, List<MapRecord.ProgramHolder>> programHolders() {

@@ -1,16 +1,15 @@
 package io.bpfcharge.inventory;
 
-import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.BpfFd;
 import io.bpfcharge.bpf.Bpffs;
-import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.cgroup.Mountinfo;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Where maps are pinned: every file of every bpffs mount. */
@@ -40,22 +39,10 @@ public final class Pins {
     }
 
     /** Every pin (regular file) in every bpffs mount; a mount inside another is listed once. */
-    static List<String> files() {
-        Set<String> files = new LinkedHashSet<>();
-        for (Path mount : mounts()) files.addAll(Bpffs.files(mount.toString()));
-        return List.copyOf(files);
-    }
-
-    /** The map pinned at a path, or null when the pin is gone or holds another kind of object. */
-    static MapFd openMap(String path) {
-        BpfFd fd;
-        try {
-            fd = BpfFd.openPin(Path.of(path));
-        } catch (BpfException e) {
-            return null; // unpinned since listed, or not a BPF object
-        }
-        if (fd instanceof MapFd map) return map;
-        fd.close();
-        return null;
+    static List<Bpffs.Pin> files() {
+        Map<String, Bpffs.Pin> files = new LinkedHashMap<>();
+        for (Path mount : mounts())
+            for (Bpffs.Pin p : Bpffs.files(mount.toString())) files.putIfAbsent(p.path(), p);
+        return List.copyOf(files.values());
     }
 }

@@ -25,17 +25,27 @@ class ParsingTest {
 
     @Test
     void iteratorRecords() {
-        ByteBuffer b = ByteBuffer.allocate(2 * MapCharge.RECORD).order(ByteOrder.nativeOrder());
-        record(b, 7, 3, 2774, 35, "ctr-a");
-        record(b, 9, 0, 0, 0, "");
+        ByteBuffer b = ByteBuffer.allocate(3 * MapCharge.RECORD).order(ByteOrder.nativeOrder());
+        MapInfo counts = new MapInfo(7, MapType.LRU_HASH, "counts", 4, 16, 1024, 0x20, 0, 12, 3, 5, 0, 0);
+        record(b, counts, 3, 2774, 35, "ctr-a");
+        record(b, new MapInfo(8, MapType.BLOOM_FILTER, "seen", 0, 8, 100, 0, 5, 0, 0, 0, 0, 0), 3, 2774, 35, "ctr-a");
+        record(b, new MapInfo(9, MapType.ARRAY, "", 4, 8, 1, 0, 0, 0, 0, 0, 0, 0), 0, 0, 0, "");
         Map<Integer, MapCharge> m = MapMemcgIterator.parse(b.array());
-        assertEquals(new MapCharge(7, true, true, 2774, 35, "ctr-a"), m.get(7));
+        assertEquals(new MapCharge(counts, true, true, 2774, 35, "ctr-a"), m.get(7));
+        assertEquals(5, m.get(8).info().mapExtra());
         assertFalse(m.get(9).charged());
+        assertEquals("", m.get(9).info().name());
     }
 
-    private static void record(ByteBuffer b, int id, int flags, long cg, long parent, String name) {
+    /** Writes one struct record of bpf/map_memcg.bpf.c. */
+    private static void record(ByteBuffer b, MapInfo i, int flags, long cg, long parent, String cgroupName) {
         int at = b.position();
-        b.putInt(id).putInt(flags).putLong(cg).putLong(parent).put(name.getBytes(StandardCharsets.UTF_8));
+        b.putInt(i.id()).putInt(flags).putLong(cg).putLong(parent).putInt(i.type().value()).putInt(i.keySize())
+                .putInt(i.valueSize()).putInt(i.maxEntries()).putInt(i.flags()).putInt(i.btfId()).putInt(i.btfKeyTypeId())
+                .putInt(i.btfValueTypeId()).putInt(i.btfVmlinuxValueTypeId()).putInt(0).putLong(i.mapExtra())
+                .put(i.name().getBytes(StandardCharsets.UTF_8));
+        b.position(at + 88);
+        b.put(cgroupName.getBytes(StandardCharsets.UTF_8));
         b.position(at + MapCharge.RECORD);
     }
 
@@ -45,6 +55,17 @@ class ParsingTest {
         assertEquals("type_99", new MapType(99).name());
         assertTrue(MapType.byName("lru_percpu_hash").isPerCpu());
         assertTrue(MapType.ARRAY_OF_MAPS.isMapOfMaps());
+    }
+
+    @Test
+    void memlockIsFixedOnlyForMapsSizedAtCreation() {
+        assertTrue(MapType.ARRAY.memlockFixed(0));
+        assertTrue(MapType.HASH.memlockFixed(0), "preallocated");
+        assertFalse(MapType.HASH.memlockFixed(1), "BPF_F_NO_PREALLOC: grows with its elements since 6.4");
+        assertTrue(MapType.LRU_PERCPU_HASH.memlockFixed(0));
+        assertFalse(MapType.LPM_TRIE.memlockFixed(1));
+        assertFalse(MapType.byName("sk_storage").memlockFixed(1));
+        assertFalse(new MapType(99).memlockFixed(0), "a type newer than this build");
     }
 
     @Test

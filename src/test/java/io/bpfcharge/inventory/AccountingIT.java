@@ -2,8 +2,11 @@ package io.bpfcharge.inventory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfcharge.bpf.BpfException;
+import io.bpfcharge.bpf.BpfFd;
 import io.bpfcharge.bpf.FdInfo;
 import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.KernelRelease;
 import io.bpfcharge.testing.KernelTest;
@@ -14,6 +17,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 import static io.bpfcharge.testing.MapMaker.spec;
@@ -108,6 +116,66 @@ class AccountingIT {
         assertEquals(raw, m.bytes(), "pre-6.4 memlock estimate on " + KernelRelease.release());
         assertTrue(charged > raw + 262_144L * 8 && charged < raw * 5 / 2,
                 "usage rose by " + charged + " for a map whose raw entries take " + raw + " bytes");
+    }
+
+    @Test
+    void iteratorReadsTheSameAttributesAsTheKernelsMapInfo() {
+        // CO-RE reads of struct bpf_map, checked against BPF_OBJ_GET_INFO_BY_FD for every map in the system.
+        int compared = 0;
+        for (MapRecord m : inventory.scan().maps()) {
+            MapInfo kernel;
+            try (MapFd fd = MapFd.byId(m.id())) {
+                kernel = fd.info();
+            } catch (BpfException e) {
+                continue; // freed since the scan
+            }
+            assertEquals(0, kernel.ifindex(), "no device-offloaded maps here");
+            assertEquals(kernel, m.info());
+            compared++;
+        }
+        assertTrue(compared >= 8, "compared " + compared + " maps");
+    }
+
+    @Test
+    void laterScansSeeGrowthReplacedPinsAndFreedMaps() throws Exception {
+        // One Inventory scanning again, as the daemon does: what it remembers must not hide a change.
+        String c = cg.child("later");
+        MapMaker.Maps m = MapMaker.run(cg, c, false,
+                spec("hash", 4, 8, 4096, "acct_grow").flags(1).pin(cg.pin("grow")), // BPF_F_NO_PREALLOC
+                spec("array", 4, 8, 16, "acct_first").pin(cg.pin("first")),
+                spec("array", 4, 8, 32, "acct_second").pin(cg.pin("second")));
+        int grow = m.id(0), first = m.id(1), second = m.id(2);
+        Snapshot before = inventory.scan();
+        assertEquals(memlock(grow), record(before, grow).bytes());
+        assertEquals(List.of(cg.pin("first").toString()), record(before, first).pins());
+
+        try (MapFd fd = (MapFd) BpfFd.openPin(cg.pin("grow"));
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(4), value = arena.allocate(8);
+            for (int i = 0; i < 2000; i++) {
+                key.set(ValueLayout.JAVA_INT, 0, i);
+                fd.update(key, value, 0);
+            }
+        }
+        // rename(2) over a pin replaces it: same path, new inode, another map; "first" loses its last reference.
+        Files.move(cg.pin("second"), cg.pin("first"), StandardCopyOption.ATOMIC_MOVE);
+        Snapshot after = inventory.scan();
+        long grown = record(after, grow).bytes();
+        assertEquals(memlock(grow), grown);
+        if (KernelRelease.atLeast(6, 4)) // memlock counts the elements since 6.4; before, it is an estimate from the attributes
+            assertTrue(grown > record(before, grow).bytes() + 2000L * 8, before + " -> " + grown);
+        assertEquals(List.of(cg.pin("first").toString()), record(after, second).pins());
+        for (long end = System.nanoTime() + 5_000_000_000L; after.map(first).isPresent() && System.nanoTime() < end; ) {
+            Thread.sleep(20); // the map is freed from a workqueue after its last pin goes
+            after = inventory.scan();
+        }
+        assertTrue(after.map(first).isEmpty(), "map " + first + " was freed with its only pin");
+    }
+
+    private static long memlock(int id) {
+        try (MapFd fd = MapFd.byId(id)) {
+            return FdInfo.read(ProcessHandle.current().pid(), fd.fd()).memlock();
+        }
     }
 
     @Test
