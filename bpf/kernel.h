@@ -74,6 +74,27 @@ struct bpf_map___pre60 {
 	struct mem_cgroup *memcg; /* 5.11 to 5.19 */
 };
 
+struct qstr {
+	const unsigned char *name;
+};
+
+struct dentry {
+	struct qstr d_name;
+};
+
+struct path {
+	struct dentry *dentry;
+};
+
+struct file {
+	struct path f_path;
+	void *private_data;
+};
+
+struct task_struct {
+	int tgid;
+};
+
 struct seq_file;
 
 struct bpf_iter_meta {
@@ -85,6 +106,13 @@ struct bpf_iter_meta {
 struct bpf_iter__bpf_map {
 	struct bpf_iter_meta *meta;
 	struct bpf_map *map;
+};
+
+struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	__u32 fd;
+	struct file *file;
 };
 
 #pragma clang attribute pop

@@ -3,16 +3,16 @@ package io.bpfcharge.bpf;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The parts of {@code /proc/PID/fdinfo/FD} bpfcharge reads for a map fd.
+ * The parts of {@code /proc/self/fdinfo/FD} bpfcharge reads for a map fd.
  * memlock is the map's memory use as the kernel reports it (exact since 6.4, an estimate before).
  */
 public record FdInfo(int mapId, long memlock) {
     private static final byte[] MAP_ID = "map_id:".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] MEMLOCK = "memlock:".getBytes(StandardCharsets.US_ASCII);
 
-    /** Parses a map fd's fdinfo; returns null when the fd is gone or is not a map. */
-    public static FdInfo read(long pid, int fd) {
-        int n = Libc.readFdinfo(pid, fd);
+    /** Parses the fdinfo of one of this process's fds; returns null when the fd is closed or is not a map. */
+    public static FdInfo read(int fd) {
+        int n = Libc.readFdinfo(fd);
         return n < 0 ? null : parse(Scratch.get().bytes, n);
     }
 

@@ -44,12 +44,11 @@ final class Libc {
     }
 
     /**
-     * The text of a small /proc file (an fdinfo) in {@link Scratch#bytes}; returns its length, or -1
-     * when the file is gone. With {@code pid} this process's own, the name is found from the open fdinfo dir.
+     * The fdinfo text of one of this process's fds in {@link Scratch#bytes}; returns its length, or -1
+     * when the fd is closed. Opened relative to the open fdinfo dir: no path walk per map.
      */
-    static int readFdinfo(long pid, int fd) {
-        int file = pid == ProcessHandle.current().pid() ? openAt(Self.FDINFO, Integer.toString(fd), 0)
-                : openAt(AT_FDCWD, "/proc/" + pid + "/fdinfo/" + fd, 0);
+    static int readFdinfo(int fd) {
+        int file = openAt(Self.FDINFO, Integer.toString(fd), 0);
         if (file < 0) return -1;
         Scratch s = Scratch.get();
         try {

@@ -1,7 +1,7 @@
 package io.bpfcharge.bpf;
 
 /**
- * One map as the map_memcg iterator read it from struct bpf_map: its attributes and the memory cgroup it is charged to.
+ * One map as the map_memcg iterator (bpf/inventory.bpf.c) read it from struct bpf_map: its attributes and the memory cgroup it is charged to.
  * @param info the map's attributes, as {@link MapFd#info()} would give them except {@code ifindex} (always 0:
  *             only device-offloaded maps have one, and finding those would need a kallsyms lookup per load);
  *             create a twin from {@link MapFd#info()}
@@ -11,7 +11,7 @@ package io.bpfcharge.bpf;
  */
 public record MapCharge(MapInfo info, boolean charged, boolean online, long cgroupId, long parentCgroupId,
                         String cgroupName) {
-    /** Size of one record written by bpf/map_memcg.bpf.c. */
+    /** Size of one record written by bpf/inventory.bpf.c. */
     static final int RECORD = 152;
 
     public int mapId() { return info.id(); }

@@ -12,7 +12,6 @@ public final class MapFd extends BpfFd {
     /** BPF_MAP_UPDATE flags. */
     public static final long BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
 
-    private static final long SELF = ProcessHandle.current().pid();
 
     MapFd(int fd) { super(fd); }
 
@@ -62,7 +61,7 @@ public final class MapFd extends BpfFd {
 
     /** The kernel's memlock figure for this map (fdinfo). */
     public long memlock() {
-        FdInfo fi = FdInfo.read(SELF, fd());
+        FdInfo fi = FdInfo.read(fd());
         return fi == null ? 0 : fi.memlock();
     }
 

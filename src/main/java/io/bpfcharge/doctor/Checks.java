@@ -4,7 +4,7 @@ import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.Libbpf;
-import io.bpfcharge.bpf.MapMemcgIterator;
+import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.cgroup.CgroupException;
 import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.inventory.Pins;
@@ -106,10 +106,10 @@ public final class Checks {
     }
 
     static Check iterator() {
-        try (MapMemcgIterator it = MapMemcgIterator.open()) {
-            return Check.ok("iterator", "map_memcg loads and sees " + it.read().size() + " maps");
+        try (InventoryIterators it = InventoryIterators.open()) {
+            return Check.ok("iterator", "bpf/inventory.bpf.c loads and sees " + it.maps().size() + " maps");
         } catch (BpfException e) {
-            return Check.fail("iterator", "map_memcg does not load (" + e.getMessage() + ")",
+            return Check.fail("iterator", "the inventory iterators do not load (" + e.getMessage() + ")",
                     "check dmesg and that the kernel has BTF and BPF iterators (5.8+)", Exit.ENVIRONMENT);
         }
     }

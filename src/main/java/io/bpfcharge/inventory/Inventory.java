@@ -6,7 +6,7 @@ import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapCharge;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
-import io.bpfcharge.bpf.MapMemcgIterator;
+import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.bpf.ProgFd;
 import io.bpfcharge.bpf.ProgInfo;
 import io.bpfcharge.cgroup.MemoryHierarchy;
@@ -24,13 +24,14 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Scans every BPF map in the system into a {@link Snapshot}: attributes and owner memcg (the map_memcg
  * iterator, one read for all maps), bytes (fdinfo memlock), pins (bpffs walk), outer slots (map-of-maps
- * contents), holders (process fds and programs' map ids). Maps that vanish mid-scan are skipped.
- * Holds the loaded iterator and what cannot change between scans (which map a pin holds, the bytes of
+ * contents), holders (the map_holders iterator over every process's fds, and programs' map ids).
+ * Maps that vanish mid-scan are skipped.
+ * Holds the loaded iterators and what cannot change between scans (which map a pin holds, the bytes of
  * a map sized at creation), so one instance serves many scans cheaply: the daemon keeps one.
  */
 public final class Inventory implements AutoCloseable {
     private final MemoryHierarchy hierarchy;
-    private final MapMemcgIterator iterator;
+    private final InventoryIterators iterators;
     private final PinIndex pins = new PinIndex();
     /** Bytes of maps whose memlock never changes ({@link io.bpfcharge.bpf.MapType#memlockFixed}), by id. */
     private final Map<Integer, Sized> sized = new ConcurrentHashMap<>();
@@ -41,7 +42,7 @@ public final class Inventory implements AutoCloseable {
     public Inventory(MemoryHierarchy hierarchy) {
         this.hierarchy = hierarchy;
         this.memcgIndex = new Memcgs.Index(hierarchy);
-        this.iterator = MapMemcgIterator.open();
+        this.iterators = InventoryIterators.open();
     }
 
     public MemoryHierarchy hierarchy() { return hierarchy; }
@@ -51,7 +52,7 @@ public final class Inventory implements AutoCloseable {
         Instant at = Instant.now();
         // The bpffs walk and the iterator each take a few milliseconds with 10,000 maps: run them side by side.
         CompletableFuture<List<Bpffs.Pin>> listing = CompletableFuture.supplyAsync(Pins::files);
-        Map<Integer, MapCharge> charges = iterator.read();
+        Map<Integer, MapCharge> charges = iterators.maps();
         Map<Integer, Facts> facts = new ConcurrentHashMap<>();
         // A map first seen through a pin is measured from the pin's fd: opening it again by id would double its syscalls.
         Map<Integer, List<String>> pinned = pins.resolve(join(listing), map -> {
@@ -67,7 +68,7 @@ public final class Inventory implements AutoCloseable {
         Map<Integer, List<MapRecord.Slot>> slots = new HashMap<>();
         facts.values().forEach(f -> f.slots.forEach((inner, s) -> slots.computeIfAbsent(inner, k -> new ArrayList<>()).addAll(s)));
         Map<Integer, List<MapRecord.ProgramHolder>> progs = programHolders();
-        Map<Integer, List<MapRecord.ProcessHolder>> procs = Holders.processes();
+        Map<Integer, List<MapRecord.ProcessHolder>> procs = Holders.processes(iterators.holders());
         Memcgs memcgs = new Memcgs(hierarchy, memcgIndex);
 
         List<MapRecord> maps = new ArrayList<>(facts.size());
@@ -136,5 +137,5 @@ public final class Inventory implements AutoCloseable {
     }
 
     @Override
-    public void close() { iterator.close(); }
+    public void close() { iterators.close(); }
 }

@@ -8,7 +8,7 @@ import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapCharge;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
-import io.bpfcharge.bpf.MapMemcgIterator;
+import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.cgroup.CgroupException;
 import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.doctor.Checks;
@@ -225,8 +225,8 @@ public final class Migrator {
     }
 
     private static void verifyCharge(int newId, Plan.Move mv) {
-        try (MapMemcgIterator it = MapMemcgIterator.open()) {
-            MapCharge c = it.read().get(newId);
+        try (InventoryIterators it = InventoryIterators.open()) {
+            MapCharge c = it.maps().get(newId);
             if (c == null || !c.charged() || c.cgroupId() != mv.targetId())
                 throw new BpfchargeException(Exit.FAILED, "the replacement map " + newId + " is charged to cgroup id "
                         + (c == null ? "?" : c.cgroupId()) + ", not to " + mv.target() + " (id " + mv.targetId() + ")");

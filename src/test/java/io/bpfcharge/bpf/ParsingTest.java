@@ -30,14 +30,14 @@ class ParsingTest {
         record(b, counts, 3, 2774, 35, "ctr-a");
         record(b, new MapInfo(8, MapType.BLOOM_FILTER, "seen", 0, 8, 100, 0, 5, 0, 0, 0, 0, 0), 3, 2774, 35, "ctr-a");
         record(b, new MapInfo(9, MapType.ARRAY, "", 4, 8, 1, 0, 0, 0, 0, 0, 0, 0), 0, 0, 0, "");
-        Map<Integer, MapCharge> m = MapMemcgIterator.parse(b.array());
+        Map<Integer, MapCharge> m = InventoryIterators.parseMaps(b.array());
         assertEquals(new MapCharge(counts, true, true, 2774, 35, "ctr-a"), m.get(7));
         assertEquals(5, m.get(8).info().mapExtra());
         assertFalse(m.get(9).charged());
         assertEquals("", m.get(9).info().name());
     }
 
-    /** Writes one struct record of bpf/map_memcg.bpf.c. */
+    /** Writes one struct record of bpf/inventory.bpf.c. */
     private static void record(ByteBuffer b, MapInfo i, int flags, long cg, long parent, String cgroupName) {
         int at = b.position();
         b.putInt(i.id()).putInt(flags).putLong(cg).putLong(parent).putInt(i.type().value()).putInt(i.keySize())

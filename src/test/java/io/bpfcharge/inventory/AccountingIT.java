@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.BpfFd;
+import io.bpfcharge.bpf.BpfObject;
 import io.bpfcharge.bpf.FdInfo;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
@@ -98,7 +99,7 @@ class AccountingIT {
     void bytesAreFdinfoMemlockAndTheChargeIsInTheCgroup() {
         MapRecord m = record(inventory.scan(), hash.id(0));
         try (MapFd fd = MapFd.byId(m.id())) {
-            FdInfo fi = FdInfo.read(ProcessHandle.current().pid(), fd.fd());
+            FdInfo fi = FdInfo.read(fd.fd());
             assertEquals(fi.memlock(), m.bytes());
         }
         assertTrue(m.bytes() > BIG * 72L, "a 200,000-entry hash map is larger than its raw entries: " + m.bytes());
@@ -174,7 +175,7 @@ class AccountingIT {
 
     private static long memlock(int id) {
         try (MapFd fd = MapFd.byId(id)) {
-            return FdInfo.read(ProcessHandle.current().pid(), fd.fd()).memlock();
+            return FdInfo.read(fd.fd()).memlock();
         }
     }
 
@@ -207,6 +208,20 @@ class AccountingIT {
         assertTrue(h.pins().isEmpty());
         assertEquals(List.of(held.pid()), h.processes().stream().map(MapRecord.ProcessHolder::pid).toList());
         assertTrue(record(s, hash.id(0)).processes().isEmpty());
+    }
+
+    @Test
+    void programsThatUseAMapAndProcessesWithItsFdAreHolders() {
+        // test_counter's program uses its maps directly: loading it from this process makes both kinds of holder.
+        try (BpfObject prog = BpfObject.load("test_counter")) {
+            int misses = FdInfo.read(prog.mapFd("misses")).mapId();
+            MapRecord m = record(inventory.scan(), misses);
+            assertEquals(List.of("count"), m.programs().stream().map(MapRecord.ProgramHolder::name).toList());
+            assertTrue(m.processes().isEmpty(), "this process is left out: it holds fds only while scanning");
+        }
+        MapRecord h = record(inventory.scan(), held.id(0));
+        assertEquals(List.of(held.pid()), h.processes().stream().map(MapRecord.ProcessHolder::pid).toList());
+        assertEquals("java", h.processes().getFirst().comm());
     }
 
     @Test

@@ -4,7 +4,7 @@ import io.bpfcharge.bpf.BpfFd;
 import io.bpfcharge.bpf.MapCharge;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
-import io.bpfcharge.bpf.MapMemcgIterator;
+import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.testing.Cli;
 
 import java.io.IOException;
@@ -76,8 +76,8 @@ final class Kernel {
     }
 
     static long chargedTo(int mapId) {
-        try (MapMemcgIterator it = MapMemcgIterator.open()) {
-            MapCharge c = it.read().get(mapId);
+        try (InventoryIterators it = InventoryIterators.open()) {
+            MapCharge c = it.maps().get(mapId);
             return c == null ? -1 : c.cgroupId();
         }
     }

@@ -40,8 +40,8 @@ class MigrateConcurrencyIT extends MigrationTestBase {
             innerId = m.id(0);
         }
         try (BpfObject prog = BpfObject.load("test_counter");
-             MapFd outer = MapFd.byId(FdInfo.read(ProcessHandle.current().pid(), prog.mapFd("outer")).mapId());
-             MapFd misses = MapFd.byId(FdInfo.read(ProcessHandle.current().pid(), prog.mapFd("misses")).mapId());
+             MapFd outer = MapFd.byId(FdInfo.read(prog.mapFd("outer")).mapId());
+             MapFd misses = MapFd.byId(FdInfo.read(prog.mapFd("misses")).mapId());
              Arena arena = Arena.ofShared()) {
             MemorySegment zero = arena.allocate(8);
             try (MapFd inner = Kernel.open(innerPin)) {

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * For every BPF map in the system, its attributes and which memory cgroup it
- * is charged to. bpf_map_info has no memcg field, so this iterator reads it
+ * The two iterators a scan reads (one object: loading parses the kernel's BTF
+ * once for both).
+ *
+ * map_memcg: for every BPF map in the system, its attributes and which memory
+ * cgroup it is charged to. bpf_map_info has no memcg field, so this reads it
  * from struct bpf_map; it writes the attributes too, so that a scan needs no
  * fd and no BPF_OBJ_GET_INFO_BY_FD per map. One fixed-size record per map
  * (see MapCharge.java).
+ *
+ * map_holders: every (process, map) pair where the process has an fd on the
+ * map; one read instead of a readlink per fd of every process in /proc.
  */
 #include "kernel.h"
 #include <bpf/bpf_helpers.h>
@@ -94,5 +100,35 @@ int map_memcg(struct bpf_iter__bpf_map *ctx)
 		bpf_probe_read_kernel_str(rec.cgroup_name, sizeof(rec.cgroup_name), BPF_CORE_READ(kn, name));
 	}
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	return 0;
+}
+
+/* "bpf-map\0", the name bpf_map_new_fd gives every map fd's anon inode, as one little-endian word. */
+#define BPF_MAP_ANON_NAME 0x0070616d2d667062ULL
+
+struct holder {
+	__u32 pid;
+	__u32 map_id;
+};
+
+SEC("iter/task_file")
+int map_holders(struct bpf_iter__task_file *ctx)
+{
+	struct file *file = ctx->file;
+	struct task_struct *task = ctx->task;
+	struct bpf_map *map;
+	struct holder h;
+	__u64 name = 0;
+
+	if (!file || !task)
+		return 0;
+	/* Short names live inline in the dentry (32+ bytes), so reading 8 never leaves it. */
+	bpf_probe_read_kernel(&name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	if (name != BPF_MAP_ANON_NAME)
+		return 0;
+	map = BPF_CORE_READ(file, private_data);
+	h.pid = BPF_CORE_READ(task, tgid);
+	h.map_id = BPF_CORE_READ(map, id);
+	bpf_seq_write(ctx->meta->seq, &h, sizeof(h));
 	return 0;
 }
