@@ -16,8 +16,12 @@ int main(int argc, char **argv) {
     long n = strtol(argv[1], NULL, 10);
     char path[4096];
     for (long i = 0; i < n; i++) {
-        // An 8-entry array: small, but a real map with key, value and memlock like any other.
-        int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench", 4, 8, 8, NULL);
+        // Small but real maps in a mix like a networking agent's: 7 in 10 arrays, 2 preallocated hashes,
+        // 1 hash without preallocation (its memlock follows its entries: a scan must read it every time).
+        LIBBPF_OPTS(bpf_map_create_opts, no_prealloc, .map_flags = BPF_F_NO_PREALLOC);
+        int kind = i % 10;
+        int fd = kind < 7 ? bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench", 4, 8, 8, NULL)
+               : bpf_map_create(BPF_MAP_TYPE_HASH, "bench", 4, 8, 64, kind < 9 ? NULL : &no_prealloc);
         if (fd < 0) {
             fprintf(stderr, "make-maps: map %ld: create: %s\n", i, strerror(errno));
             return 1;
