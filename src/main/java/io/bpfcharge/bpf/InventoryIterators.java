@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -52,7 +53,7 @@ public final class InventoryIterators implements AutoCloseable {
         }
     }
 
-    /** Map id to charge and attributes, for every map alive during the walk. */
+    /** Map id to charge and attributes, for every map alive during the walk, in ascending id order (the kernel walks its idr). */
     public synchronized Map<Integer, MapCharge> maps() {
         return parseMaps(read(maps, "bpf_map"));
     }
@@ -96,7 +97,7 @@ public final class InventoryIterators implements AutoCloseable {
     /** Records laid out as struct record in bpf/inventory.bpf.c. */
     static Map<Integer, MapCharge> parseMaps(byte[] out) {
         ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.nativeOrder());
-        Map<Integer, MapCharge> charges = HashMap.newHashMap(out.length / MapCharge.RECORD);
+        Map<Integer, MapCharge> charges = LinkedHashMap.newLinkedHashMap(out.length / MapCharge.RECORD);
         Map<Long, String> cgroupNames = new HashMap<>(); // thousands of maps share a handful of memcgs
         for (int off = 0; off + MapCharge.RECORD <= out.length; off += MapCharge.RECORD) {
             int id = b.getInt(off);

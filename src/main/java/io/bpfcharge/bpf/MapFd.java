@@ -16,7 +16,9 @@ public final class MapFd extends BpfFd {
     MapFd(int fd) { super(fd); }
 
     public static MapFd byId(int id) {
-        return new MapFd(Native.checked("open map id " + id, () -> (int) Native.MAP_GET_FD_BY_ID.invokeExact(id)));
+        int fd = Native.call(() -> (int) Native.MAP_GET_FD_BY_ID.invokeExact(id));
+        if (fd < 0) throw new BpfException("open map id " + id, -fd); // message built only on failure: a scan opens thousands
+        return new MapFd(fd);
     }
 
     /** Ids of every map in the system, ascending. */

@@ -123,7 +123,10 @@ class AccountingIT {
     void iteratorReadsTheSameAttributesAsTheKernelsMapInfo() {
         // CO-RE reads of struct bpf_map, checked against BPF_OBJ_GET_INFO_BY_FD for every map in the system.
         int compared = 0;
-        for (MapRecord m : inventory.scan().maps()) {
+        List<MapRecord> maps = inventory.scan().maps();
+        assertEquals(maps.stream().map(MapRecord::id).sorted().toList(), maps.stream().map(MapRecord::id).toList(),
+                "in id order, as the iterator walks them");
+        for (MapRecord m : maps) {
             MapInfo kernel;
             try (MapFd fd = MapFd.byId(m.id())) {
                 kernel = fd.info();
