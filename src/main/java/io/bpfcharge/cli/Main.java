@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /** Entry point: parses the command line and turns every failure into one line and an exit code. */
-@Command(name = "bpfcharge", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "bpfcharge", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = Main.Version.class,
         description = "Which memory cgroup pays for each BPF map, and moving that charge where it belongs.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
