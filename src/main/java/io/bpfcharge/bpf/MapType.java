@@ -34,6 +34,14 @@ public record MapType(int value) {
     /** Values are per possible CPU when read or written from user space. */
     public boolean isPerCpu() { return equals(PERCPU_HASH) || equals(PERCPU_ARRAY) || equals(LRU_PERCPU_HASH); }
 
+    /** LRU maps evict entries instead of refusing inserts when their free lists run out. */
+    public boolean isLru() { return equals(LRU_HASH) || equals(LRU_PERCPU_HASH); }
+
+    private static final int BPF_F_NO_COMMON_LRU = 1 << 1;
+
+    /** An LRU map with one list per CPU, max_entries / possible CPUs long: an entry goes to the writing CPU's list. */
+    public boolean lruListPerCpu(int mapFlags) { return isLru() && (mapFlags & BPF_F_NO_COMMON_LRU) != 0; }
+
     /** Every index from 0 to max_entries-1 always exists; entries cannot be deleted. */
     public boolean isArray() { return equals(ARRAY) || equals(PERCPU_ARRAY) || equals(ARRAY_OF_MAPS); }
 

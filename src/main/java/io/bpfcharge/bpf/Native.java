@@ -105,6 +105,8 @@ final class Native {
             CAPTURE_ERRNO, Linker.Option.firstVariadicArg(3));
     static final MethodHandle READLINKAT = libc("readlinkat", FunctionDescriptor.of(L, I, A, A, L));
     static final MethodHandle GETDENTS64 = libc("getdents64", FunctionDescriptor.of(L, I, A, L));
+    static final MethodHandle SCHED_GETAFFINITY = libc("sched_getaffinity", FunctionDescriptor.of(I, I, L, A));
+    static final MethodHandle SCHED_SETAFFINITY = libc("sched_setaffinity", FunctionDescriptor.of(I, I, L, A));
 
     static {
         try {

@@ -1,6 +1,7 @@
 package io.bpfcharge.migrate;
 
 import io.bpfcharge.bpf.BpfException;
+import io.bpfcharge.bpf.Cpus;
 import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
@@ -9,6 +10,7 @@ import io.bpfcharge.bpf.MapType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.function.LongConsumer;
 
 /**
@@ -139,6 +141,46 @@ final class Copier {
                 for (int i = 0; i < n; i++)
                     to.update(keys.asSlice((long) i * ks, ks), values.asSlice((long) i * vs, vs), MapFd.BPF_ANY);
             };
+        Sink batches = batchWriter(to, ks, vs);
+        return info.type().lruListPerCpu(info.flags()) ? spread(batches, ks, vs) : batches;
+    }
+
+    /**
+     * An LRU map made with BPF_F_NO_COMMON_LRU files each entry in the list of the CPU that writes it, and
+     * each list holds max_entries / possible CPUs: written from one CPU, a full map keeps a share of its
+     * entries and evicts the rest without an error. So entries go round-robin to every CPU this thread may
+     * use, each CPU's share written from that CPU; a count after the copy catches what still got evicted.
+     */
+    private static Sink spread(Sink write, int ks, int vs) {
+        List<Integer> cpus = Cpus.allowed();
+        return new Sink() {
+            private long next; // index of the next entry overall: keeps every CPU's share within one of the others
+
+            @Override
+            public void accept(MemorySegment keys, MemorySegment values, int n) {
+                int k = cpus.size(), per = n / k + 1;
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment sk = arena.allocate((long) ks * per * k, 8), sv = arena.allocate((long) vs * per * k, 8);
+                    int[] m = new int[k];
+                    for (int i = 0; i < n; i++) {
+                        int c = (int) ((next + i) % k);
+                        long at = (long) c * per + m[c]++;
+                        sk.asSlice(at * ks, ks).copyFrom(keys.asSlice((long) i * ks, ks));
+                        sv.asSlice(at * vs, vs).copyFrom(values.asSlice((long) i * vs, vs));
+                    }
+                    next += n;
+                    for (int c = 0; c < k; c++) {
+                        if (m[c] == 0) continue;
+                        int share = m[c];
+                        MemorySegment ck = sk.asSlice((long) c * per * ks), cv = sv.asSlice((long) c * per * vs);
+                        Cpus.runOn(cpus.get(c), () -> write.accept(ck, cv, share));
+                    }
+                }
+            }
+        };
+    }
+
+    private static Sink batchWriter(MapFd to, int ks, int vs) {
         return new Sink() {
             private final Arena arena = Arena.ofAuto();
             private final MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);

@@ -4,6 +4,7 @@ import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.BpfFd;
+import io.bpfcharge.bpf.Cpus;
 import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapCharge;
 import io.bpfcharge.bpf.MapFd;
@@ -216,12 +217,33 @@ public final class Migrator {
 
     private long copy(MapFd old, MapFd neu, MapInfo info, String baselinePath) {
         long expected = info.type().isArray() ? info.maxEntries() : 0;
-        if (baselinePath == null) return Copier.copy(old, neu, info, null, n -> progress.copied(n, expected));
-        try (Baseline.Writer w = new Baseline.Writer(Path.of(baselinePath), info.keySize(), info.userValueSize())) {
-            long n = Copier.copy(old, neu, info, w, c -> progress.copied(c, expected));
-            w.finish();
-            return n;
+        long n;
+        if (baselinePath == null) {
+            n = Copier.copy(old, neu, info, null, c -> progress.copied(c, expected));
+        } else {
+            try (Baseline.Writer w = new Baseline.Writer(Path.of(baselinePath), info.keySize(), info.userValueSize())) {
+                n = Copier.copy(old, neu, info, w, c -> progress.copied(c, expected));
+                w.finish();
+            }
         }
+        if (info.type().isLru()) requireAllKept(neu, info, n);
+        return n;
+    }
+
+    /**
+     * An LRU map evicts instead of refusing an insert, so a copy into it can lose entries without an error
+     * (its free lists are per CPU, or split among CPUs). Nothing else writes the replacement before the
+     * swap: if it holds fewer entries than were written, some were evicted, and the migration rolls back.
+     */
+    private static void requireAllKept(MapFd neu, MapInfo info, long written) {
+        long kept = Copier.read(neu, info, (k, v, m) -> {});
+        if (kept >= written) return;
+        String fix = info.type().lruListPerCpu(info.flags())
+                ? "its lists are per CPU (BPF_F_NO_COMMON_LRU) and this process may run on " + Cpus.allowed().size()
+                  + " of " + Cpus.possible() + " CPUs: run the migration without a narrower CPU affinity (taskset, cpuset)"
+                : "the map is too full to copy from user space without eviction: run again when it holds fewer entries";
+        throw new BpfchargeException(Exit.FAILED, "the replacement LRU map kept " + kept + " of the " + written
+                + " entries copied (the kernel evicted the rest); " + fix);
     }
 
     private static void verifyCharge(int newId, Plan.Move mv) {

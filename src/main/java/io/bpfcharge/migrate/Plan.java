@@ -103,6 +103,10 @@ public sealed interface Plan {
                 return new Refused(m, Exit.REFUSED, "--merge sum needs u64 counter values, but " + what + " is a "
                         + info.type() + " map with " + info.valueSize() + "-byte values: use --merge overwrite");
         }
+        if (request.strategy() == MigrationRequest.Strategy.SWAP_BACKFILL && info.type().isLru())
+            return new Refused(m, Exit.REFUSED, "--strategy swap-backfill cannot check that " + what + ", an LRU map, "
+                    + "kept every entry (the kernel evicts without an error, and the backfill runs after the swap): "
+                    + "use copy-swap, which counts the copy before swapping and rolls back on a loss");
         if (headroom.isPresent() && headroom.getAsLong() < m.bytes())
             return new Refused(m, Exit.NO_ROOM, "memory cgroup " + target + " has " + headroom.getAsLong()
                     + " bytes left under its limit but " + what + " needs " + m.bytes()
