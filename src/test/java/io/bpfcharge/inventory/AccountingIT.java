@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfcharge.bpf.FdInfo;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelRelease;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
@@ -194,6 +195,7 @@ class AccountingIT {
     }
 
     @Test
+    @HostOnly // argument and privilege checks
     void badInputIsOneLineWithItsExitCode() throws Exception {
         Cli.Result missing = Cli.run("maps", "--cgroup", cg.base() + "/no-such-cgroup");
         assertEquals(5, missing.exit());
