@@ -8,6 +8,7 @@ import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Snapshot;
 import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
@@ -151,6 +152,7 @@ class HookIT {
     }
 
     @Test
+    @HostOnly // rule matching and the rules file's ownership; the hook's migration is the first test's
     void rulesFileSelectsTheContainersPinsAndMustBeRootOwned() throws Exception {
         String old = cg.child("old"), ctr = cg.child("ctr");
         Path mine = cg.pin("mine"), other = cg.pin("other");
@@ -190,6 +192,7 @@ class HookIT {
     }
 
     @Test
+    @HostOnly // pin path checks; the container's cgroup and the scan before them are the first test's
     void unsafePathsAreLoggedAndRefusedOnlyUnderStrict() throws Exception {
         String ctr = cg.child("ctr");
         Path outside = Files.createTempFile("hook-it", "");
@@ -215,6 +218,7 @@ class HookIT {
     }
 
     @Test
+    @HostOnly // OCI state parsing
     void badStateIsOneLineAndExitTwo() throws Exception {
         Cli.Result r = Cli.runWithInput("{\"id\":\"x\",\"pid\":", "hook");
         assertEquals(2, r.exit());

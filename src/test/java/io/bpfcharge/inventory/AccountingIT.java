@@ -9,6 +9,7 @@ import io.bpfcharge.bpf.FdInfo;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelRelease;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
@@ -280,6 +281,7 @@ class AccountingIT {
     }
 
     @Test
+    @HostOnly // argument and privilege checks
     void badInputIsOneLineWithItsExitCode() throws Exception {
         Cli.Result missing = Cli.run("maps", "--cgroup", cg.base() + "/no-such-cgroup");
         assertEquals(5, missing.exit());

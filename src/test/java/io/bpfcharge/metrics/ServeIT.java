@@ -4,6 +4,7 @@ import at.favre.lib.crypto.bcrypt.BCrypt;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
@@ -219,6 +220,7 @@ class ServeIT {
     }
 
     @Test
+    @HostOnly // TLS and basic auth in front of the same scrape as the tests above
     void tlsAndBasicAuthFromAPrometheusWebConfig(@TempDir Path dir) throws Exception {
         WebConfigTest.openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "key.pem", "-out", "cert.pem");
@@ -255,6 +257,7 @@ class ServeIT {
     }
 
     @Test
+    @HostOnly // argument checks
     void badInputIsOneLineAndExitCode2(@TempDir Path dir) throws Exception {
         Path web = Files.writeString(dir.resolve("web.yml"), "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  cipher_suites: [x]\n");
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

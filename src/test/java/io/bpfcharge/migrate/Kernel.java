@@ -25,10 +25,14 @@ final class Kernel {
     private Kernel() {}
 
     static Cli.Result migrate(Path runDir, String crashAt, String... args) throws IOException, InterruptedException {
+        return Cli.exec(migrateCommand(runDir, crashAt, args), null);
+    }
+
+    static List<String> migrateCommand(Path runDir, String crashAt, String... args) {
         List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
         if (crashAt != null) cmd.add("BPFCHARGE_CRASH_AT=" + crashAt);
         cmd.addAll(Cli.command(Stream.concat(Stream.of("migrate"), Stream.of(args)).toArray(String[]::new)));
-        return Cli.exec(cmd, null);
+        return cmd;
     }
 
     static MapFd open(Path pin) { return (MapFd) BpfFd.openPin(pin); }

@@ -19,10 +19,22 @@ public final class Cli {
         return Path.of(jar);
     }
 
-    public static List<String> command(String... args) {
+    /**
+     * The java launcher with the options of every JVM the tests start, plus the whitespace-separated ones in
+     * BPFCHARGE_TEST_JVM_OPTIONS (test/vm/run-scenarios passes a class data sharing archive there: under
+     * emulation a JVM start costs seconds).
+     */
+    public static List<String> java() {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-jar", jar().toString()));
+                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        String extra = System.getenv("BPFCHARGE_TEST_JVM_OPTIONS");
+        if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.strip().split("\\s+")));
+        return cmd;
+    }
+
+    public static List<String> command(String... args) {
+        List<String> cmd = java();
+        cmd.addAll(List.of("-jar", jar().toString()));
         cmd.addAll(List.of(args));
         return cmd;
     }

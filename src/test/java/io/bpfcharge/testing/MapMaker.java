@@ -76,11 +76,8 @@ public final class MapMaker {
 
     /** Starts the child in {@code cgroup}, waits until it printed every map id. */
     public static Maps run(TestCgroups cg, String cgroup, boolean hold, Spec... specs) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), MapMaker.class.getName(),
-                cgroup, hold ? "hold" : "exit"));
+        List<String> cmd = Cli.java();
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MapMaker.class.getName(), cgroup, hold ? "hold" : "exit"));
         for (Spec s : specs) cmd.add(s.encode());
         Process p = cg.track(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
