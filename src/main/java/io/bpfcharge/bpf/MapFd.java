@@ -2,6 +2,7 @@ package io.bpfcharge.bpf;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -59,6 +60,29 @@ public final class MapFd extends BpfFd {
         s.u32.set(Native.I, 0, MapInfo.SIZE);
         Native.checked("map info", () -> (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd(), s.info, s.u32));
         return MapInfo.parse(s.info);
+    }
+
+    /** A map opened from its pin, with what its fdinfo said when it was opened. */
+    public record Pinned(MapFd fd, FdInfo fdinfo) implements AutoCloseable {
+        @Override
+        public void close() { fd.close(); }
+    }
+
+    /**
+     * Opens the map pinned at a path and reads its id and memlock in one fdinfo read (no readlink, no
+     * info call: a first scan does this for every pin). Null when the pin holds another kind of object,
+     * whose fdinfo has no map_id; throws when the pin cannot be opened.
+     */
+    public static Pinned openPinned(Path path) {
+        Scratch s = Scratch.get();
+        int fd = Native.call(() -> (int) Native.OBJ_GET.invokeExact(s.path(path.toString())));
+        if (fd < 0) throw new BpfException("open pin " + path, -fd);
+        FdInfo info = FdInfo.read(fd);
+        if (info == null) {
+            Libc.close(fd);
+            return null;
+        }
+        return new Pinned(new MapFd(fd), info);
     }
 
     /** The kernel's memlock figure for this map (fdinfo). */

@@ -56,8 +56,9 @@ public final class Inventory implements AutoCloseable {
         Map<Integer, Facts> facts = new ConcurrentHashMap<>();
         // A map first seen through a pin is measured from the pin's fd: opening it again by id would double its syscalls.
         Map<Integer, List<String>> pinned = pins.resolve(join(listing), map -> {
-            MapCharge c = charges.get(map.info().id());
-            if (c != null && !facts.containsKey(c.mapId())) facts.putIfAbsent(c.mapId(), facts(map, c.info()));
+            MapCharge c = charges.get(map.fdinfo().mapId());
+            if (c != null && !facts.containsKey(c.mapId()))
+                facts.putIfAbsent(c.mapId(), facts(map.fd(), c.info(), map.fdinfo().memlock()));
         });
         sized.keySet().retainAll(charges.keySet());
         charges.values().parallelStream().filter(c -> !facts.containsKey(c.mapId())).forEach(c -> {
@@ -117,16 +118,15 @@ public final class Inventory implements AutoCloseable {
 
     private Facts facts(MapInfo info) {
         try (MapFd fd = MapFd.byId(info.id())) {
-            return facts(fd, info);
+            return facts(fd, info, fd.memlock());
         } catch (BpfException e) {
             if (e.errno() == Errno.ENOENT) return null; // freed since the iterator saw it
             throw e;
         }
     }
 
-    private Facts facts(MapFd fd, MapInfo info) {
+    private Facts facts(MapFd fd, MapInfo info, long bytes) {
         Map<Integer, List<MapRecord.Slot>> slots = info.type().isMapOfMaps() ? OuterSlots.read(fd, info) : Map.of();
-        long bytes = fd.memlock();
         if (info.type().memlockFixed(info.flags())) sized.put(info.id(), new Sized(info, bytes));
         return new Facts(info, bytes, slots);
     }

@@ -1,7 +1,6 @@
 package io.bpfcharge.inventory;
 
 import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.BpfFd;
 import io.bpfcharge.bpf.Bpffs;
 import io.bpfcharge.bpf.MapFd;
 
@@ -28,7 +27,7 @@ final class PinIndex {
      * Map id to its pins, for every pin listed now. {@code opened} sees each map opened from a pin not
      * known before, while its fd is open (the scan reads its bytes there instead of opening it again).
      */
-    Map<Integer, List<String>> resolve(List<Bpffs.Pin> listed, Consumer<MapFd> opened) {
+    Map<Integer, List<String>> resolve(List<Bpffs.Pin> listed, Consumer<MapFd.Pinned> opened) {
         Map<String, Known> now = HashMap.newHashMap(listed.size());
         List<Bpffs.Pin> unknown = new ArrayList<>();
         for (Bpffs.Pin p : listed) {
@@ -54,17 +53,17 @@ final class PinIndex {
     }
 
     /** Null when the pin is gone since it was listed. */
-    private static Known open(Bpffs.Pin p, Consumer<MapFd> opened) {
-        BpfFd fd;
+    private static Known open(Bpffs.Pin p, Consumer<MapFd.Pinned> opened) {
+        MapFd.Pinned map;
         try {
-            fd = BpfFd.openPin(Path.of(p.path()));
+            map = MapFd.openPinned(Path.of(p.path()));
         } catch (BpfException e) {
             return null;
         }
-        try (fd) {
-            if (!(fd instanceof MapFd map)) return new Known(p.ino(), 0);
+        if (map == null) return new Known(p.ino(), 0);
+        try (map) {
             opened.accept(map);
-            return new Known(p.ino(), map.info().id());
+            return new Known(p.ino(), map.fdinfo().mapId());
         }
     }
 }
