@@ -28,7 +28,7 @@ import java.util.stream.Stream;
 
 public class ServeBench {
     static final List<String> JVM = List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Xmx64m", "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=32m",
+            "-XX:TieredStopAtLevel=1", "-Xmx48m", "-XX:NewRatio=1", "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=32m",
             "-XX:MaxDirectMemorySize=16m"); // as contrib/systemd/bpfcharge.service
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 

@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
  * HEAD are served. Concurrent scrapes share one scan and one rendered page (see {@link Exporter}).
  */
 public final class MetricsServer implements AutoCloseable {
+    private static final int WRITE_CHUNK = 16 * 1024;
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Exporter exporter;
@@ -111,7 +112,9 @@ public final class MetricsServer implements AutoCloseable {
         x.sendResponseHeaders(status, head ? -1 : body.length);
         if (!head) {
             try (OutputStream out = x.getResponseBody()) {
-                out.write(body);
+                // In pieces: one write of a whole 155 KB page kept about 300 KB of heap per busy keep-alive
+                // connection (100 scrapers: 36 MB of byte arrays live, against 9 MB written 16 KB at a time).
+                for (int off = 0; off < body.length; off += WRITE_CHUNK) out.write(body, off, Math.min(WRITE_CHUNK, body.length - off));
             }
         }
     }
