@@ -27,7 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * contents), holders (the map_holders iterator over every process's fds, and programs' map ids).
  * Maps that vanish mid-scan are skipped.
  * Holds the loaded iterators and what cannot change between scans (which map a pin holds, the bytes of
- * a map sized at creation), so one instance serves many scans cheaply: the daemon keeps one.
+ * a map sized at creation), so one instance serves many scans cheaply: the daemon keeps one. Scans of
+ * one instance run one at a time, since each updates what it remembers.
  */
 public final class Inventory implements AutoCloseable {
     private final MemoryHierarchy hierarchy;
@@ -47,7 +48,7 @@ public final class Inventory implements AutoCloseable {
 
     public MemoryHierarchy hierarchy() { return hierarchy; }
 
-    public Snapshot scan() {
+    public synchronized Snapshot scan() {
         long t0 = System.nanoTime();
         Instant at = Instant.now();
         // The bpffs walk and the iterator each take a few milliseconds with 10,000 maps: run them side by side.
