@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 final class CgroupsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--json", description = "Print JSON (schema in the README).")
+    @Option(names = "--json", description = "Print JSON (schema in docs/json.md).")
     boolean json;
 
     @Override

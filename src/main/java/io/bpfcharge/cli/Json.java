@@ -16,7 +16,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.OptionalLong;
 
-/** The documented --json schemas (README, "JSON output"); field names are snake_case and stable. */
+/** The documented --json schemas (docs/json.md); field names are snake_case and stable. */
 final class Json {
     static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

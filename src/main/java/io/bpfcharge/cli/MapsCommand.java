@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
 final class MapsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--json", description = "Print JSON (schema in the README).")
+    @Option(names = "--json", description = "Print JSON (schema in docs/json.md).")
     boolean json;
 
     @Option(names = "--cgroup", paramLabel = "PATH", description = "Only maps charged to this memory cgroup (as /proc/PID/cgroup writes it, or its directory).")
