@@ -1,5 +1,6 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.bpffs.PinPaths;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.cgroup.CgroupException;
@@ -50,7 +51,7 @@ public final class Hook {
         Checks.requireAll();
         MemoryHierarchy h = MemoryHierarchy.detect();
         target = containerCgroup(h, state.pid());
-        BpffsPaths paths = BpffsPaths.current();
+        PinPaths paths = PinPaths.current();
         Snapshot snapshot;
         try (Inventory inv = new Inventory(h)) {
             snapshot = inv.scan();

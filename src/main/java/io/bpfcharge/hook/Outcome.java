@@ -1,5 +1,6 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.BpfchargeException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bpfcharge.BpfchargeException.Exit;
@@ -46,7 +47,7 @@ public record Outcome(String container, String source, String pin, int mapId, St
 
     /** One human line: "container ID: PIN: map N (name): RESULT ..., MESSAGE". */
     public String text() {
-        StringBuilder b = new StringBuilder("bpfcharge hook: container ").append(OciState.clip(container)).append(": ")
+        StringBuilder b = new StringBuilder("bpfcharge hook: container ").append(BpfchargeException.clip(container)).append(": ")
                 .append(pin);
         if (mapId != 0) b.append(": map ").append(mapId).append(mapName.isEmpty() ? "" : " (" + mapName + ")");
         b.append(": ").append(result.name().toLowerCase().replace('_', ' '));
