@@ -31,7 +31,7 @@ public record Outcome(String container, String source, String pin, int mapId, St
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One JSON object (a JSON Lines record); field names are stable, see README "Hook log". */
+    /** One JSON object (a JSON Lines record); field names are stable, see docs/hook.md, "Hook log". */
     public String json(Instant at) {
         ObjectNode n = JSON.createObjectNode();
         n.put("time", at.toString()).put("container", container).put("source", source).put("pin", pin);
