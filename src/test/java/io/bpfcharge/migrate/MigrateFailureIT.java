@@ -135,7 +135,7 @@ class MigrateFailureIT extends MigrationTestBase {
         try (MapFd f = Kernel.open(pin)) {
             assertEquals(before, Kernel.dump(f));
         }
-        assertEquals("rolled_back", MigrationLog.read(runDir.resolve("migrations.jsonl")).getLast().result());
+        assertEquals("rolled_back", MigrationHistory.read(runDir.resolve("migrations.jsonl")).getLast().result());
         Files.delete(pin);
     }
 
