@@ -1,8 +1,5 @@
 package io.bpfcharge.bpf;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -22,9 +19,7 @@ public final class InventoryIterators implements AutoCloseable {
     private static final int HOLDER = 8;
 
     private final BpfObject object;
-    private MemorySegment maps, holders;
-    /** Kept between reads and grown to fit: the maps output is about 150 bytes per map. */
-    private MemorySegment buf = Arena.ofAuto().allocate(1 << 20, 8);
+    private BpfObject.Iterator maps, holders;
 
     private InventoryIterators(BpfObject object) {
         this.object = object;
@@ -33,8 +28,8 @@ public final class InventoryIterators implements AutoCloseable {
     public static InventoryIterators open() {
         InventoryIterators it = new InventoryIterators(BpfObject.load("inventory"));
         try {
-            it.maps = it.attach("map_memcg", "bpf_map");
-            it.holders = it.attach("map_holders", "task_file");
+            it.maps = it.object.attachIterator("map_memcg", "bpf_map");
+            it.holders = it.object.attachIterator("map_holders", "task_file");
             return it;
         } catch (RuntimeException e) {
             it.close();
@@ -42,25 +37,14 @@ public final class InventoryIterators implements AutoCloseable {
         }
     }
 
-    private MemorySegment attach(String program, String target) {
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment cap = tmp.allocate(Native.CAPTURE);
-            MemorySegment link = (MemorySegment) Native.PROGRAM_ATTACH_ITER.invokeExact(cap, object.program(program), MemorySegment.NULL);
-            if (link.equals(MemorySegment.NULL)) throw new BpfException("attach " + target + " iterator", Native.errno(cap));
-            return link;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-    }
-
     /** Map id to charge and attributes, for every map alive during the walk, in ascending id order (the kernel walks its idr). */
     public synchronized Map<Integer, MapCharge> maps() {
-        return parseMaps(read(maps, "bpf_map"));
+        return parseMaps(maps.readAll());
     }
 
     /** Map id to the processes (tgid) with an fd on it, each listed once. */
     public synchronized Map<Integer, List<Long>> holders() {
-        ByteBuffer b = ByteBuffer.wrap(read(holders, "task_file")).order(ByteOrder.nativeOrder());
+        ByteBuffer b = ByteBuffer.wrap(holders.readAll()).order(ByteOrder.nativeOrder());
         Map<Integer, List<Long>> out = new HashMap<>();
         for (int off = 0; off + HOLDER <= b.capacity(); off += HOLDER) {
             long pid = Integer.toUnsignedLong(b.getInt(off));
@@ -68,30 +52,6 @@ public final class InventoryIterators implements AutoCloseable {
             if (!pids.contains(pid)) pids.add(pid); // one per fd, and per thread on kernels that visit threads
         }
         return out;
-    }
-
-    /** One full walk: a new iterator fd from the link, read to its end. */
-    private byte[] read(MemorySegment link, String target) {
-        long len = 0;
-        try {
-            int linkFd = (int) Native.LINK_FD.invokeExact(link);
-            int iterFd = BpfException.check("create " + target + " iterator", (int) Native.ITER_CREATE.invokeExact(linkFd));
-            try {
-                while (true) {
-                    if (len == buf.byteSize()) buf = Arena.ofAuto().allocate(2 * len, 8).copyFrom(buf);
-                    long n = Libc.read("read " + target + " iterator", iterFd, buf.asSlice(len));
-                    if (n == 0) break;
-                    len += n;
-                }
-            } finally {
-                Libc.close(iterFd);
-            }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-        // Parsed from a heap copy: before the JIT has compiled it, a segment read costs far more than a
-        // ByteBuffer read, and a CLI run is all "before".
-        return buf.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE);
     }
 
     /** Records laid out as struct record in bpf/inventory.bpf.c. */
@@ -122,14 +82,7 @@ public final class InventoryIterators implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            for (MemorySegment link : new MemorySegment[]{maps, holders})
-                if (link != null) {
-                    int ignored = (int) Native.LINK_DESTROY.invokeExact(link);
-                }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        for (BpfObject.Iterator link : new BpfObject.Iterator[]{maps, holders}) if (link != null) link.close();
         maps = holders = null;
         object.close();
     }

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bpfcharge.cgroup.ContainerIdentity;
 import io.bpfcharge.inventory.CgroupTotal;
+import io.bpfcharge.inventory.Fate;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Memcg;
 import io.bpfcharge.inventory.Snapshot;
@@ -35,12 +37,12 @@ final class Json {
      * Writes the maps array straight to {@code out}, in the same layout as {@link #print}: 10,000 maps
      * built as a tree first took longer than the scan that found them.
      */
-    static void maps(PrintWriter out, List<MapRecord> maps) {
+    static void maps(PrintWriter out, List<MapRecord> maps, java.util.Map<Integer, Fate> fates) {
         try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET); // out is stdout: more follows
             g.useDefaultPrettyPrinter();
             g.writeStartArray();
-            for (MapRecord m : maps) map(g, m);
+            for (MapRecord m : maps) map(g, m, fates.get(m.id()));
             g.writeEndArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -49,7 +51,7 @@ final class Json {
         out.flush();
     }
 
-    private static void map(JsonGenerator g, MapRecord m) throws IOException {
+    private static void map(JsonGenerator g, MapRecord m, Fate fate) throws IOException {
         var i = m.info();
         g.writeStartObject();
         g.writeNumberField("id", i.id());
@@ -79,6 +81,8 @@ final class Json {
         pairs(g, "processes", m.processes(), "pid", MapRecord.ProcessHolder::pid, "comm", MapRecord.ProcessHolder::comm);
         pairs(g, "programs", m.programs(), "id", MapRecord.ProgramHolder::id, "name", MapRecord.ProgramHolder::name);
         g.writeEndObject();
+        if (fate == null) g.writeNullField("kill");
+        else g.writeStringField("kill", fate.label());
         g.writeEndObject();
     }
 
@@ -100,9 +104,15 @@ final class Json {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("path", t.memcg().path()).put("id", t.memcg().id()).put("online", t.memcg().online())
                 .put("populated", t.memcg().populated()).put("bpf_bytes", t.bpfBytes()).put("maps", t.maps());
+        ContainerIdentity id = t.memcg().identity();
+        text(n, "pod_uid", id.podUid());
+        text(n, "container_id", id.containerId());
+        text(n, "qos", id.qos());
+        text(n, "unit", id.unit());
         optional(n, "usage_bytes", t.usage());
         optional(n, "limit_bytes", t.limit());
         optional(n, "usage_without_bpf_bytes", t.usageWithoutBpf());
+        n.put("bpf_freed_by_kill_bytes", t.freedByKillBytes()).put("bpf_surviving_kill_bytes", t.survivingKillBytes());
         n.put("stranded_bytes", t.strandedBytes());
         if (t.memcg().strandedReason() == null) n.putNull("stranded_reason");
         else n.put("stranded_reason", t.memcg().strandedReason());
@@ -118,7 +128,13 @@ final class Json {
         return n;
     }
 
-    private static void optional(ObjectNode n, String field, OptionalLong v) {
+    /** A string that may be unknown: "" is written as null. */
+    static void text(ObjectNode n, String field, String v) {
+        if (v.isEmpty()) n.putNull(field);
+        else n.put(field, v);
+    }
+
+    static void optional(ObjectNode n, String field, OptionalLong v) {
         if (v.isPresent()) n.put(field, v.getAsLong());
         else n.putNull(field);
     }

@@ -38,7 +38,7 @@ final class MapsCommand implements Callable<Integer> {
                 .toList();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            Json.maps(out, maps);
+            Json.maps(out, maps, s.fates());
             return 0;
         }
         Table t = new Table(">ID", "NAME", "TYPE", ">BYTES", "MEMCG", "STATE", "PINS", "OUTER", "HOLDERS");
