@@ -5,7 +5,7 @@ package io.bpfcharge;
  * to do, and the documented exit code. Only the CLI prints it.
  */
 public final class BpfchargeException extends RuntimeException {
-    /** Exit codes, documented in the README. */
+    /** Exit codes, documented in the README ("Exit codes") and in every command's --help. */
     public enum Exit {
         OK(0), FAILED(1), USAGE(2), PRIVILEGE(3), ENVIRONMENT(4), NOT_FOUND(5), REFUSED(6), NO_ROOM(7),
         ROLLED_BACK(8);

@@ -22,7 +22,7 @@ import java.util.Set;
 
 /**
  * Which pinned maps belong to which containers, for containers whose spec cannot carry the
- * {@code io.bpfcharge.maps} annotation. A YAML (or JSON) file, see README "Rules file":
+ * {@code io.bpfcharge.maps} annotation. A YAML (or JSON) file, see docs/hook.md, "Rules file":
  * <pre>
  * rules:
  *   - match: {name: "cilium-agent", annotations: {"io.kubernetes.pod.namespace": "kube-system"}}
@@ -171,6 +171,6 @@ public record Rules(Path file, List<Rule> rules) {
     }
 
     private static BpfchargeException bad(Path file, String what) {
-        return new BpfchargeException(Exit.USAGE, "rules file " + file + " " + what + ": see README \"Rules file\"");
+        return new BpfchargeException(Exit.USAGE, "rules file " + file + " " + what + ": see docs/hook.md, \"Rules file\"");
     }
 }

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns one {@link Snapshot} into metric families (README, "Metrics"). Everything derived from a
+ * Turns one {@link Snapshot} into metric families (docs/monitoring.md, "Metrics"). Everything derived from a
  * scan is built here, once per scan, so that a scrape shows one scan and nothing else.
  */
 final class ScanMetrics {
