@@ -105,11 +105,7 @@ class KillSplitIT {
         // This test process (outside the cgroup) now keeps the outer map, and through its slot the inner one.
         try (MapFd kept = MapFd.byId(outer)) {
             assertEquals(Fate.HELD_OUTSIDE, fate(outer));
-            assertEquals(Fate.OUTER_KEPT, fate(inner));
-            assertEquals(0, total(app).freedByKillBytes());
-            m.close();
-            Thread.sleep(300);
-            assertTrue(alive(inner), "the outer map held outside keeps the inner map " + inner);
+            survivesTheKill(m, app, inner, Fate.OUTER_KEPT);
         }
         await("inner map " + inner + " freed with its outer map", () -> !alive(inner) && !alive(outer));
     }
@@ -121,17 +117,9 @@ class KillSplitIT {
         MapMaker.Maps m = MapMaker.run(cg, app, true, spec("array", 4, 8, 1, "ks_used"));
         int used = m.id(0);
         assertEquals(Fate.FREED, fate(used));
-        ProgFd prog;
-        try (MapFd map = MapFd.byId(used); BpfObject obj = BpfObject.load("test_counter", Map.of("misses", map), null)) {
-            prog = programUsing(used);
-        }
         // Only the program (kept by this process's fd) and the task inside hold the map now.
-        try (prog) {
-            assertEquals(Fate.PROGRAM_KEPT, fate(used));
-            assertEquals(0, total(app).freedByKillBytes());
-            m.close();
-            Thread.sleep(300);
-            assertTrue(alive(used), "the program held outside keeps map " + used);
+        try (ProgFd prog = programOn(used)) {
+            survivesTheKill(m, app, used, Fate.PROGRAM_KEPT);
         }
         await("map " + used + " freed with the program", () -> !alive(used));
     }
@@ -143,10 +131,8 @@ class KillSplitIT {
         int used = m.id(0);
         // A pin is outside every cgroup: the pinned program keeps the map until the pin goes.
         Path pin = cg.pin("prog");
-        try (MapFd map = MapFd.byId(used); BpfObject obj = BpfObject.load("test_counter", Map.of("misses", map), null)) {
-            try (ProgFd p = programUsing(used)) {
-                p.pin(pin);
-            }
+        try (ProgFd p = programOn(used)) {
+            p.pin(pin);
         }
         assertEquals(Fate.PROGRAM_KEPT, fate(used));
         Files.delete(pin);
@@ -169,16 +155,31 @@ class KillSplitIT {
         try {
             String line = new String(other.getInputStream().readNBytes(7));
             assertEquals("pinned", line.strip(), "the other namespace's pin");
-            assertEquals(Fate.UNSEEN_REFERENCE, fate(id));
-            assertEquals(0, total(app).freedByKillBytes());
-            m.close();
-            Thread.sleep(300);
-            assertTrue(alive(id), "the unseen pin keeps map " + id);
+            survivesTheKill(m, app, id, Fate.UNSEEN_REFERENCE);
         } finally {
             other.destroyForcibly().waitFor();
             Files.deleteIfExists(dir);
         }
         await("map " + id + " freed with the other namespace's bpffs", () -> !alive(id));
+    }
+
+    /** The verdict, the cgroup's split, then the kill: the map must still be there. */
+    private void survivesTheKill(MapMaker.Maps tasks, String cgroup, int map, Fate expected) throws InterruptedException {
+        assertEquals(expected, fate(map));
+        assertEquals(0, total(cgroup).freedByKillBytes());
+        tasks.close();
+        Thread.sleep(300); // what a kill frees goes within a few RCU grace periods
+        assertTrue(alive(map), expected + " keeps map " + map + " after the kill");
+    }
+
+    /**
+     * test_counter's program loaded on a map shaped like its "misses" map, kept by this process's fd only:
+     * the object (and its own fds on the program and the map) is closed.
+     */
+    private static ProgFd programOn(int mapId) {
+        try (MapFd map = MapFd.byId(mapId); BpfObject obj = BpfObject.load("test_counter", Map.of("misses", map), null)) {
+            return programUsing(mapId);
+        }
     }
 
     /** The program (this process's new fd) that uses a map. */
