@@ -13,6 +13,7 @@
  * map_refs: every map's reference count.
  */
 #include "kernel.h"
+#include "references.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
@@ -50,23 +51,6 @@ struct bpf_link___refs {
 #define NAME_BPF_PROG 0x676f72702d667062ULL /* "bpf-prog", then '\0' */
 #define NAME_BPF_LINK 0x6b6e696c5f667062ULL /* "bpf_link", then '\0' */
 
-#define KIND_MAP  1
-#define KIND_PROG 2
-#define KIND_LINK 3
-
-/* Laid out as References.FILE in Java: 40 bytes. */
-struct file_ref {
-	__u32 pid;
-	__u32 kind;
-	__u32 id;          /* map, program or link id */
-	__u32 prog_id;     /* a link's program; 0 otherwise */
-	__u64 file;        /* identity of the open file (its address), for counting shared files once */
-	__s64 refcnt;      /* the object's reference count */
-	__s64 prog_refcnt; /* a link's program's reference count; 0 otherwise */
-};
-
-_Static_assert(sizeof(struct file_ref) == 40, "file_ref is read as 40 bytes");
-
 static void prog_ref(struct bpf_prog___refs *prog, __u32 *id, __s64 *refcnt)
 {
 	struct bpf_prog_aux___refs *aux = BPF_CORE_READ(prog, aux);
@@ -75,16 +59,16 @@ static void prog_ref(struct bpf_prog___refs *prog, __u32 *id, __s64 *refcnt)
 	*refcnt = BPF_CORE_READ(aux, refcnt.counter);
 }
 
-SEC("iter/task_file")
-int bpf_files(struct bpf_iter__task_file *ctx)
+/*
+ * Which BPF object an open file is, from its anon inode's name (see is_map_file in inventory.bpf.c for
+ * why not f_op); 0 for any other file. __noinline keeps struct file_ref in the object's BTF.
+ */
+static __noinline int read_file_ref(struct task_struct *task, struct file *file, struct file_ref *r)
 {
-	struct file *file = ctx->file;
-	struct task_struct *task = ctx->task;
-	struct file_ref r = {};
 	__u64 name[2] = {};
 	void *obj;
 
-	if (!file || !task)
+	if (BPF_CORE_READ(file, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC)
 		return 0;
 	/* Short names live inline in the dentry (32+ bytes), so reading 16 never leaves it. */
 	bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
@@ -92,39 +76,47 @@ int bpf_files(struct bpf_iter__task_file *ctx)
 	if (name[0] == NAME_BPF_MAP) {
 		struct bpf_map___refs *map = obj;
 
-		r.kind = KIND_MAP;
-		r.id = BPF_CORE_READ(map, id);
-		r.refcnt = BPF_CORE_READ(map, refcnt.counter);
+		r->kind = REF_MAP;
+		r->id = BPF_CORE_READ(map, id);
+		r->refcnt = BPF_CORE_READ(map, refcnt.counter);
 	} else if (name[0] == NAME_BPF_PROG && (name[1] & 0xff) == 0) {
-		r.kind = KIND_PROG;
-		prog_ref(obj, &r.id, &r.refcnt);
+		r->kind = REF_PROG;
+		prog_ref(obj, &r->id, &r->refcnt);
 	} else if (name[0] == NAME_BPF_LINK && (name[1] & 0xff) == 0) {
 		struct bpf_link___refs *link = obj;
 		struct bpf_prog___refs *prog = BPF_CORE_READ(link, prog);
 
-		r.kind = KIND_LINK;
-		r.id = BPF_CORE_READ(link, id);
-		r.refcnt = BPF_CORE_READ(link, refcnt.counter);
+		r->kind = REF_LINK;
+		r->id = BPF_CORE_READ(link, id);
+		r->refcnt = BPF_CORE_READ(link, refcnt.counter);
 		if (prog)
-			prog_ref(prog, &r.prog_id, &r.prog_refcnt);
+			prog_ref(prog, &r->prog_id, &r->prog_refcnt);
 	} else {
 		return 0;
 	}
-	r.pid = BPF_CORE_READ(task, tgid);
-	r.file = (__u64)file;
-	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	r->pid = BPF_CORE_READ(task, tgid);
+	r->file = (__u64)file;
+	return 1;
+}
+
+SEC("iter/task_file")
+int bpf_files(struct bpf_iter__task_file *ctx)
+{
+	struct file *file = ctx->file;
+	struct task_struct *task = ctx->task;
+	struct file_ref r = {};
+
+	if (file && task && read_file_ref(task, file, &r))
+		bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }
 
-/* Laid out as References.MAP in Java: 16 bytes. */
-struct map_ref {
-	__u32 id;
-	__u32 pad;
-	__s64 refcnt;
-};
-
-_Static_assert(sizeof(struct map_ref) == 16, "map_ref is read as 16 bytes");
-
+static __noinline void read_map_ref(struct bpf_map___refs *map, struct map_ref *r)
+{
+	r->map_id = BPF_CORE_READ(map, id);
+	/* The iterator holds one reference on the map it shows: not one of the map's own. */
+	r->refcnt = BPF_CORE_READ(map, refcnt.counter) - 1;
+}
 
 SEC("iter/bpf_map")
 int map_refs(struct bpf_iter__bpf_map *ctx)
@@ -134,9 +126,7 @@ int map_refs(struct bpf_iter__bpf_map *ctx)
 
 	if (!map)
 		return 0;
-	r.id = BPF_CORE_READ(map, id);
-	/* The iterator holds one reference on the map it shows: not one of the map's own. */
-	r.refcnt = BPF_CORE_READ(map, refcnt.counter) - 1;
+	read_map_ref(map, &r);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

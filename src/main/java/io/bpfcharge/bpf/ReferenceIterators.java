@@ -13,12 +13,7 @@ import java.util.Map;
  * frees is worked out from these in {@code io.bpfcharge.inventory.Survival}.
  */
 public final class ReferenceIterators implements AutoCloseable {
-    /** struct file_ref: pid, kind, id, prog_id, file, refcnt, prog_refcnt. */
-    private static final int FILE = 40;
-    /** struct map_ref: id, pad, refcnt. */
-    private static final int MAP = 16;
-
-    /** What an open file (or a pin) refers to. */
+    /** What an open file (or a pin) refers to: enum ref_kind, in its order. */
     public enum Kind { MAP, PROG, LINK }
 
     /**
@@ -51,14 +46,22 @@ public final class ReferenceIterators implements AutoCloseable {
 
     /** Files first, map counts right after: both describe the system at about the same moment. */
     public synchronized Walk walk() {
-        ByteBuffer f = buffer(links.get(0).readAll());
-        List<FileRef> files = new ArrayList<>(f.capacity() / FILE);
-        for (int off = 0; off + FILE <= f.capacity(); off += FILE)
-            files.add(new FileRef(Integer.toUnsignedLong(f.getInt(off)), Kind.values()[f.getInt(off + 4) - 1],
-                    f.getInt(off + 8), f.getInt(off + 12), f.getLong(off + 16), f.getLong(off + 24), f.getLong(off + 32)));
-        ByteBuffer m = buffer(links.get(1).readAll());
-        Map<Integer, Long> refcnts = HashMap.newHashMap(m.capacity() / MAP);
-        for (int off = 0; off + MAP <= m.capacity(); off += MAP) refcnts.put(m.getInt(off), m.getLong(off + 8));
+        return parse(links.get(0).readAll(), links.get(1).readAll());
+    }
+
+    /** Records laid out as struct file_ref and struct map_ref in bpf/references.h. */
+    static Walk parse(byte[] fileRecords, byte[] mapRecords) {
+        ByteBuffer f = buffer(fileRecords);
+        List<FileRef> files = new ArrayList<>(fileRecords.length / Structs.FileRef.SIZE);
+        for (int off = 0; off + Structs.FileRef.SIZE <= fileRecords.length; off += Structs.FileRef.SIZE)
+            files.add(new FileRef(Integer.toUnsignedLong(f.getInt(off + Structs.FileRef.PID)),
+                    Kind.values()[f.getInt(off + Structs.FileRef.KIND) - Structs.FileRef.FIRST_KIND],
+                    f.getInt(off + Structs.FileRef.ID), f.getInt(off + Structs.FileRef.PROG_ID), f.getLong(off + Structs.FileRef.FILE),
+                    f.getLong(off + Structs.FileRef.REFCNT), f.getLong(off + Structs.FileRef.PROG_REFCNT)));
+        ByteBuffer m = buffer(mapRecords);
+        Map<Integer, Long> refcnts = HashMap.newHashMap(mapRecords.length / Structs.MapRef.SIZE);
+        for (int off = 0; off + Structs.MapRef.SIZE <= mapRecords.length; off += Structs.MapRef.SIZE)
+            refcnts.put(m.getInt(off + Structs.MapRef.MAP_ID), m.getLong(off + Structs.MapRef.REFCNT));
         return new Walk(files, refcnts);
     }
 
