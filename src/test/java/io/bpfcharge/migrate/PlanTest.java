@@ -125,7 +125,7 @@ class PlanTest {
     @Test
     void theRootMemcgIsNoTarget() {
         MapRecord m = pinned(7, MapType.HASH);
-        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, List.of(m), List.of());
+        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, List.of(m), List.of(), java.util.Map.of());
         Plan p = Plan.of(snap, m, "/", 1, OptionalLong.empty(), new MigrationRequest("id:7", "/", null, null, null, false));
         refused(p, Exit.REFUSED, "root memory cgroup", "charged to no cgroup");
     }
