@@ -28,4 +28,10 @@ public final class BpfchargeException extends RuntimeException {
     }
 
     public Exit exit() { return exit; }
+
+    /** Untrusted text (annotations, pin paths, JSON values) made fit for a one-line message. */
+    public static String clip(String s) {
+        String one = s.replaceAll("\\p{Cntrl}", "?");
+        return one.length() <= 80 ? one : one.substring(0, 77) + "...";
+    }
 }

@@ -1,5 +1,6 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.bpffs.PinPaths;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.cgroup.CgroupException;
@@ -41,7 +42,7 @@ public final class Hook {
             snapshot = inv.scan();
         }
         List<Outcome> outcomes = new ArrayList<>();
-        for (Claim c : claims(state, wanted, target, BpffsPaths.current(), snapshot)) {
+        for (Claim c : claims(state, wanted, target, PinPaths.current(), snapshot)) {
             Outcome o = switch (c) {
                 case Claim.Settled s -> s.outcome();
                 case Claim.Move m -> migrate(state, target, m);
@@ -68,10 +69,10 @@ public final class Hook {
     /** What the container's claims come to against {@code snapshot}, in log order; nothing is changed. */
     public static List<Claim> claims(OciState state, Rules rules, String target, Snapshot snapshot) {
         List<Wanted> wanted = Wanted.of(state, rules);
-        return wanted.isEmpty() ? List.of() : claims(state, wanted, target, BpffsPaths.current(), snapshot);
+        return wanted.isEmpty() ? List.of() : claims(state, wanted, target, PinPaths.current(), snapshot);
     }
 
-    private static List<Claim> claims(OciState state, List<Wanted> wanted, String target, BpffsPaths paths, Snapshot snapshot) {
+    private static List<Claim> claims(OciState state, List<Wanted> wanted, String target, PinPaths paths, Snapshot snapshot) {
         List<Claim> out = new ArrayList<>();
         Set<Integer> seen = new HashSet<>();
         for (Wanted w : wanted) {

@@ -1,5 +1,6 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.BpfchargeException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bpfcharge.BpfchargeException.Exit;
@@ -49,7 +50,7 @@ public record Outcome(String container, String source, String pin, int mapId, St
 
     /** The human line with another speaker ({@code who}) and result word (the node agent has results of its own). */
     public String text(String who, String resultWord) {
-        StringBuilder b = new StringBuilder(who).append(": container ").append(OciState.clip(container)).append(": ")
+        StringBuilder b = new StringBuilder(who).append(": container ").append(BpfchargeException.clip(container)).append(": ")
                 .append(pin);
         if (mapId != 0) b.append(": map ").append(mapId).append(mapName.isEmpty() ? "" : " (" + mapName + ")");
         b.append(": ").append(resultWord);

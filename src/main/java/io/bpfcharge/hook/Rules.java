@@ -1,5 +1,6 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.bpffs.PinPaths;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -134,8 +135,8 @@ public record Rules(Path file, List<Rule> rules) {
                 annotations.put(k, Glob.of(v));
             });
             for (String pin : r.pins()) {
-                String problem = BpffsPaths.syntaxProblem(pin);
-                if (problem != null) throw bad(file, "rule " + n + ": pin path " + OciState.clip(pin) + " " + problem);
+                String problem = PinPaths.syntaxProblem(pin);
+                if (problem != null) throw bad(file, "rule " + n + ": pin path " + BpfchargeException.clip(pin) + " " + problem);
             }
             rules.add(new Rule(n, m.id() == null ? null : Glob.of(m.id()), m.name() == null ? null : Glob.of(m.name()),
                     Map.copyOf(annotations), List.copyOf(r.pins())));

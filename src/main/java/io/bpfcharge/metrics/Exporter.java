@@ -34,7 +34,7 @@ public final class Exporter implements AutoCloseable {
 
     private final Inventory inventory;
     private final SingleFlight<Scan> scans;
-    private final MigrationJournal journal;
+    private final MigrationCounts journal;
     private final MetricSnapshot buildInfo;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter scanCount, scanErrors;
@@ -44,7 +44,7 @@ public final class Exporter implements AutoCloseable {
 
     public Exporter(Inventory inventory, int maxMapSeries, Duration maxScanAge, Path journal, String version) {
         this.inventory = inventory;
-        this.journal = new MigrationJournal(journal);
+        this.journal = new MigrationCounts(journal);
         this.buildInfo = ScanMetrics.of(new ScanMetrics.BuildInfo(version, kernelRelease(),
                 inventory.hierarchy().mode().toString()));
         this.scanCount = Counter.builder("bpfcharge.scans").description("Scans of every BPF map made by this daemon").register(registry);
@@ -54,7 +54,7 @@ public final class Exporter implements AutoCloseable {
     }
 
     /** The default migration journal path ($BPFCHARGE_RUN_DIR/migrations.jsonl, else /run/bpfcharge/...). */
-    public static Path defaultJournal() { return MigrationJournal.defaultPath(); }
+    public static Path defaultJournal() { return MigrationCounts.defaultPath(); }
 
     private Scan scan(int maxMapSeries) {
         try {
@@ -70,9 +70,9 @@ public final class Exporter implements AutoCloseable {
 
     // What the registry's collector shows: set, under the render lock, right before each render.
     private Scan showing;
-    private MigrationJournal.Totals showingTotals;
+    private MigrationCounts.Totals showingTotals;
     /** The last page rendered per content type, with what it shows. */
-    private record Rendered(Scan scan, MigrationJournal.Totals totals, long meters, Page page) {}
+    private record Rendered(Scan scan, MigrationCounts.Totals totals, long meters, Page page) {}
     private final Map<String, Rendered> rendered = new HashMap<>();
 
     private MetricSnapshots collect() {
@@ -93,7 +93,7 @@ public final class Exporter implements AutoCloseable {
         String type = accept != null && accept.contains("application/openmetrics-text")
                 ? OPENMETRICS : TEXT;
         Scan scan = scans.get();
-        MigrationJournal.Totals totals = journal.read();
+        MigrationCounts.Totals totals = journal.read();
         long meterState = meters.get();
         // Scrapes that show the same scan and journal get the same bytes: rendering happens once per
         // scan and format, so many scrapers cost a copy each, and memory stays flat.

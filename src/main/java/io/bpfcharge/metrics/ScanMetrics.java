@@ -59,7 +59,7 @@ final class ScanMetrics {
     }
 
     /** The migration counters, read from the journal at scrape time. */
-    static List<MetricSnapshot> of(MigrationJournal.Totals m) {
+    static List<MetricSnapshot> of(MigrationCounts.Totals m) {
         CounterSnapshot.Builder runs = CounterSnapshot.builder().name("bpfcharge_migrations")
                 .help("Migrations finished by any bpfcharge process on the node, by result (from the migration journal)");
         m.byResult().forEach((result, n) -> runs.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
