@@ -1,10 +1,10 @@
 /*
  * A container's program for the node agent's tests: it loads a BPF program that looks its inner map up
- * through a pinned map-of-maps (the program holds the OUTER map) and writes key 0x100000+i -> i*3 through it,
- * one write every 5 ms, as a datapath would; optionally it holds more pins open by fd. Static, raw bpf(2)
- * calls only, so it runs in a busybox rootfs.
+ * through a pinned map-of-maps (the program holds the OUTER map) and writes key 0x100000+i -> i*3 through it
+ * for i from FIRST on, one write every 5 ms, as a datapath would; optionally it holds more pins open by fd.
+ * Static, raw bpf(2) calls only, so it runs in a busybox rootfs.
  *
- * usage: pinwriter OUTER_PIN WRITES [HELD_PIN...]; prints "holding" once every fd is open, "done" after the writes.
+ * usage: pinwriter OUTER_PIN FIRST WRITES [HELD_PIN...]; prints "holding" once every fd is open, "done" after the writes.
  */
 #include <linux/bpf.h>
 #include <stdint.h>
@@ -26,13 +26,13 @@ static int obj_get(const char *path) {
 #define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 
 int main(int argc, char **argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: pinwriter OUTER_PIN WRITES [HELD_PIN...]\n");
+    if (argc < 4) {
+        fprintf(stderr, "usage: pinwriter OUTER_PIN FIRST WRITES [HELD_PIN...]\n");
         return 2;
     }
     int outer = obj_get(argv[1]);
     if (outer < 0) { perror(argv[1]); return 1; }
-    for (int i = 3; i < argc; i++)
+    for (int i = 4; i < argc; i++)
         if (obj_get(argv[i]) < 0) { perror(argv[i]); return 1; }
     struct bpf_insn prog[] = {
         INSN(BPF_LDX | BPF_W | BPF_MEM, 6, 1, 0, 0),          /* r6 = xdp->data */
@@ -75,8 +75,8 @@ int main(int argc, char **argv) {
     if (fd < 0) { perror("BPF_PROG_LOAD"); fprintf(stderr, "%s\n", log); return 1; }
     printf("holding\n");
     fflush(stdout);
-    long writes = atol(argv[2]);
-    for (long i = 0; i < writes; i++) {
+    long first = atol(argv[2]), writes = atol(argv[3]);
+    for (long i = first; i < first + writes; i++) {
         uint64_t packet[4] = {0x100000 + (uint64_t)i, (uint64_t)i * 3, 0, 0};
         memset(&a, 0, sizeof(a));
         a.test.prog_fd = fd;

@@ -3,6 +3,8 @@ package io.bpfcharge.bpffs;
 import io.bpfcharge.bpf.Bpffs;
 import io.bpfcharge.mount.Mountinfo;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -14,11 +16,23 @@ import java.util.Set;
 public final class Pins {
     private Pins() {}
 
-    /** Mount points of bpffs in this mount namespace. */
+    /**
+     * Mount points of bpffs in this mount namespace that a path reaches: a bpffs mounted over "/" (or
+     * over-mounted by another file system) is in mountinfo, but its mount point resolves to something else;
+     * walking it would walk that (the whole root file system).
+     */
     public static List<Path> mounts() {
         Set<Path> points = new LinkedHashSet<>();
-        for (Mountinfo m : Mountinfo.self()) if (m.fsType().equals("bpf")) points.add(m.mountPoint());
+        for (Mountinfo m : Mountinfo.self()) if (m.fsType().equals("bpf") && reachesBpffs(m.mountPoint())) points.add(m.mountPoint());
         return List.copyOf(points);
+    }
+
+    private static boolean reachesBpffs(Path point) {
+        try {
+            return Files.getFileStore(point).type().equals("bpf");
+        } catch (IOException e) {
+            return false; // gone
+        }
     }
 
     /** The bpffs mount a path lies in, or null when it lies in none. */

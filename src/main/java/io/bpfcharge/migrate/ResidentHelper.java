@@ -46,6 +46,29 @@ public final class ResidentHelper implements AutoCloseable {
         }
         requests = new DataOutputStream(new BufferedOutputStream(process.getOutputStream()));
         replies = new DataInputStream(new BufferedInputStream(process.getInputStream()));
+        // Ready once its JVM has started and loaded the bindings, so the first create costs no start-up.
+        Process p = process;
+        Thread watchdog = watchdog(p);
+        try {
+            replies.readInt();
+        } catch (IOException e) {
+            p.destroyForcibly();
+            throw new BpfchargeException(Exit.FAILED, "the map-creating helper did not start: " + e.getMessage());
+        } finally {
+            watchdog.interrupt();
+        }
+    }
+
+    /** Kills {@code p} unless interrupted within the timeout: a reply that never comes ends in EOF. */
+    private static Thread watchdog(Process p) {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(TIMEOUT);
+                p.destroyForcibly();
+            } catch (InterruptedException e) {
+                // answered in time
+            }
+        });
     }
 
     /** The helper's pid (for tests and logs). */
@@ -55,14 +78,7 @@ public final class ResidentHelper implements AutoCloseable {
     synchronized int create(String target, int oldId, int templateId, Path pin) {
         if (!process.isAlive()) spawn();
         Process p = process;
-        Thread watchdog = Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(TIMEOUT);
-                p.destroyForcibly(); // its reply never comes: the read below ends with EOF
-            } catch (InterruptedException e) {
-                // answered in time
-            }
-        });
+        Thread watchdog = watchdog(p);
         try {
             requests.writeUTF(target);
             requests.writeInt(oldId);
@@ -90,6 +106,9 @@ public final class ResidentHelper implements AutoCloseable {
         DataInputStream in = new DataInputStream(new BufferedInputStream(System.in));
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(System.out));
         try {
+            h.cgroupOf(ProcessHandle.current().pid());
+            out.writeInt(0); // ready
+            out.flush();
             while (true) {
                 String target;
                 try {

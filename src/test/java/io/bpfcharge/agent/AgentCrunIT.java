@@ -43,8 +43,19 @@ import static org.junit.jupiter.api.Assertions.fail;
 @KernelTest
 class AgentCrunIT {
     static final int INNER = 1000, WRITES = 300;
-    /** The bound: a restarted container's maps are charged to it within 5 s. */
-    static final Duration BOUND = Duration.ofSeconds(5);
+    /**
+     * How long the test waits for a restarted container's maps to be charged to it, the agent running: far
+     * above the 5 s target (bench/agent-bench measures that) so that a loaded shared host does not fail the
+     * test; times BPFCHARGE_TEST_TIME_SCALE under emulation (the VM stage).
+     */
+    static final Duration BOUND = Duration.ofSeconds(30).multipliedBy(timeScale());
+    /** An agent that starts after the container also starts its helper and warms its migration path. */
+    static final Duration STARTUP = Duration.ofSeconds(60).multipliedBy(timeScale());
+
+    static int timeScale() {
+        String s = System.getenv("BPFCHARGE_TEST_TIME_SCALE");
+        return s == null || s.isBlank() ? 1 : Integer.parseInt(s.strip());
+    }
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -67,13 +78,13 @@ class AgentCrunIT {
             crun.delete("agent-it-1");
 
             // Container 2 holds its pins before the agent starts: the held map cannot move, the others can.
-            Crun.Started c2 = crun.run(cg, second, "agent-it-2", claim, cg.pinDir(), "pinwriter", "/pins/outer", "" + WRITES, "/pins/held");
+            Crun.Started c2 = crun.run(cg, second, "agent-it-2", claim, cg.pinDir(), "pinwriter", "/pins/outer", "0", "" + WRITES, "/pins/held");
             crun.await(c2, "holding", Duration.ofSeconds(30));
             Path log = tmp.resolve("agent.log");
             agent = new Daemon(Map.of("BPFCHARGE_RUN_DIR", Files.createDirectories(tmp.resolve("run")).toString()),
                     ProcessBuilder.Redirect.to(log.toFile()), "--recharge",
                     "--runtime-root", crun.stateRoot().toString(), "--recharge-interval", "1");
-            awaitCharged(inv, outer, List.of(hash), second, "the agent's first reconcile", log);
+            awaitCharged(inv, outer, List.of(hash), second, STARTUP, "the agent's start", log);
             crun.await(c2, "done", Duration.ofSeconds(60));
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
             assertInner(inv, outer, WRITES);
@@ -85,7 +96,7 @@ class AgentCrunIT {
             assertTrue(heldLines.getFirst().contains(": refused: ") && heldLines.getFirst().contains("pinwriter"), heldLines.getFirst());
             assertEquals(first, memcg(inv.scan(), held), "a held map stays where it is");
             Scrape s = scrape(agent);
-            assertEquals(1, s.value("bpfcharge_recharges_total", "result", "refused"));
+            assertEquals(1, s.value("bpfcharge_recharges_total", "result", "refused"), Files.readString(log));
             assertEquals(2, s.value("bpfcharge_recharges_total", "result", "migrated"), "the hash and the inner map");
             assertEquals(1, s.value("bpfcharge_recharges_total", "result", "unchanged"), "the outer map, used by the program");
             assertEquals(0, s.value("bpfcharge_recharges_total", "result", "conflict"));
@@ -94,13 +105,14 @@ class AgentCrunIT {
 
             // Restart while the agent runs: the new container's state file wakes it.
             crun.delete("agent-it-2");
-            crun.run(cg, third, "agent-it-3", claim, cg.pinDir(), "pinwriter", "/pins/outer", "0");
-            awaitCharged(inv, outer, List.of(hash, held), third, "container 3's start", log);
+            Crun.Started c3 = crun.run(cg, third, "agent-it-3", claim, cg.pinDir(), "pinwriter", "/pins/outer", "" + WRITES, "" + WRITES);
+            awaitCharged(inv, outer, List.of(hash, held), third, BOUND, "container 3's start", log);
+            crun.await(c3, "done", Duration.ofSeconds(60));
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
-            assertInner(inv, outer, WRITES);
+            assertInner(inv, outer, 2 * WRITES);
             Scrape after = scrape(agent);
             assertEquals(5, after.value("bpfcharge_recharges_total", "result", "migrated"));
-            assertEquals(1, after.value("bpfcharge_recharge_seconds_count"), "container 3's maps were all charged to it");
+            assertEquals(1, after.value("bpfcharge_recharge_seconds_count"), "container 3's maps were all charged to it; agent log:\n" + Files.readString(log));
             assertTrue(after.value("bpfcharge_recharge_seconds_sum") < BOUND.toSeconds(), "" + after.value("bpfcharge_recharge_seconds_sum"));
         } finally {
             if (agent != null) agent.close();
@@ -109,23 +121,26 @@ class AgentCrunIT {
         }
     }
 
-    /** Waits (up to {@link #BOUND}) until the pins and the outer map's inner map are charged to {@code target}. */
-    static void awaitCharged(Inventory inv, Path outer, List<Path> pins, String target, String since, Path log)
+    /** Waits up to {@code bound} until the pins and the outer map's inner map are charged to {@code target}. */
+    static void awaitCharged(Inventory inv, Path outer, List<Path> pins, String target, Duration bound, String since, Path log)
             throws InterruptedException, IOException {
         long t0 = System.nanoTime();
         while (true) {
             Snapshot s = inv.scan();
-            String inner = inner(s, outer).memcg().path();
+            String inner = s.pinnedAt(outer.toString()).isEmpty() ? "(outer not seen)" : inner(s, outer).memcg().path();
             List<String> at = pins.stream().map(p -> memcg(s, p)).toList();
             if (inner.equals(target) && at.stream().allMatch(target::equals)) return;
-            if (System.nanoTime() - t0 > BOUND.toNanos())
-                fail("not charged to " + target + " within " + BOUND.toSeconds() + " s of " + since + ": inner in " + inner
+            if (System.nanoTime() - t0 > bound.toNanos())
+                fail("not charged to " + target + " within " + bound.toSeconds() + " s of " + since + ": inner in " + inner
                         + ", " + pins + " in " + at + "; agent log:\n" + Files.readString(log));
             Thread.sleep(50);
         }
     }
 
-    static String memcg(Snapshot s, Path pin) { return s.pinnedAt(pin.toString()).orElseThrow().memcg().path(); }
+    /** Where the map pinned at {@code pin} is charged; a scan racing a re-pin's rename may not see the pin at all. */
+    static String memcg(Snapshot s, Path pin) {
+        return s.pinnedAt(pin.toString()).map(m -> m.memcg().path()).orElse("(pin not seen)");
+    }
 
     static MapRecord inner(Snapshot s, Path outer) {
         int outerId = s.pinnedAt(outer.toString()).orElseThrow().id();
