@@ -6,6 +6,7 @@ import io.bpfcharge.mount.Mountinfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -16,22 +17,34 @@ import java.util.Set;
 public final class Pins {
     private Pins() {}
 
+    /** A bpffs mount that path lookups reach, and its device (every file in it has this st_dev). */
+    public record Mount(Path point, long dev) {}
+
     /**
-     * Mount points of bpffs in this mount namespace that a path reaches: a bpffs mounted over "/" (or
-     * over-mounted by another file system) is in mountinfo, but its mount point resolves to something else;
-     * walking it would walk that (the whole root file system).
+     * The bpffs mounts of this mount namespace that lookups reach. One hidden under a later mount, or
+     * mounted over the root directory (lookups of "/" keep finding the old root), is left out: its
+     * mount point shows another file system, whose files must never pass for pins.
      */
-    public static List<Path> mounts() {
-        Set<Path> points = new LinkedHashSet<>();
-        for (Mountinfo m : Mountinfo.self()) if (m.fsType().equals("bpf") && reachesBpffs(m.mountPoint())) points.add(m.mountPoint());
-        return List.copyOf(points);
+    public static List<Mount> visible() {
+        Set<Path> seen = new LinkedHashSet<>();
+        List<Mount> mounts = new ArrayList<>();
+        for (Mountinfo m : Mountinfo.self().reversed()) { // the newest mount on a point is the one seen
+            if (!m.fsType().equals("bpf") || !seen.add(m.mountPoint())) continue;
+            if (m.dev() == deviceOf(m.mountPoint())) mounts.add(new Mount(m.mountPoint(), m.dev()));
+        }
+        return mounts.reversed();
     }
 
-    private static boolean reachesBpffs(Path point) {
+    /** Mount points of the bpffs mounts lookups reach. */
+    public static List<Path> mounts() {
+        return visible().stream().map(Mount::point).toList();
+    }
+
+    private static long deviceOf(Path p) {
         try {
-            return Files.getFileStore(point).type().equals("bpf");
+            return (Long) Files.getAttribute(p, "unix:dev");
         } catch (IOException e) {
-            return false; // gone
+            return -1; // gone
         }
     }
 
