@@ -3,6 +3,8 @@ package io.bpfcharge.bpffs;
 import io.bpfcharge.bpf.Bpffs;
 import io.bpfcharge.mount.Mountinfo;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -14,11 +16,24 @@ import java.util.Set;
 public final class Pins {
     private Pins() {}
 
-    /** Mount points of bpffs in this mount namespace. */
+    /**
+     * Mount points of bpffs in this mount namespace that are bpffs when reached from here. A bpffs mounted over
+     * a directory this process cannot see past (seen on a test host: one stacked on "/" under the process's
+     * root) is listed in mountinfo, but its path leads elsewhere: walking "/" as bpffs opened every file of
+     * the root file system as a pin, and a scan took 18 s instead of 20 ms.
+     */
     public static List<Path> mounts() {
         Set<Path> points = new LinkedHashSet<>();
-        for (Mountinfo m : Mountinfo.self()) if (m.fsType().equals("bpf")) points.add(m.mountPoint());
+        for (Mountinfo m : Mountinfo.self()) if (m.fsType().equals("bpf") && isBpffs(m.mountPoint())) points.add(m.mountPoint());
         return List.copyOf(points);
+    }
+
+    private static boolean isBpffs(Path p) {
+        try {
+            return Files.getFileStore(p).type().equals("bpf");
+        } catch (IOException e) {
+            return false; // gone, or not reachable from here
+        }
     }
 
     /** The bpffs mount a path lies in, or null when it lies in none. */
