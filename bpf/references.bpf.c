@@ -14,6 +14,7 @@
  */
 #include "kernel.h"
 #include "references.h"
+#include "files.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
@@ -46,11 +47,6 @@ struct bpf_link___refs {
 };
 #pragma clang attribute pop
 
-/* The names bpf_map_new_fd, bpf_prog_new_fd and bpf_link_prime give the anon inodes, as little-endian words. */
-#define NAME_BPF_MAP  0x0070616d2d667062ULL /* "bpf-map\0" */
-#define NAME_BPF_PROG 0x676f72702d667062ULL /* "bpf-prog", then '\0' */
-#define NAME_BPF_LINK 0x6b6e696c5f667062ULL /* "bpf_link", then '\0' */
-
 static void prog_ref(struct bpf_prog___refs *prog, __u32 *id, __s64 *refcnt)
 {
 	struct bpf_prog_aux___refs *aux = BPF_CORE_READ(prog, aux);
@@ -60,29 +56,27 @@ static void prog_ref(struct bpf_prog___refs *prog, __u32 *id, __s64 *refcnt)
 }
 
 /*
- * Which BPF object an open file is, from its anon inode's name (see is_map_file in inventory.bpf.c for
- * why not f_op); 0 for any other file. __noinline keeps struct file_ref in the object's BTF.
+ * The BPF object an open file is (files.h); 0 for any other file. __noinline keeps struct file_ref in the
+ * object's BTF.
  */
 static __noinline int read_file_ref(struct task_struct *task, struct file *file, struct file_ref *r)
 {
-	__u64 name[2] = {};
+	enum bpf_file kind = bpf_file_of(file);
 	void *obj;
 
-	if (BPF_CORE_READ(file, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC)
+	if (kind == BPF_FILE_OTHER)
 		return 0;
-	/* Short names live inline in the dentry (32+ bytes), so reading 16 never leaves it. */
-	bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
 	obj = BPF_CORE_READ(file, private_data);
-	if (name[0] == NAME_BPF_MAP) {
+	if (kind == BPF_FILE_MAP) {
 		struct bpf_map___refs *map = obj;
 
 		r->kind = REF_MAP;
 		r->id = BPF_CORE_READ(map, id);
 		r->refcnt = BPF_CORE_READ(map, refcnt.counter);
-	} else if (name[0] == NAME_BPF_PROG && (name[1] & 0xff) == 0) {
+	} else if (kind == BPF_FILE_PROG) {
 		r->kind = REF_PROG;
 		prog_ref(obj, &r->id, &r->refcnt);
-	} else if (name[0] == NAME_BPF_LINK && (name[1] & 0xff) == 0) {
+	} else {
 		struct bpf_link___refs *link = obj;
 		struct bpf_prog___refs *prog = BPF_CORE_READ(link, prog);
 
@@ -91,8 +85,6 @@ static __noinline int read_file_ref(struct task_struct *task, struct file *file,
 		r->refcnt = BPF_CORE_READ(link, refcnt.counter);
 		if (prog)
 			prog_ref(prog, &r->prog_id, &r->prog_refcnt);
-	} else {
-		return 0;
 	}
 	r->pid = BPF_CORE_READ(task, tgid);
 	r->file = (__u64)file;

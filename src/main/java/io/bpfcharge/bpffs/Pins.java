@@ -6,6 +6,7 @@ import io.bpfcharge.mount.Mountinfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -16,23 +17,34 @@ import java.util.Set;
 public final class Pins {
     private Pins() {}
 
+    /** A bpffs mount that path lookups reach, and its device (every file in it has this st_dev). */
+    public record Mount(Path point, long dev) {}
+
     /**
-     * Mount points of bpffs in this mount namespace that are bpffs when reached from here. A bpffs mounted over
-     * a directory this process cannot see past (seen on a test host: one stacked on "/" under the process's
-     * root) is listed in mountinfo, but its path leads elsewhere: walking "/" as bpffs opened every file of
-     * the root file system as a pin, and a scan took 18 s instead of 20 ms.
+     * The bpffs mounts of this mount namespace that lookups reach. One hidden under a later mount, or
+     * mounted over the root directory (lookups of "/" keep finding the old root), is left out: its
+     * mount point shows another file system, whose files must never pass for pins.
      */
-    public static List<Path> mounts() {
-        Set<Path> points = new LinkedHashSet<>();
-        for (Mountinfo m : Mountinfo.self()) if (m.fsType().equals("bpf") && isBpffs(m.mountPoint())) points.add(m.mountPoint());
-        return List.copyOf(points);
+    public static List<Mount> visible() {
+        Set<Path> seen = new LinkedHashSet<>();
+        List<Mount> mounts = new ArrayList<>();
+        for (Mountinfo m : Mountinfo.self().reversed()) { // the newest mount on a point is the one seen
+            if (!m.fsType().equals("bpf") || !seen.add(m.mountPoint())) continue;
+            if (m.dev() == deviceOf(m.mountPoint())) mounts.add(new Mount(m.mountPoint(), m.dev()));
+        }
+        return mounts.reversed();
     }
 
-    private static boolean isBpffs(Path p) {
+    /** Mount points of the bpffs mounts lookups reach. */
+    public static List<Path> mounts() {
+        return visible().stream().map(Mount::point).toList();
+    }
+
+    private static long deviceOf(Path p) {
         try {
-            return Files.getFileStore(p).type().equals("bpf");
+            return (Long) Files.getAttribute(p, "unix:dev");
         } catch (IOException e) {
-            return false; // gone, or not reachable from here
+            return -1; // gone
         }
     }
 
