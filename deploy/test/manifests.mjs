@@ -5,12 +5,15 @@
 //                     validators, unknown fields (which the API server refuses: kubectl's strict field
 //                     validation) with TypeScript's excess property check against its interfaces; and
 //                     refuses alpha, beta and other non-GA API versions. Exit 1 listing every problem.
-//   pod IMAGE         prints the DaemonSet's pod template as a Pod (what a node runs) for
-//                     `podman kube play`, with IMAGE as the container image.
-//   podman-run-args   prints, one a line, the podman run options that give a container what the
-//                     DaemonSet gives it: host pid namespace, capabilities, host mounts.
+//   pod IMAGE NAME    prints the DaemonSet's pod template as a Pod named NAME (what a node runs)
+//                     with IMAGE as every container's image, and the ConfigMaps its volumes use,
+//                     for `podman kube play`.
+//   podman-run-args DIR  prints, one a line, the podman run options that give a container what the
+//                     DaemonSet gives it: host pid namespace, capabilities, environment, host mounts,
+//                     and its ConfigMap volumes as files written below DIR.
+//   args              prints the container's arguments, one a line.
 import { parseAllDocuments, stringify } from "yaml";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -84,18 +87,21 @@ async function validate() {
   console.log(`manifests: ${docs.length} objects valid (${docs.map((o) => o.kind).join(", ")})`);
 }
 
-function pod(image) {
+function pod(image, name) {
   const ds = daemonSet();
   const spec = structuredClone(ds.spec.template.spec);
-  for (const c of spec.containers) c.image = image;
-  process.stdout.write(stringify({
+  for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) c.image = image;
+  const configMaps = spec.volumes.filter((v) => v.configMap).map((v) => docs.find((o) =>
+    o.kind === "ConfigMap" && o.metadata.name === v.configMap.name) ?? fail(`no ConfigMap ${v.configMap.name}`));
+  const pod = {
     apiVersion: "v1", kind: "Pod",
-    metadata: { name: ds.metadata.name, labels: ds.spec.template.metadata.labels, annotations: ds.spec.template.metadata.annotations },
+    metadata: { name, labels: ds.spec.template.metadata.labels, annotations: ds.spec.template.metadata.annotations },
     spec,
-  }));
+  };
+  process.stdout.write([pod, ...configMaps].map((o) => stringify(o)).join("---\n"));
 }
 
-function podmanRunArgs() {
+function podmanRunArgs(dir) {
   const spec = daemonSet().spec.template.spec;
   const c = spec.containers[0];
   const args = [];
@@ -112,14 +118,23 @@ function podmanRunArgs() {
       args.push(`--volume=${v.hostPath.path}:${m.mountPath}:${opts.join(",")}`);
     } else if (v.emptyDir) {
       args.push(`--tmpfs=${m.mountPath}`);
+    } else if (v.configMap) {
+      const cm = docs.find((o) => o.kind === "ConfigMap" && o.metadata.name === v.configMap.name)
+        ?? fail(`no ConfigMap ${v.configMap.name}`);
+      const d = join(dir, v.name);
+      mkdirSync(d, { recursive: true });
+      for (const [k, text] of Object.entries(cm.data)) writeFileSync(join(d, k), text, { mode: v.configMap.defaultMode ?? 0o644 });
+      args.push(`--volume=${d}:${m.mountPath}:ro`);
+    } else {
+      fail(`volume ${v.name}: only hostPath, emptyDir and configMap volumes are known here`);
     }
-    // configMap volumes: the test gives the command line its own files.
   }
   console.log(args.join("\n"));
 }
 
 const [cmd, arg] = process.argv.slice(2);
 if (cmd === "validate") await validate();
-else if (cmd === "pod" && arg) pod(arg);
-else if (cmd === "podman-run-args") podmanRunArgs();
-else fail("usage: manifests.mjs validate | pod IMAGE | podman-run-args");
+else if (cmd === "pod" && arg && process.argv[4]) pod(arg, process.argv[4]);
+else if (cmd === "podman-run-args" && arg) podmanRunArgs(arg);
+else if (cmd === "args") console.log(daemonSet().spec.template.spec.containers[0].args.join("\n"));
+else fail("usage: manifests.mjs validate | pod IMAGE NAME | podman-run-args DIR | args");
