@@ -28,18 +28,13 @@ import java.util.TreeSet;
  * file systems.
  * @param bpfMounts every bpffs mount point, with its device
  */
-public record PinPaths(List<Mount> bpfMounts) {
+public record PinPaths(List<Pins.Mount> bpfMounts) {
     /** More matches than this from one pattern is a mistake or an attack, not a container's maps. */
     public static final int MAX_MATCHES = 4096;
 
-    public record Mount(Path point, Object dev) {}
-
     /** The bpffs mounts of this mount namespace, read once. */
     public static PinPaths current() {
-        List<Mount> mounts = new ArrayList<>();
-        for (Path point : Pins.mounts()) mounts.add(new Mount(point, dev(point)));
-        mounts.removeIf(m -> m.dev() == null); // over-mounted or gone
-        return new PinPaths(List.copyOf(mounts));
+        return new PinPaths(Pins.visible());
     }
 
     /** What is wrong with a pattern's syntax, or null (also for rules files, before any container exists). */
@@ -117,8 +112,8 @@ public record PinPaths(List<Mount> bpfMounts) {
             throw refused(pattern, "names " + p + ", which cannot be resolved (" + e.getMessage() + ")");
         }
         Object dev = dev(real);
-        for (Mount m : bpfMounts)
-            if (real.startsWith(m.point()) && m.dev().equals(dev)) return real;
+        for (Pins.Mount m : bpfMounts)
+            if (real.startsWith(m.point()) && dev != null && m.dev() == (Long) dev) return real;
         String where = real.equals(p) ? "" : " (resolves to " + real + ")";
         throw refused(pattern, "names " + p + where + ", which is not in a bpffs mount");
     }

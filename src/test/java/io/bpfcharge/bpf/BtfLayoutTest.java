@@ -35,6 +35,17 @@ class BtfLayoutTest {
     }
 
     @Test
+    void referenceRecordsMatchTheReferencesObject() throws IOException {
+        Btf btf = objectBtf("references");
+        assertSame(btf.struct("file_ref"), Structs.FileRef.LAYOUT, true);
+        assertSame(btf.struct("map_ref"), Structs.MapRef.LAYOUT, true);
+        Map<String, Long> java = new LinkedHashMap<>();
+        for (ReferenceIterators.Kind k : ReferenceIterators.Kind.values())
+            java.put("REF_" + k.name(), (long) k.ordinal() + Structs.FileRef.FIRST_KIND);
+        assertEquals(java, btf.enumValues("ref_kind"));
+    }
+
+    @Test
     void mergeSumContextAndResultsMatchItsObject() throws IOException {
         Btf btf = objectBtf("merge_sum");
         assertSame(btf.struct("merge_args"), Structs.MergeArgs.LAYOUT, true);

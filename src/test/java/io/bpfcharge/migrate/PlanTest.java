@@ -40,7 +40,7 @@ class PlanTest {
     private static Plan plan(MapRecord m, OptionalLong headroom, MigrationRequest req, MapRecord... others) {
         List<MapRecord> all = new java.util.ArrayList<>(List.of(others));
         all.add(m);
-        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, all, List.of());
+        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, all, List.of(), java.util.Map.of());
         return Plan.of(snap, m, TARGET, TARGET_ID, headroom, req);
     }
 
