@@ -403,6 +403,18 @@ public final class Migrator {
 
     // ---- recovery ----
 
+    /**
+     * Finishes or undoes every interrupted migration in the run directory (journals whose process died), as each
+     * migration does first; a daemon calls it on its own so that a migration cut short converges even when the
+     * map needs no further migration. One line per journal.
+     */
+    public List<String> recover() {
+        Checks.requireAll();
+        List<String> recovered = new ArrayList<>();
+        recoverAll(MemoryHierarchy.detect(), recovered);
+        return recovered;
+    }
+
     /** Finishes or undoes every orphaned journal; returns old id to new id for maps it finished. */
     private Map<Integer, Integer> recoverAll(MemoryHierarchy h, List<String> recovered) {
         Map<Integer, Integer> renamed = new HashMap<>();

@@ -51,7 +51,7 @@ public class HookIT {
     void cleanup() { cg.close(); }
 
     /** A process placed in {@code cgroup} before it reports ready; stands for the container's init. */
-    static Process container(TestCgroups cg, String cgroup) throws IOException {
+    public static Process container(TestCgroups cg, String cgroup) throws IOException {
         Path procs = cg.hierarchy().dir(cgroup).resolve("cgroup.procs");
         Process p = cg.track(new ProcessBuilder("sh", "-c", "echo $$ > " + procs + " && echo ready && exec sleep 600").start());
         String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
