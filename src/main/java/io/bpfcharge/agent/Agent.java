@@ -95,7 +95,7 @@ public final class Agent implements AutoCloseable {
         Snapshot snapshot = inventory.scan();
         List<Decided> decided = new ArrayList<>();
         for (Container c : running) {
-            String target;
+            Hook.Target target;
             try {
                 target = Hook.containerCgroup(inventory.hierarchy(), c.pid());
             } catch (BpfchargeException e) {
@@ -103,7 +103,7 @@ public final class Agent implements AutoCloseable {
             }
             try {
                 List<Claim> claims = Hook.claims(c.state(), options.rules(), target, snapshot);
-                if (!claims.isEmpty()) decided.add(new Decided(c, target, claims));
+                if (!claims.isEmpty()) decided.add(new Decided(c, target.path(), claims));
             } catch (BpfchargeException e) {
                 report(c, "(claims)", "(claims)", Result.REFUSED, e.getMessage(), null);
             }
