@@ -21,6 +21,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import io.bpfcharge.metrics.MetricsServer;
+import io.bpfcharge.migrate.CreateHelper;
+import io.bpfcharge.migrate.ResidentHelper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -133,11 +135,15 @@ final class ServeCommand implements Callable<Integer> {
                 }
             }, every, every, TimeUnit.NANOSECONDS);
         }
+        ResidentHelper helper = null;
         if (agentOptions != null) {
             try {
+                // Migrations run in this process: one warm map-creating helper instead of a JVM start per map.
+                if (!agentOptions.dryRun()) CreateHelper.useResident(helper = ResidentHelper.start());
                 agent = new Agent(agentOptions, inventory, new RechargeMetrics(exporter.registry(), exporter::metersChanged),
                         Hook::migrate, System.out);
             } catch (RuntimeException | IOException e) {
+                if (helper != null) helper.close();
                 server.close();
                 exporter.close();
                 throw e;
@@ -148,6 +154,7 @@ final class ServeCommand implements Callable<Integer> {
         Agent running = agent;
         OomMapPublisher oomWriter = publisher;
         ScheduledExecutorService oomTimer = oomScans;
+        ResidentHelper creating = helper;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             if (oomTimer != null) oomTimer.shutdownNow();
@@ -158,6 +165,7 @@ final class ServeCommand implements Callable<Integer> {
                     // exiting anyway: the migration journal recovers what was cut short
                 }
             }
+            if (creating != null) creating.close();
             exporter.close();
             if (oomWriter != null) oomWriter.close(); // the pin keeps the map, and its last scan, for readers
             stopped.countDown();
