@@ -107,7 +107,7 @@ public final class Agent implements AutoCloseable {
             } catch (BpfchargeException e) {
                 continue; // gone since the state roots were read
             }
-            containerOf.putIfAbsent(target, c.id());
+            containerOf.putIfAbsent(target.path(), c.id());
             try {
                 List<Claim> claims = Hook.claims(c.state(), options.rules(), target, snapshot);
                 if (!claims.isEmpty()) decided.add(new Decided(c, target.path(), claims));

@@ -58,7 +58,7 @@ class PrinterTest {
         MapRecord held = new MapRecord(new MapInfo(5, MapType.HASH, "m5", 8, 64, 100, 0, 0, 0, 0, 0, 0, 0), 1, EMPTY,
                 List.of(), List.of(), List.of(new MapRecord.ProcessHolder(42, "agent")),
                 List.of(new MapRecord.ProgramHolder(9, "xdp_main")));
-        String table = capture(out -> new MapsPrinter(java.util.Map.of()).print(out, false, List.of(held)));
+        String table = capture(out -> new MapsPrinter(java.util.Map.of(), java.util.Map.of()).print(out, false, List.of(held)));
         assertTrue(table.contains("agent/42,xdp_main/prog:9"), table);
     }
 
