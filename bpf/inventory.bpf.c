@@ -35,7 +35,7 @@ struct record {
 	__u32 btf_key_type_id;
 	__u32 btf_value_type_id;
 	__u32 btf_vmlinux_value_type_id;
-	__u32 pad;
+	__u32 users;            /* user references: fds and pins */
 	__u64 map_extra;
 	char map_name[16];
 	char cgroup_name[64];   /* the cgroup directory's own name */
@@ -86,6 +86,7 @@ int map_memcg(struct bpf_iter__bpf_map *ctx)
 	if (!map)
 		return 0;
 	rec.map_id = BPF_CORE_READ(map, id);
+	rec.users = BPF_CORE_READ(map, usercnt.counter);
 	read_attributes(map, &rec);
 	memcg = charged_memcg(map);
 	if (memcg) {

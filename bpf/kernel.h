@@ -54,6 +54,10 @@ struct btf {
 	__u32 id;
 };
 
+typedef struct {
+	__s64 counter;
+} atomic64_t;
+
 struct bpf_map {
 	__u32 id;
 	enum bpf_map_type map_type;
@@ -68,6 +72,8 @@ struct bpf_map {
 	struct btf *btf;
 	char name[16];
 	struct obj_cgroup *objcg; /* 6.0+ */
+	atomic64_t refcnt;
+	atomic64_t usercnt;
 };
 
 struct bpf_map___pre60 {

@@ -20,6 +20,8 @@ public final class InventoryIterators implements AutoCloseable {
     private static final int CHARGED = 1, ONLINE = 2;
     /** struct holder: pid, map id. */
     private static final int HOLDER = 8;
+    /** Offset of struct record's users. */
+    private static final int USERS = 60;
 
     private final BpfObject object;
     private MemorySegment maps, holders;
@@ -56,6 +58,18 @@ public final class InventoryIterators implements AutoCloseable {
     /** Map id to charge and attributes, for every map alive during the walk, in ascending id order (the kernel walks its idr). */
     public synchronized Map<Integer, MapCharge> maps() {
         return parseMaps(read(maps, "bpf_map"));
+    }
+
+    /**
+     * The kernel's count of user references to one map (every fd and pin, also an fd still being opened),
+     * or -1 when it no longer exists: a caller that knows its own can tell whether anything else holds it.
+     * Programs hold maps by other references (see {@link ProgInfo#mapIds()}).
+     */
+    public synchronized long users(int mapId) {
+        ByteBuffer b = ByteBuffer.wrap(read(maps, "bpf_map")).order(ByteOrder.nativeOrder());
+        for (int off = 0; off + MapCharge.RECORD <= b.capacity(); off += MapCharge.RECORD)
+            if (b.getInt(off) == mapId) return Integer.toUnsignedLong(b.getInt(off + USERS));
+        return -1;
     }
 
     /** Map id to the processes (tgid) with an fd on it, each listed once. */

@@ -13,12 +13,14 @@ import java.nio.ByteOrder;
 import java.util.Map;
 
 /**
- * Settles what programs wrote to the old map after the baseline was taken, once the old map is quiescent
- * (after the swap and a grace period): for each key whose old value differs from the baseline,
- * {@code overwrite} writes the old value unless the new map's value moved away from the baseline too, and
- * {@code sum} adds the difference atomically with bpf/merge_sum.bpf.c. Both can run again after a crash
- * without counting anything twice: overwrite skips keys already settled (they now differ from the
- * baseline in the new map), and sum takes each delta off the old map in the same program run.
+ * Settles what was written to one map ({@code src}) after the baseline was taken into the other ({@code dst}),
+ * once {@code src} is quiescent (after the swap, its grace period, and once nothing else holds it): for each
+ * key whose value in {@code src} differs from the baseline, {@code overwrite} writes that value unless
+ * {@code dst}'s value moved away from the baseline too, and {@code sum} adds the difference atomically with
+ * bpf/merge_sum.bpf.c. A migration settles the old map into the replacement; one rolled back after its swap
+ * settles the replacement into the old map (the same baseline: both maps held it at the swap). Both can run
+ * again after a crash without counting anything twice: overwrite skips keys already settled (they now
+ * differ from the baseline in {@code dst}), and sum takes each delta off {@code src} in the same program run.
  * Array slots that were never written read as zero, so for arrays "absent" means all-zero.
  */
 final class Reconciler {
@@ -26,22 +28,30 @@ final class Reconciler {
 
     private Reconciler() {}
 
-    /** @return keys whose value was carried over */
-    static long reconcile(MapFd old, MapFd neu, MapInfo info, Baseline base, MigrationRequest.Merge merge) {
+    /**
+     * @param read also receives every entry read from {@code src} (may be null): the baseline of a later pass
+     * @param sum {@link #sumProgram} loaded for these two maps, for {@code merge} sum; else null
+     * @return keys whose value was carried over
+     */
+    static long reconcile(MapFd src, MapFd dst, MapInfo info, Baseline base, MigrationRequest.Merge merge,
+                          Copier.Sink read, BpfObject sum) {
+        if ((sum != null) != (merge == MigrationRequest.Merge.SUM)) throw new IllegalArgumentException("sum needs its program");
         int ks = info.keySize(), vs = info.userValueSize();
         boolean array = info.type().isArray();
         long[] merged = {0};
-        try (Arena arena = Arena.ofConfined();
-             BpfObject sum = merge == MigrationRequest.Merge.SUM ? sumProgram(old, neu, info) : null) {
+        Copier.Sink write = Copier.writer(dst, info);
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment zero = arena.allocate(vs, 8), cur = arena.allocate(vs, 8);
             MemorySegment args = sum == null ? null : arena.allocate(MAX_KEY + 8L * MAX_WORDS, 8);
-            Copier.read(old, info, (keys, values, n) -> {
+            Copier.read(src, info, (keys, values, n) -> {
+                if (read != null) read.accept(keys, values, n);
                 for (int i = 0; i < n; i++) {
                     MemorySegment k = keys.asSlice((long) i * ks, ks), f = values.asSlice((long) i * vs, vs);
                     int b = base.find(k);
                     MemorySegment bv = b >= 0 ? base.value(b) : array ? zero : null;
                     if (bv != null && f.mismatch(bv) == -1) continue;
-                    boolean done = sum != null ? addDelta(sum, args, k, f, bv, info) : overwrite(neu, k, f, bv, cur, zero, array);
+                    boolean done = sum != null ? addDelta(sum, args, k, f, bv, info)
+                            : overwrite(dst, write, k, f, bv, cur, zero, array);
                     if (done) {
                         merged[0]++;
                         Crash.point("reconcile");
@@ -49,25 +59,28 @@ final class Reconciler {
                 }
             });
             if (sum == null && !array) {
-                // Keys the old map dropped after the copy: drop them too, unless the new map changed them.
+                // Keys src dropped after the baseline: drop them too, unless dst changed them.
                 base.unseen().forEach(i -> {
                     MemorySegment k = base.key(i);
-                    if (neu.lookup(k, cur) && cur.mismatch(base.value(i)) == -1 && neu.delete(k)) merged[0]++;
+                    if (dst.lookup(k, cur) && cur.mismatch(base.value(i)) == -1 && dst.delete(k)) merged[0]++;
                 });
             }
         }
         return merged[0];
     }
 
-    private static boolean overwrite(MapFd neu, MemorySegment k, MemorySegment f, MemorySegment bv, MemorySegment cur,
-                                     MemorySegment zero, boolean array) {
-        MemorySegment now = neu.lookup(k, cur) ? cur : array ? zero : null;
-        boolean unchanged = now == null ? bv == null : bv != null && now.mismatch(bv) == -1;
-        if (!unchanged) return false; // the new map's writers moved on: their value is newer
-        neu.update(k, f, MapFd.BPF_ANY);
-        return true;
+    /** Whether {@code dst}'s value still equals the baseline's ({@code bv}, null when the key was absent). */
+    static boolean unchanged(MemorySegment now, MemorySegment bv) {
+        return now == null ? bv == null : bv != null && now.mismatch(bv) == -1;
     }
 
+    private static boolean overwrite(MapFd dst, Copier.Sink write, MemorySegment k, MemorySegment f, MemorySegment bv,
+                                     MemorySegment cur, MemorySegment zero, boolean array) {
+        MemorySegment now = dst.lookup(k, cur) ? cur : array ? zero : null;
+        if (!unchanged(now, bv)) return false; // dst's writers moved on too: their value is newer
+        write.accept(k, f, 1); // through the writer: a map of maps takes inner map fds, not the ids read
+        return true;
+    }
     /** Sums the per-CPU copies of each u64 word, old minus baseline, and adds that in the kernel. */
     private static boolean addDelta(BpfObject sum, MemorySegment args, MemorySegment k, MemorySegment f,
                                     MemorySegment bv, MapInfo info) {
@@ -89,8 +102,9 @@ final class Reconciler {
         return true;
     }
 
-    private static BpfObject sumProgram(MapFd old, MapFd neu, MapInfo info) {
+    /** bpf/merge_sum.bpf.c loaded over the two maps: it holds each of them (an fd, and its program) until closed. */
+    static BpfObject sumProgram(MapFd src, MapFd dst, MapInfo info) {
         byte[] rodata = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(info.valueSize() / 8).array();
-        return BpfObject.load("merge_sum", Map.of("dst", neu, "src", old), rodata);
+        return BpfObject.load("merge_sum", Map.of("dst", dst, "src", src), rodata);
     }
 }

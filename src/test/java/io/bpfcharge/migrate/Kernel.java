@@ -29,8 +29,17 @@ final class Kernel {
     }
 
     static List<String> migrateCommand(Path runDir, String crashAt, String... args) {
+        return migrateCommand(runDir, crashAt == null ? List.of() : List.of("BPFCHARGE_CRASH_AT=" + crashAt), args);
+    }
+
+    /** With BPFCHARGE_PAUSE_AT: the migration waits at that step until the file runDir/paused-STEP is removed. */
+    static Cli.Result migratePausedAt(Path runDir, String step, String... args) throws IOException, InterruptedException {
+        return Cli.exec(migrateCommand(runDir, List.of("BPFCHARGE_PAUSE_AT=" + step), args), null);
+    }
+
+    private static List<String> migrateCommand(Path runDir, List<String> env, String... args) {
         List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
-        if (crashAt != null) cmd.add("BPFCHARGE_CRASH_AT=" + crashAt);
+        cmd.addAll(env);
         cmd.addAll(Cli.command(Stream.concat(Stream.of("migrate"), Stream.of(args)).toArray(String[]::new)));
         return cmd;
     }
