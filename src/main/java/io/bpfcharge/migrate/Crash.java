@@ -6,15 +6,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Step points for the recovery and concurrency tests, both off unless their variable is set (never in
- * production). {@code BPFCHARGE_CRASH_AT=STEP}: the process halts at that step without any cleanup, as a
- * kill -9 would leave it. {@code BPFCHARGE_PAUSE_AT=STEP}: the first time the process reaches that step it
- * creates {@code $BPFCHARGE_RUN_DIR/paused-STEP} and waits until the test removes it, so that another
- * process can act at exactly that step (open the pin, write).
+ * Fault injection for the recovery tests, at named steps of a migration; unset in production, where this does
+ * nothing. {@code BPFCHARGE_CRASH_AT=STEP} halts the process at that step without any cleanup, as a kill -9
+ * would leave it. {@code BPFCHARGE_PAUSE_AT=STEP} makes it wait there: it announces itself with an empty file
+ * {@code $BPFCHARGE_PAUSE_DIR/STEP-PID} and goes on once that file is removed, so a test can act at that exact
+ * moment (kill the process, open a pin, write) and then release it.
  */
 final class Crash {
-    private static final String AT = System.getenv("BPFCHARGE_CRASH_AT"), PAUSE_AT = System.getenv("BPFCHARGE_PAUSE_AT");
-    private static final long PAUSE_LIMIT_NS = 300_000_000_000L;
+    private static final String AT = System.getenv("BPFCHARGE_CRASH_AT");
+    private static final String PAUSE_AT = System.getenv("BPFCHARGE_PAUSE_AT");
+    private static final String PAUSE_DIR = System.getenv("BPFCHARGE_PAUSE_DIR");
+    /** A paused process that nobody releases goes on after this long rather than hang a test run. */
+    private static final long PAUSE_MAX_MS = 120_000;
     static final int EXIT = 137;
     private static boolean paused;
 
@@ -22,19 +25,25 @@ final class Crash {
 
     static void point(String step) {
         if (step.equals(AT)) Runtime.getRuntime().halt(EXIT);
-        if (step.equals(PAUSE_AT) && !paused) {
-            paused = true;
-            pause(Journal.runDir().resolve("paused-" + step));
+        if (step.equals(PAUSE_AT) && PAUSE_DIR != null && !paused) {
+            paused = true; // steps that repeat (swap, copy, reconcile) pause the first time only
+            pause(Path.of(PAUSE_DIR, step + "-" + ProcessHandle.current().pid()));
         }
     }
 
-    private static void pause(Path marker) {
+    /**
+     * The helper's exit code is that of an injected crash in the helper: the parent halts too, as if the whole
+     * process group had been killed. A real kill -9 of the helper exits with the same code and is a failed create.
+     */
+    static boolean injectedInHelper(int exit) {
+        return exit == EXIT && AT != null && AT.startsWith("helper");
+    }
+
+    private static void pause(Path flag) {
         try {
-            Files.createDirectories(marker.getParent());
-            Files.writeString(marker, Long.toString(ProcessHandle.current().pid()));
-            long deadline = System.nanoTime() + PAUSE_LIMIT_NS;
-            while (Files.exists(marker) && System.nanoTime() < deadline) Thread.sleep(2);
-            Files.deleteIfExists(marker);
+            Files.createFile(flag);
+            long deadline = System.currentTimeMillis() + PAUSE_MAX_MS;
+            while (Files.exists(flag) && System.currentTimeMillis() < deadline) Thread.sleep(5);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -45,10 +45,11 @@ public final class CreateHelper {
             }
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (p.exitValue() == Crash.EXIT) Runtime.getRuntime().halt(Crash.EXIT); // injected crash: the parent dies too
-            if (p.exitValue() != 0)
-                throw new BpfchargeException(p.exitValue() == Exit.NO_ROOM.code ? Exit.NO_ROOM : Exit.FAILED,
-                        "creating the replacement in " + target + " failed: " + (err.isEmpty() ? "exit " + p.exitValue() : err));
+            int exit = p.exitValue();
+            if (Crash.injectedInHelper(exit)) Runtime.getRuntime().halt(Crash.EXIT);
+            if (exit != 0)
+                throw new BpfchargeException(exit == Exit.NO_ROOM.code ? Exit.NO_ROOM : Exit.FAILED,
+                        "creating the replacement in " + target + " failed: " + (err.isEmpty() ? died(exit) : err));
             return Integer.parseInt(out);
         } catch (IOException e) {
             throw new BpfchargeException(Exit.FAILED, "cannot start the map-creating helper: " + e.getMessage(), e);
@@ -56,6 +57,14 @@ public final class CreateHelper {
             Thread.currentThread().interrupt();
             throw new BpfchargeException(Exit.FAILED, "interrupted while creating the replacement map", e);
         }
+    }
+
+    /** Why a helper that printed nothing ended: Java reports death by signal N as exit 128 + N. */
+    private static String died(int exit) {
+        if (exit <= 128) return "the map-creating helper exited with " + exit;
+        int sig = exit - 128;
+        return "the map-creating helper was killed by signal " + sig + (sig == 9
+                ? " (SIGKILL: kill -9, the OOM killer, or its container's teardown)" : "");
     }
 
     /** The java binary running this process, so the helper uses the same JDK. */

@@ -1,10 +1,11 @@
 package io.bpfcharge.migrate;
 
+import io.bpfcharge.bpffs.Pins;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.BpfFd;
-import io.bpfcharge.bpf.BpfObject;
+import io.bpfcharge.bpf.MergeSum;
 import io.bpfcharge.bpf.Cpus;
 import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapCharge;
@@ -16,7 +17,6 @@ import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.doctor.Checks;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.MapRecord;
-import io.bpfcharge.inventory.Pins;
 import io.bpfcharge.inventory.Snapshot;
 
 import java.io.IOException;
@@ -344,7 +344,7 @@ public final class Migrator {
             try (Baseline base = e.baseline() != null ? Baseline.open(Path.of(e.baseline()))
                     : Baseline.empty(info.keySize(), info.userValueSize());
                  Baseline.Writer tee = read == null ? null : new Baseline.Writer(Path.of(read), info.keySize(), info.userValueSize());
-                 BpfObject sum = overwrite ? null : Reconciler.sumProgram(old, neu, info)) {
+                 MergeSum sum = overwrite ? null : Reconciler.sum(old, neu, info)) {
                 merged += Reconciler.reconcile(old, neu, info, base, e.merge(), tee, sum);
                 if (tee != null) tee.finish();
             }
@@ -399,7 +399,7 @@ public final class Migrator {
         }
         try (Baseline base = e.baseline() == null ? Baseline.empty(info.keySize(), info.userValueSize())
                 : Baseline.open(Path.of(e.baseline()));
-             BpfObject sum = e.merge() == MigrationRequest.Merge.SUM ? Reconciler.sumProgram(neu, old, info) : null) {
+             MergeSum sum = e.merge() == MigrationRequest.Merge.SUM ? Reconciler.sum(neu, old, info) : null) {
             Reconciler.reconcile(neu, old, info, base, e.merge(), null, sum);
         }
     }
@@ -541,6 +541,6 @@ public final class Migrator {
     }
 
     private static void log(String result, int oldId, int newId, long bytes, String from, String to) {
-        MigrationLog.append(new MigrationEvent(Instant.now(), result, oldId, newId, bytes, from, to));
+        MigrationHistory.append(new MigrationEvent(Instant.now(), result, oldId, newId, bytes, from, to));
     }
 }

@@ -6,9 +6,6 @@ import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.bpf.ProgFd;
 import io.bpfcharge.bpf.ProgInfo;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +51,7 @@ final class Quiescence {
     static boolean awaitNoProcess(InventoryIterators it, int mapId) {
         long deadline = System.nanoTime() + WAIT.toNanos(), self = ProcessHandle.current().pid();
         while (System.nanoTime() < deadline) {
-            if (it.holders().getOrDefault(mapId, List.of()).stream().allMatch(pid -> pid == self)) return true;
+            if (it.holders().getOrDefault(mapId, List.of()).stream().allMatch(h -> h.pid() == self)) return true;
             try {
                 Thread.sleep(2);
             } catch (InterruptedException e) {
@@ -69,8 +66,8 @@ final class Quiescence {
     private static String holders(InventoryIterators it, int mapId) {
         List<String> found = new ArrayList<>();
         long self = ProcessHandle.current().pid();
-        for (long pid : it.holders().getOrDefault(mapId, List.of()))
-            if (pid != self) found.add("process " + pid + " (" + comm(pid) + ")");
+        for (InventoryIterators.Holder h : it.holders().getOrDefault(mapId, List.of()))
+            if (h.pid() != self) found.add("process " + h.pid() + " (" + h.comm() + ")");
         found.addAll(programs(mapId));
         return found.isEmpty() ? "a pin made during the migration" : String.join(", ", found);
     }
@@ -89,13 +86,5 @@ final class Quiescence {
             if (info.mapIds().contains(mapId)) found.add("program " + id + " (" + info.name() + ")");
         }
         return found;
-    }
-
-    private static String comm(long pid) {
-        try {
-            return Files.readString(Path.of("/proc/" + pid + "/comm")).strip();
-        } catch (IOException e) {
-            return "?";
-        }
     }
 }

@@ -11,6 +11,7 @@ import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
+import io.bpfcharge.testing.PausePoints;
 import io.bpfcharge.testing.TestCgroups;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -148,6 +149,48 @@ class HookIT {
             assertEquals(h.id(), pinned(again, hash).id(), "second run replaced the map");
             assertEquals(newInner.id(), again.map(newInner.id()).orElseThrow().id());
             assertEquals(ctr, pinned(again, hash).memcg().path());
+        }
+    }
+
+    /** A helper killed mid-create (kill -9, OOM killer) fails that map only: the hook goes on and exits 0. */
+    @Test
+    void killedHelperFailsOneMapAndTheHookGoesOnToTheNext() throws Exception {
+        String old = cg.child("old"), ctr = cg.child("ctr");
+        Path a = cg.pin("a_killed"), b = cg.pin("b_next");
+        int aId;
+        try (MapMaker.Maps m = MapMaker.run(cg, old, false, spec("hash", 8, 8, 64, "hook_a").pin(a),
+                spec("hash", 8, 8, 64, "hook_b").pin(b))) {
+            aId = m.id(0);
+        }
+        Process p = container(cg, ctr);
+        String state = state("killed-helper", p.pid(), Map.of(Wanted.ANNOTATION, cg.pinDir() + "/*"));
+        Path runDir = Files.createTempDirectory("bpfcharge-run");
+        Cli.Result r;
+        try (PausePoints pause = new PausePoints()) {
+            List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
+            cmd.addAll(Cli.command("hook", "--json-log"));
+            var run = Cli.start(pause.command("helper", cmd), state);
+            PausePoints.kill9(pause.await()); // a_killed's helper
+            pause.release(pause.await());     // b_next's helper goes on
+            r = run.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            try (var files = Files.list(runDir)) {
+                for (Path f : files.toList()) Files.delete(f);
+            }
+            Files.delete(runDir);
+        }
+        assertEquals(0, r.exit(), r.out() + r.err());
+        List<JsonNode> log = lines(r);
+        assertEquals(2, log.size(), r.out());
+        assertEquals("failed", log.get(0).get("result").asText(), r.out());
+        assertEquals(8, log.get(0).get("exit").asInt());
+        assertTrue(log.get(0).get("message").asText().contains("killed by signal 9"), r.out());
+        assertEquals("migrated", log.get(1).get("result").asText(), r.out());
+        try (Inventory inv = new Inventory(cg.hierarchy())) {
+            Snapshot s = inv.scan();
+            assertEquals(aId, pinned(s, a).id(), "the killed create replaced the map");
+            assertEquals(old, pinned(s, a).memcg().path());
+            assertEquals(ctr, pinned(s, b).memcg().path());
         }
     }
 

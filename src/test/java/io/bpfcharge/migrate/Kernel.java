@@ -6,6 +6,7 @@ import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.PausePoints;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -32,9 +33,10 @@ final class Kernel {
         return migrateCommand(runDir, crashAt == null ? List.of() : List.of("BPFCHARGE_CRASH_AT=" + crashAt), args);
     }
 
-    /** With BPFCHARGE_PAUSE_AT: the migration waits at that step until the file runDir/paused-STEP is removed. */
-    static Cli.Result migratePausedAt(Path runDir, String step, String... args) throws IOException, InterruptedException {
-        return Cli.exec(migrateCommand(runDir, List.of("BPFCHARGE_PAUSE_AT=" + step), args), null);
+    /** The migration pauses at {@code step} (see {@link PausePoints}) until released. */
+    static Cli.Result migratePausedAt(Path runDir, PausePoints pause, String step, String... args)
+            throws IOException, InterruptedException {
+        return Cli.exec(migrateCommand(runDir, pause.env(step), args), null);
     }
 
     private static List<String> migrateCommand(Path runDir, List<String> env, String... args) {

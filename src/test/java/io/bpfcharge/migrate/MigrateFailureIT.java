@@ -6,13 +6,16 @@ import io.bpfcharge.bpf.ProgFd;
 import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.MapMaker;
+import io.bpfcharge.testing.PausePoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static io.bpfcharge.testing.MapMaker.spec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -96,6 +99,44 @@ class MigrateFailureIT extends MigrationTestBase {
             Files.delete(progPin);
             Files.delete(used);
         }
+    }
+
+    /**
+     * The helper killed by SIGKILL while it creates the twin (kill -9, the OOM killer, a container teardown while
+     * it sits in the target) is a failed create: exit 8, one line, the old map untouched, nothing left behind.
+     */
+    @HostOnly // process supervision; the helper's create in a v2 memcg is every migration's
+    @ParameterizedTest(name = "helper killed at {0}")
+    @ValueSource(strings = {"helper", "helper_pinned"})
+    void helperKilledMidCreateIsAFailedCreateAndTheOldMapStays(String step) throws Exception {
+        Path pin = cg.pin("killed_" + step);
+        int id;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 8, 64, 1000, "killed").pin(pin))) {
+            id = m.id(0);
+        }
+        Map<String, String> before;
+        try (MapFd f = Kernel.open(pin)) {
+            Kernel.fill(f, 500, 3);
+            before = Kernel.dump(f);
+        }
+        Cli.Result r;
+        try (PausePoints pause = new PausePoints()) {
+            var run = Cli.start(pause.command(step,
+                    Kernel.migrateCommand(runDir, null, "--map", pin.toString(), "--to-cgroup", dst)), null);
+            PausePoints.kill9(pause.await());
+            r = run.get(120, TimeUnit.SECONDS);
+        }
+        assertEquals(8, r.exit(), r.out() + r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertTrue(err.startsWith("bpfcharge: ") && err.contains("killed by signal 9") && err.contains("untouched"), err);
+        assertEquals(id, Kernel.idAt(pin), "the old map is still pinned");
+        assertEquals(cg.hierarchy().id(src), Kernel.chargedTo(id));
+        try (MapFd f = Kernel.open(pin)) {
+            assertEquals(before, Kernel.dump(f));
+        }
+        assertEquals("rolled_back", MigrationHistory.read(runDir.resolve("migrations.jsonl")).getLast().result());
+        Files.delete(pin);
     }
 
     /** A crash after the swap whose replacement its owner then removed must not wedge later migrations. */

@@ -4,6 +4,7 @@ import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.MapMaker;
+import io.bpfcharge.testing.PausePoints;
 import io.bpfcharge.testing.PinWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -117,12 +118,11 @@ class MigrateWritersIT extends MigrationTestBase {
     void processOpeningTheMapAtAStepLosesNothing(String kind, String strategy, String step, String target, int exit)
             throws Exception {
         Setup s = make("o_" + kind.charAt(0) + strategy.charAt(0) + step + target, kind);
-        Path marker = runDir.resolve("paused-" + step);
         Cli.Result r;
         long writes;
-        try (PinWriter.Running w = PinWriter.start("sum", s.pin(), marker,
+        try (PausePoints pause = new PausePoints(); PinWriter.Running w = PinWriter.start("sum", s.pin(), pause.dir(),
                 target.equals("pin") ? s.pin().toString() : "id:" + s.oldId(), HOLD_MS)) {
-            r = Kernel.migratePausedAt(runDir, step, s.migrate(dst, strategy, "sum"));
+            r = Kernel.migratePausedAt(runDir, pause, step, s.migrate(dst, strategy, "sum"));
             writes = w.stop();
         }
         assertEquals(exit, r.exit(), r.out() + r.err());
@@ -148,17 +148,18 @@ class MigrateWritersIT extends MigrationTestBase {
         Setup s = make("twice", "standalone");
         String[] args = s.migrate(dst, "copy-swap", "overwrite");
         for (String step : new String[]{"journal", "copied", "swapped"}) {
-            Path marker = runDir.resolve("paused-" + step);
+            PausePoints pause = new PausePoints();
             var first = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return Kernel.migratePausedAt(runDir, step, args);
+                    return Kernel.migratePausedAt(runDir, pause, step, args);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
             });
-            while (!Files.exists(marker) && !first.isDone()) Thread.sleep(5);
+            long pid = pause.await();
             Cli.Result second = Kernel.migrate(runDir, null, args);
-            Files.deleteIfExists(marker);
+            pause.release(pid);
+            pause.close();
             assertEquals(0, first.get().exit(), first.get().err());
             assertEquals(6, second.exit(), "at " + step + ": " + second.out() + second.err());
             assertTrue(second.err().contains("is being migrated by another bpfcharge process"), second.err());

@@ -40,7 +40,7 @@ class PlanTest {
     private static Plan plan(MapRecord m, OptionalLong headroom, MigrationRequest req, MapRecord... others) {
         List<MapRecord> all = new java.util.ArrayList<>(List.of(others));
         all.add(m);
-        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, all, List.of());
+        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, all, List.of(), java.util.Map.of());
         return Plan.of(snap, m, TARGET, TARGET_ID, headroom, req);
     }
 
@@ -148,6 +148,11 @@ class PlanTest {
         refused(plan(map(info(7, MapType.LPM_TRIE, 8, 0), List.of(), slot), OptionalLong.empty(), SUM), Exit.REFUSED,
                 "--merge sum");
         assertInstanceOf(Plan.Move.class, plan(map(info(7, MapType.PERCPU_HASH, 16, 0), List.of(), slot),
+                OptionalLong.empty(), SUM));
+        // merge_sum's context holds a 512-byte key and 512 words.
+        refused(plan(map(info(7, MapType.HASH, 4104, 0), List.of(), slot), OptionalLong.empty(), SUM), Exit.REFUSED,
+                "--merge sum", "4104-byte values");
+        assertInstanceOf(Plan.Move.class, plan(map(info(7, MapType.HASH, 4096, 0), List.of(), slot),
                 OptionalLong.empty(), SUM));
         // A standalone map is written through its pin while copied: summed too, so the same rule holds.
         refused(plan(map(info(7, MapType.HASH, 12, 0), List.of("/sys/fs/bpf/a"), List.of()), OptionalLong.empty(), SUM),

@@ -27,9 +27,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * made. {@code sum}: adds 1 to one of 16 u64 counters (key u32), atomically as a BPF program's add would
  * (bpf/merge_sum.bpf.c run over the fd: user space cannot add atomically); {@code insert}: writes a new key
  * 1,000,000 + n with value n.
- * With a marker file: the first time the file appears, it opens TARGET once (the pin, or {@code id:N}),
- * writes through that fd, removes the marker (a migration paused there goes on) and keeps writing through
- * the same fd for HOLD ms: a process that opened the map at exactly that step of the migration.
+ * With a pause directory ({@link PausePoints}): the first time a paused migration announces itself there, it
+ * opens TARGET once (the pin, or {@code id:N}), writes through that fd, releases the migration and keeps
+ * writing through the same fd for HOLD ms: a process that opened the map at exactly that step.
  */
 public final class PinWriter {
     public static final int COUNTERS = 16, INSERT_BASE = 1_000_000;
@@ -49,10 +49,10 @@ public final class PinWriter {
     }
 
     /** Starts a writer and returns once it made its first write. */
-    public static Running start(String mode, Path pin, Path marker, String target, long holdMs) throws IOException {
+    public static Running start(String mode, Path pin, Path pauseDir, String target, long holdMs) throws IOException {
         List<String> cmd = Cli.java();
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PinWriter.class.getName(), mode, pin.toString()));
-        if (marker != null) cmd.addAll(List.of(marker.toString(), target, Long.toString(holdMs)));
+        if (pauseDir != null) cmd.addAll(List.of(pauseDir.toString(), target, Long.toString(holdMs)));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
         String ready = out.readLine();
@@ -114,6 +114,12 @@ public final class PinWriter {
         }
     }
 
+    private static Path paused(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.findFirst().orElse(null);
+        }
+    }
+
     private static void sleepMs(long ms) {
         try {
             Thread.sleep(ms);
@@ -125,7 +131,7 @@ public final class PinWriter {
     public static void main(String[] a) throws Exception {
         PinWriter w = new PinWriter(a[0].equals("sum"));
         Path pin = Path.of(a[1]);
-        Path marker = a.length > 2 ? Path.of(a[2]) : null;
+        Path pauseDir = a.length > 2 ? Path.of(a[2]) : null;
         AtomicBoolean stop = new AtomicBoolean();
         Thread.ofPlatform().daemon().start(() -> {
             try {
@@ -140,8 +146,9 @@ public final class PinWriter {
         System.out.flush();
         boolean held = false;
         while (!stop.get()) {
-            if (!held && marker != null && Files.exists(marker)) {
-                w.hold(a[3], marker, Long.parseLong(a[4]));
+            Path paused = held || pauseDir == null ? null : paused(pauseDir);
+            if (paused != null) {
+                w.hold(a[3], paused, Long.parseLong(a[4]));
                 held = true;
             } else {
                 w.writeThroughPin(pin);

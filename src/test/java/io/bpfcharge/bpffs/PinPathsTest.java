@@ -1,4 +1,4 @@
-package io.bpfcharge.hook;
+package io.bpfcharge.bpffs;
 
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
@@ -24,10 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Untrusted pin paths against a real bpffs: symlinks out, other file systems inside, globs. */
 @KernelTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class BpffsPathsTest {
+class PinPathsTest {
     private TestCgroups cg;
-    private Path dir, tmpfs, outside;
-    private final BpffsPaths paths = BpffsPaths.current();
+    private Path dir, tmpfs, hidden, outside;
+    private final PinPaths paths = PinPaths.current();
 
     @BeforeAll
     void pins() throws Exception {
@@ -47,12 +47,21 @@ class BpffsPathsTest {
         tmpfs = Files.createDirectory(dir.resolve("mnt"));
         run("mount", "-t", "tmpfs", "-o", "size=64k", "bpfcharge-test", tmpfs.toString());
         Files.writeString(tmpfs.resolve("e"), "not a pin");
+        // A bpffs mount hidden under a later tmpfs mount: its mountinfo line says bpf, its mount point shows tmpfs.
+        hidden = Files.createDirectory(dir.resolve("hidden"));
+        run("mount", "-t", "bpf", "bpf", hidden.toString());
+        run("mount", "-t", "tmpfs", "-o", "size=64k", "bpfcharge-test", hidden.toString());
+        Files.writeString(hidden.resolve("f"), "not a pin either");
     }
 
     @AfterAll
     void cleanup() throws Exception {
         try {
             if (tmpfs != null) run("umount", tmpfs.toString());
+            if (hidden != null) {
+                run("umount", hidden.toString()); // the tmpfs
+                run("umount", hidden.toString()); // the bpffs under it
+            }
         } finally {
             if (cg != null) cg.close();
             if (outside != null) {
@@ -103,6 +112,12 @@ class BpffsPathsTest {
         // "**" never descends into the tmpfs or through the linked directory.
         List<String> all = paths.expand(dir + "/sub/**").stream().map(Path::toString).toList();
         assertEquals(2, all.size());
+    }
+
+    @Test
+    void aBpffsMountHiddenUnderAnotherFileSystemHoldsNoPins() {
+        assertTrue(refused(hidden + "/f").getMessage().contains("not in a bpffs mount"));
+        assertFalse(Pins.mounts().contains(hidden), Pins.mounts().toString());
     }
 
     @Test
