@@ -85,8 +85,7 @@ struct bpf_map {
 	struct btf *btf;
 	char name[16];
 	struct obj_cgroup *objcg; /* 6.0+ */
-	atomic64_t refcnt;
-	atomic64_t usercnt;
+	atomic64_t usercnt;       /* fds and pins */
 };
 
 struct bpf_map___pre60 {
