@@ -12,6 +12,8 @@ import io.bpfcharge.hook.Rules;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.metrics.Exporter;
 import io.bpfcharge.metrics.MetricsServer;
+import io.bpfcharge.migrate.CreateHelper;
+import io.bpfcharge.migrate.ResidentHelper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -95,11 +97,15 @@ final class ServeCommand implements Callable<Integer> {
             exporter.close();
             throw e;
         }
+        ResidentHelper helper = null;
         if (agentOptions != null) {
             try {
+                // Migrations run in this process: one warm map-creating helper instead of a JVM start per map.
+                if (!agentOptions.dryRun()) CreateHelper.useResident(helper = ResidentHelper.start());
                 agent = new Agent(agentOptions, inventory, new RechargeMetrics(exporter.registry(), exporter::metersChanged),
                         Hook::migrate, System.out);
             } catch (RuntimeException | IOException e) {
+                if (helper != null) helper.close();
                 server.close();
                 exporter.close();
                 throw e;
@@ -108,6 +114,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Agent running = agent;
+        ResidentHelper creating = helper;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             if (running != null) {
@@ -117,6 +124,7 @@ final class ServeCommand implements Callable<Integer> {
                     // exiting anyway: the migration journal recovers what was cut short
                 }
             }
+            if (creating != null) creating.close();
             exporter.close();
             stopped.countDown();
         }));

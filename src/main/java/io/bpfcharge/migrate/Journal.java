@@ -112,6 +112,16 @@ final class Journal implements AutoCloseable {
         return found;
     }
 
+    /** Whether any journal exists (a migration running, or one to recover). */
+    static boolean any() {
+        if (!Files.isDirectory(runDir())) return false;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir(), "journal-*.json")) {
+            return ds.iterator().hasNext();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Entries of migrations other runs are doing now (their journals are locked). */
     static List<Entry> active() {
         List<Entry> found = new ArrayList<>();

@@ -38,9 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a "container" process in a fresh memcg, and that process's real state JSON on stdin.
  */
 @KernelTest
-class HookIT {
+public class HookIT {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final int ENTRIES = 2000;
+    public static final int ENTRIES = 2000;
 
     private TestCgroups cg;
 
@@ -51,7 +51,7 @@ class HookIT {
     void cleanup() { cg.close(); }
 
     /** A process placed in {@code cgroup} before it reports ready; stands for the container's init. */
-    static Process container(TestCgroups cg, String cgroup) throws IOException {
+    public static Process container(TestCgroups cg, String cgroup) throws IOException {
         Path procs = cg.hierarchy().dir(cgroup).resolve("cgroup.procs");
         Process p = cg.track(new ProcessBuilder("sh", "-c", "echo $$ > " + procs + " && echo ready && exec sleep 600").start());
         String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
@@ -73,7 +73,7 @@ class HookIT {
     }
 
     /** Writes key i -> value i*7 for i in [0, n) through the map's pin. */
-    static void fill(Path pin, int n, int valueSize) {
+    public static void fill(Path pin, int n, int valueSize) {
         try (MapFd m = (MapFd) BpfFd.openPin(pin); Arena a = Arena.ofConfined()) {
             MemorySegment k = a.allocate(8), v = a.allocate(valueSize);
             for (long i = 0; i < n; i++) {
@@ -84,7 +84,7 @@ class HookIT {
         }
     }
 
-    static void assertFilled(Path pin, int n, int valueSize) {
+    public static void assertFilled(Path pin, int n, int valueSize) {
         try (MapFd m = (MapFd) BpfFd.openPin(pin); Arena a = Arena.ofConfined()) {
             MemorySegment k = a.allocate(8), v = a.allocate(valueSize);
             for (long i = 0; i < n; i++) {

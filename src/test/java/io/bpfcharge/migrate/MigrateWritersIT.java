@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * old map), no write may be lost: every key inserted is there, every counter increment is counted once.
  */
 class MigrateWritersIT extends MigrationTestBase {
-    private static final int ENTRIES = 20_000, MAX = 65_536;
+    /** Enough that the copy takes a while: a writer's writes land in it. The step tests need no more than a few batches. */
+    private static final int ENTRIES = 20_000, OPENER_ENTRIES = 5_000, MAX = 65_536;
     /** Longer than the migration's wait for short-lived holders: this opener is a long-lived one. */
     private static final long HOLD_MS = 2_500;
 
@@ -47,7 +48,7 @@ class MigrateWritersIT extends MigrationTestBase {
         }
     }
 
-    private Setup make(String name, String kind) throws Exception {
+    private Setup make(String name, String kind, int entries) throws Exception {
         Path pin = cg.pin(name), outer = kind.equals("inner") ? cg.pin(name + "_o") : null;
         MapMaker.Spec map = spec("hash", 4, 8, MAX, name).pin(pin);
         int id;
@@ -56,7 +57,7 @@ class MigrateWritersIT extends MigrationTestBase {
             id = m.id(0);
         }
         try (MapFd fd = Kernel.open(pin)) {
-            Kernel.fill(fd, ENTRIES, 11);
+            Kernel.fill(fd, entries, 11);
             return new Setup(pin, outer, id, Kernel.dump(fd));
         }
     }
@@ -83,7 +84,7 @@ class MigrateWritersIT extends MigrationTestBase {
     @CsvSource({"standalone,copy-swap,insert", "standalone,copy-swap,sum", "standalone,swap-backfill,insert",
             "standalone,swap-backfill,sum", "inner,copy-swap,insert", "inner,copy-swap,sum", "inner,swap-backfill,sum"})
     void writerOpeningThePinForEachWriteLosesNothing(String kind, String strategy, String mode) throws Exception {
-        Setup s = make("w_" + kind.charAt(0) + strategy.charAt(0) + mode.charAt(0), kind);
+        Setup s = make("w_" + kind.charAt(0) + strategy.charAt(0) + mode.charAt(0), kind, ENTRIES);
         Cli.Result r;
         long writes;
         try (PinWriter.Running w = PinWriter.start(mode, s.pin(), null, null, 0)) {
@@ -117,7 +118,7 @@ class MigrateWritersIT extends MigrationTestBase {
             "inner,swap-backfill,swap,pin,8", "inner,swap-backfill,reconciled,id,8"})
     void processOpeningTheMapAtAStepLosesNothing(String kind, String strategy, String step, String target, int exit)
             throws Exception {
-        Setup s = make("o_" + kind.charAt(0) + strategy.charAt(0) + step + target, kind);
+        Setup s = make("o_" + kind.charAt(0) + strategy.charAt(0) + step + target, kind, OPENER_ENTRIES);
         Cli.Result r;
         long writes;
         try (PausePoints pause = new PausePoints(); PinWriter.Running w = PinWriter.start("sum", s.pin(), pause.dir(),
@@ -145,7 +146,7 @@ class MigrateWritersIT extends MigrationTestBase {
     @Test
     @HostOnly // journal locking; no kernel behaviour
     void secondMigrationOfTheSameMapIsRefusedAsBeingMigrated() throws Exception {
-        Setup s = make("twice", "standalone");
+        Setup s = make("twice", "standalone", OPENER_ENTRIES);
         String[] args = s.migrate(dst, "copy-swap", "overwrite");
         for (String step : new String[]{"journal", "copied", "swapped"}) {
             PausePoints pause = new PausePoints();
