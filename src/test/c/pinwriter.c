@@ -1,10 +1,13 @@
 /*
  * A container's program for the node agent's tests: it loads a BPF program that looks its inner map up
  * through a pinned map-of-maps (the program holds the OUTER map) and writes key 0x100000+i -> i*3 through it
- * for i from FIRST on, one write every 5 ms, as a datapath would; optionally it holds more pins open by fd.
- * Static, raw bpf(2) calls only, so it runs in a busybox rootfs.
+ * for i from FIRST on, one write every 5 ms, as a datapath would; optionally it holds more pins open by fd, and
+ * for a HELD_PIN written "+PIN" it also writes key 0x200000+i -> i*3 through that fd at each step, as an
+ * application would (the map needs 8-byte keys and values). Static, raw bpf(2) calls only, so it runs in a
+ * busybox rootfs.
  *
- * usage: pinwriter OUTER_PIN FIRST WRITES [HELD_PIN...]; prints "holding" once every fd is open, "done" after the writes.
+ * usage: pinwriter OUTER_PIN FIRST WRITES [[+]HELD_PIN...]; prints "holding" once every fd is open, "done" after
+ * the writes.
  */
 #include <linux/bpf.h>
 #include <stdint.h>
@@ -32,8 +35,13 @@ int main(int argc, char **argv) {
     }
     int outer = obj_get(argv[1]);
     if (outer < 0) { perror(argv[1]); return 1; }
-    for (int i = 4; i < argc; i++)
-        if (obj_get(argv[i]) < 0) { perror(argv[i]); return 1; }
+    int written[64], nwritten = 0;
+    for (int i = 4; i < argc; i++) {
+        const char *pin = argv[i][0] == '+' ? argv[i] + 1 : argv[i];
+        int fd = obj_get(pin);
+        if (fd < 0) { perror(pin); return 1; }
+        if (argv[i][0] == '+' && nwritten < 64) written[nwritten++] = fd;
+    }
     struct bpf_insn prog[] = {
         INSN(BPF_LDX | BPF_W | BPF_MEM, 6, 1, 0, 0),          /* r6 = xdp->data */
         INSN(BPF_LDX | BPF_W | BPF_MEM, 7, 1, 4, 0),          /* r7 = xdp->data_end */
@@ -83,6 +91,14 @@ int main(int argc, char **argv) {
         a.test.data_in = (uint64_t)(uintptr_t)packet;
         a.test.data_size_in = sizeof(packet);
         if (sys_bpf(BPF_PROG_TEST_RUN, &a) < 0) { perror("BPF_PROG_TEST_RUN"); return 1; }
+        for (int w = 0; w < nwritten; w++) {
+            uint64_t key = 0x200000 + (uint64_t)i, value = (uint64_t)i * 3;
+            memset(&a, 0, sizeof(a));
+            a.map_fd = (uint32_t)written[w];
+            a.key = (uint64_t)(uintptr_t)&key;
+            a.value = (uint64_t)(uintptr_t)&value;
+            if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0) { perror("BPF_MAP_UPDATE_ELEM"); return 1; }
+        }
         usleep(5000);
     }
     printf("done\n");

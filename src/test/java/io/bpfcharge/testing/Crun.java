@@ -32,6 +32,7 @@ public final class Crun implements AutoCloseable {
 
     private final Path dir, rootfs, state;
     private final List<String> ids = new ArrayList<>();
+    private ObjectNode hooks;
 
     /** A started container: its init's pid and the file its stdout and stderr go to. */
     public record Started(String id, long pid, Path output) {}
@@ -57,6 +58,17 @@ public final class Crun implements AutoCloseable {
         assertEquals(0, cc.exit(), "gcc pinwriter.c: " + cc.err());
         Cli.Result spec = Cli.exec(List.of(CRUN.toString(), "spec", "--bundle", dir.toString()), null);
         assertEquals(0, spec.exit(), spec.err());
+    }
+
+    /** OCI hooks ({@code "hooks"} of config.json: stage to list of hooks) for the containers started next. */
+    public Crun hooks(ObjectNode hooks) {
+        this.hooks = hooks;
+        return this;
+    }
+
+    /** The status crun reports for a container ("created", "running", "stopped"). */
+    public String status(String id) throws IOException, InterruptedException {
+        return JSON.readTree(crun("state", id).out()).get("status").asText();
     }
 
     /** The state root crun writes its containers to (what the node agent reads). */
@@ -85,6 +97,7 @@ public final class Crun implements AutoCloseable {
                     .putArray("options").add("rbind").add("rw");
         ObjectNode a = config.putObject("annotations");
         annotations.forEach(a::put);
+        if (hooks != null) config.set("hooks", hooks.deepCopy());
         Path bundle = Files.createDirectories(dir.resolve("bundles").resolve(id));
         JSON.writeValue(bundle.resolve("config.json").toFile(), config);
 
