@@ -139,6 +139,14 @@ final class Structs {
 
     private static int at(StructLayout layout, String member) { return (int) offset(layout, member); }
 
+    /** struct bpfcharge_oom_value (bpf/bpfcharge_oom.h): one memory cgroup in the map `serve --oom-map` keeps. */
+    static final class OomValue {
+        static final StructLayout LAYOUT = struct("bpfcharge_oom_value", u32("version"), u32("reserved"),
+                u64("bpf_bytes"), u64("surviving_kill_bytes"), u64("stranded_bytes"));
+        static final VarHandle VERSION = field(LAYOUT, "version"), BPF_BYTES = field(LAYOUT, "bpf_bytes"),
+                SURVIVING_KILL_BYTES = field(LAYOUT, "surviving_kill_bytes"), STRANDED_BYTES = field(LAYOUT, "stranded_bytes");
+    }
+
     /** struct merge_args (bpf/merge_sum.h): merge_sum's context. */
     static final class MergeArgs {
         static final int MAX_KEY = 512, MAX_WORDS = 512;

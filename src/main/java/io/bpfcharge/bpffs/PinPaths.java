@@ -111,11 +111,38 @@ public record PinPaths(List<Pins.Mount> bpfMounts) {
         } catch (IOException e) {
             throw refused(pattern, "names " + p + ", which cannot be resolved (" + e.getMessage() + ")");
         }
-        Object dev = dev(real);
-        for (Pins.Mount m : bpfMounts)
-            if (real.startsWith(m.point()) && dev != null && m.dev() == (Long) dev) return real;
+        if (inBpffs(real)) return real;
         String where = real.equals(p) ? "" : " (resolves to " + real + ")";
         throw refused(pattern, "names " + p + where + ", which is not in a bpffs mount");
+    }
+
+    /**
+     * The real path of one pin a user names (e.g. {@code migrate --map}); otherwise one line saying what the path
+     * is instead (missing, a directory, a symlink out of bpffs, a file elsewhere), exit 5.
+     */
+    public Path pin(Path p) {
+        Path real;
+        try {
+            real = p.toRealPath();
+        } catch (IOException e) {
+            throw notAPin(Files.isSymbolicLink(p) ? p + " is a dangling symlink" : "no such pin " + p);
+        }
+        String link = real.equals(p) ? "" : " (a symlink to " + real + ")";
+        if (!inBpffs(real)) throw notAPin(p + link + " is not in a bpffs mount");
+        if (Files.isDirectory(real)) throw notAPin(p + link + " is a directory, not a pin");
+        return real;
+    }
+
+    private boolean inBpffs(Path real) {
+        Object dev = dev(real);
+        for (Pins.Mount m : bpfMounts)
+            if (real.startsWith(m.point()) && dev != null && m.dev() == (Long) dev) return true;
+        return false;
+    }
+
+    private static BpfchargeException notAPin(String what) {
+        return new BpfchargeException(Exit.NOT_FOUND, what + ": give a map's pin path (bpfcharge maps --pinned lists "
+                + "them) or id:N");
     }
 
     private static boolean sameDevice(Path a, Path b) {

@@ -45,6 +45,15 @@ class BtfLayoutTest {
         assertEquals(java, btf.enumValues("ref_kind"));
     }
 
+    /** The OOM map's value as bpfcharge writes it, and the example reader's context as OomMapIT builds it. */
+    @Test
+    void oomMapValueAndTheExampleReadersContextMatchItsObject() throws IOException {
+        Btf btf = objectBtf("oom_policy");
+        assertSame(btf.struct("bpfcharge_oom_value"), Structs.OomValue.LAYOUT, true);
+        assertSame(btf.struct("oom_candidate"), io.bpfcharge.testing.OomPolicy.CANDIDATE, true);
+        assertSame(btf.struct("oom_pick"), io.bpfcharge.testing.OomPolicy.PICK, true);
+    }
+
     @Test
     void mergeSumContextAndResultsMatchItsObject() throws IOException {
         Btf btf = objectBtf("merge_sum");

@@ -16,15 +16,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** `bpfcharge serve` started from the built jar on a free loopback port; stopped (SIGTERM) on close. */
-final class Daemon implements AutoCloseable {
+public final class Daemon implements AutoCloseable {
     private static final Pattern SERVING = Pattern.compile("serving (https?://\\S+)/metrics");
     private final Process process;
     final URI base;
 
     Daemon(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        this(env, ProcessBuilder.Redirect.DISCARD, args);
+    }
+
+    /** @param stdout where its stdout goes (the node agent logs there) */
+    public Daemon(Map<String, String> env, ProcessBuilder.Redirect stdout, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("serve", "--listen", "127.0.0.1:0"));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(Cli.command(cmd.toArray(String[]::new))).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        ProcessBuilder pb = new ProcessBuilder(Cli.command(cmd.toArray(String[]::new))).redirectOutput(stdout);
         pb.environment().putAll(env);
         process = pb.start();
         BlockingQueue<String> lines = new ArrayBlockingQueue<>(1000);
@@ -52,10 +57,13 @@ final class Daemon implements AutoCloseable {
         }
     }
 
-    URI uri(String path) { return base.resolve(path); }
+    public URI uri(String path) { return base.resolve(path); }
+
+    public Process process() { return process; }
 
     @Override
     public void close() throws InterruptedException {
+        if (!process.isAlive()) return;
         process.destroy();
         if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
     }

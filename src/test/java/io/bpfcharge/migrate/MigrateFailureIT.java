@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -44,7 +45,36 @@ class MigrateFailureIT extends MigrationTestBase {
                 spec("queue", 0, 8, 16, "q").pin(queue))) {
             refused(5, "no such pin", null, "--map", cg.pin("nope").toString(), "--to-cgroup", dst);
             refused(5, "no map with id", null, "--map", "id:2000000000", "--to-cgroup", dst);
+            refused(2, "a positive number", null, "--map", "id:-5", "--to-cgroup", dst);
+            refused(2, "a positive number", null, "--map", "id:0", "--to-cgroup", dst);
+            // What --map names instead of a pin is said, not an errno.
+            Path outside = Files.createTempFile("bpfcharge-not-a-pin", ""), link = cg.pin("link_out");
+            try {
+                Files.createSymbolicLink(link, outside);
+                refused(5, link + " (a symlink to " + outside.toRealPath() + ") is not in a bpffs mount", null,
+                        "--map", link.toString(), "--to-cgroup", dst);
+                refused(5, cg.pinDir() + " is a directory, not a pin", null, "--map", cg.pinDir().toString(), "--to-cgroup", dst);
+            } finally {
+                Files.deleteIfExists(link);
+                Files.delete(outside);
+            }
             refused(6, "queue map", queue, "--map", queue.toString(), "--to-cgroup", dst);
+            // Under --json the refusal is also one JSON object on stdout, with the same exit code.
+            Cli.Result json = Kernel.migrate(runDir, null, "--map", queue.toString(), "--to-cgroup", dst, "--json");
+            assertEquals(6, json.exit(), json.err());
+            var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+            assertEquals(6, doc.get("exit").asInt());
+            assertTrue(doc.get("error").asText().contains("queue map"), json.out());
+            // A dry run records nothing in migrations.jsonl, refused or not.
+            long lines = history().size();
+            Cli.Result dry = Kernel.migrate(runDir, null, "--map", queue.toString(), "--to-cgroup", dst, "--dry-run");
+            assertEquals(6, dry.exit(), dry.err());
+            Cli.Result dryNoop = Kernel.migrate(runDir, null, "--map", pin.toString(), "--to-cgroup", src, "--dry-run");
+            assertEquals(0, dryNoop.exit(), dryNoop.err());
+            assertEquals(lines, history().size(), "a dry run was recorded");
+            // The root memcg is no target: refused before anything is created.
+            refused(6, "root memory cgroup", pin, "--map", pin.toString(), "--to-cgroup", "/");
+            refused(6, "root memory cgroup", pin, "--map", pin.toString(), "--to-pid", Long.toString(kthreadd()));
             refused(5, "does not exist", pin, "--map", pin.toString(), "--to-cgroup", cg.base() + "/missing");
             Process dead = new ProcessBuilder("true").start();
             dead.waitFor();
@@ -56,6 +86,25 @@ class MigrateFailureIT extends MigrationTestBase {
         }
         Files.delete(pin);
         Files.delete(queue);
+    }
+
+    private List<MigrationEvent> history() {
+        return MigrationHistory.read(runDir.resolve("migrations.jsonl"));
+    }
+
+    /** The kernel's thread creator: a kernel thread, in the root memcg, in any pid namespace that shows it. */
+    private static long kthreadd() throws Exception {
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    if (Files.readString(p.resolve("comm")).strip().equals("kthreadd"))
+                        return Long.parseLong(p.getFileName().toString());
+                } catch (java.io.IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        throw new AssertionError("no kthreadd in /proc");
     }
 
     @Test
