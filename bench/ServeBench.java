@@ -27,15 +27,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 public class ServeBench {
-    static final List<String> JVM = List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Xmx48m", "-XX:NewRatio=1", "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=32m",
-            "-XX:MaxDirectMemorySize=16m"); // as contrib/systemd/bpfcharge.service
+    static String jvmArgs; // contrib/serve-jvm.args, as the systemd unit passes it
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     public static void main(String[] args) throws Exception {
         int n = Integer.parseInt(args[0]);
         String jar = args[1];
         int loadSeconds = Integer.parseInt(args[2]);
+        jvmArgs = "@" + args[3];
         Path dir = Path.of("/sys/fs/bpf/bpfcharge-serve-bench-" + ProcessHandle.current().pid());
         Files.createDirectories(dir);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> removePins(dir)));
@@ -120,7 +119,7 @@ public class ServeBench {
 
         Daemon(String jar, String... args) throws Exception {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-            cmd.addAll(JVM);
+            cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", jvmArgs));
             cmd.addAll(List.of("-jar", jar, "serve", "--listen", "127.0.0.1:0"));
             cmd.addAll(List.of(args));
             process = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();

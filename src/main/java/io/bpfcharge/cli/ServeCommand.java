@@ -45,10 +45,15 @@ final class ServeCommand implements Callable<Integer> {
             description = "A scrape may show a scan up to this old; concurrent scrapes always share one scan (default: ${DEFAULT-VALUE}).")
     double maxScanAge;
 
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "" + MetricsServer.DEFAULT_MAX_CONNECTIONS,
+            description = "Open connections at most; more are closed at once (plain HTTP: 503). A request head must arrive within 10 s, idle connections close after 60 s (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         InetSocketAddress address = address(listen);
         if (maxMapSeries < 0) throw new BpfchargeException(Exit.USAGE, "--max-map-series must be 0 (no limit) or more");
+        if (maxConnections < 1) throw new BpfchargeException(Exit.USAGE, "--max-connections must be 1 or more");
         if (!(maxScanAge >= 0)) throw new BpfchargeException(Exit.USAGE, "--max-scan-age must be 0 or more seconds");
         Checks.requireAll();
         Exporter exporter = new Exporter(new Inventory(MemoryHierarchy.detect()), maxMapSeries,
@@ -56,7 +61,7 @@ final class ServeCommand implements Callable<Integer> {
         MetricsServer server;
         try {
             exporter.warmUp();
-            server = MetricsServer.start(address, exporter, webConfig);
+            server = MetricsServer.start(address, exporter, webConfig, maxConnections);
         } catch (BindException e) {
             exporter.close();
             throw new BpfchargeException(Exit.USAGE, "cannot listen on " + listen + ": " + e.getMessage() + ": pick another --listen");
