@@ -6,40 +6,18 @@
  * map_memcg: for every BPF map in the system, its attributes and which memory
  * cgroup it is charged to. bpf_map_info has no memcg field, so this reads it
  * from struct bpf_map; it writes the attributes too, so that a scan needs no
- * fd and no BPF_OBJ_GET_INFO_BY_FD per map. One fixed-size record per map
- * (see MapCharge.java).
+ * fd and no BPF_OBJ_GET_INFO_BY_FD per map. One struct map_record per map.
  *
  * map_holders: every (process, map) pair where the process has an fd on the
- * map; one read instead of a readlink per fd of every process in /proc.
+ * map, with the process's name; one read instead of a readlink per fd of
+ * every process in /proc. One struct holder_record per map fd.
  */
 #include "kernel.h"
+#include "inventory.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define CHARGED 1 /* the map has a memcg at all (kernel memory accounting on) */
-#define ONLINE  2 /* that memcg's css is online (its directory exists) */
-
-struct record {
-	__u32 map_id;
-	__u32 flags;
-	__u64 cgroup_id;        /* kernfs id == directory inode */
-	__u64 parent_cgroup_id; /* lets user space name an offline cgroup */
-	__u32 map_type;
-	__u32 key_size;
-	__u32 value_size;
-	__u32 max_entries;
-	__u32 map_flags;
-	__u32 btf_id;
-	__u32 btf_key_type_id;
-	__u32 btf_value_type_id;
-	__u32 btf_vmlinux_value_type_id;
-	__u32 pad;
-	__u64 map_extra;
-	char map_name[16];
-	char cgroup_name[64];   /* the cgroup directory's own name */
-};
 
 static struct mem_cgroup *charged_memcg(struct bpf_map *map)
 {
@@ -58,10 +36,13 @@ static struct kernfs_node *kn_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
 }
 
-static void read_attributes(struct bpf_map *map, struct record *rec)
+/* __noinline keeps struct map_record in the object's BTF (a static function's prototype is emitted; a local's type is not). */
+static __noinline void read_map(struct bpf_map *map, struct map_record *rec)
 {
 	struct btf *btf = BPF_CORE_READ(map, btf);
+	struct mem_cgroup *memcg;
 
+	rec->map_id = BPF_CORE_READ(map, id);
 	rec->map_type = BPF_CORE_READ(map, map_type);
 	rec->key_size = BPF_CORE_READ(map, key_size);
 	rec->value_size = BPF_CORE_READ(map, value_size);
@@ -74,31 +55,30 @@ static void read_attributes(struct bpf_map *map, struct record *rec)
 	if (bpf_core_field_exists(map->map_extra))
 		rec->map_extra = BPF_CORE_READ(map, map_extra);
 	bpf_core_read(rec->map_name, sizeof(rec->map_name), &map->name);
+
+	memcg = charged_memcg(map);
+	if (memcg) {
+		struct kernfs_node *kn = BPF_CORE_READ(memcg, css.cgroup, kn);
+		struct kernfs_node *parent = kn_parent(kn);
+
+		rec->flags = MAP_CHARGED;
+		if (BPF_CORE_READ(memcg, css.flags) & CSS_ONLINE)
+			rec->flags |= MAP_ONLINE;
+		rec->cgroup_id = BPF_CORE_READ(kn, id);
+		rec->parent_cgroup_id = parent ? BPF_CORE_READ(parent, id) : 0;
+		bpf_probe_read_kernel_str(rec->cgroup_name, sizeof(rec->cgroup_name), BPF_CORE_READ(kn, name));
+	}
 }
 
 SEC("iter/bpf_map")
 int map_memcg(struct bpf_iter__bpf_map *ctx)
 {
 	struct bpf_map *map = ctx->map;
-	struct record rec = {};
-	struct mem_cgroup *memcg;
+	struct map_record rec = {};
 
 	if (!map)
 		return 0;
-	rec.map_id = BPF_CORE_READ(map, id);
-	read_attributes(map, &rec);
-	memcg = charged_memcg(map);
-	if (memcg) {
-		struct kernfs_node *kn = BPF_CORE_READ(memcg, css.cgroup, kn);
-		struct kernfs_node *parent = kn_parent(kn);
-
-		rec.flags = CHARGED;
-		if (BPF_CORE_READ(memcg, css.flags) & CSS_ONLINE)
-			rec.flags |= ONLINE;
-		rec.cgroup_id = BPF_CORE_READ(kn, id);
-		rec.parent_cgroup_id = parent ? BPF_CORE_READ(parent, id) : 0;
-		bpf_probe_read_kernel_str(rec.cgroup_name, sizeof(rec.cgroup_name), BPF_CORE_READ(kn, name));
-	}
+	read_map(map, &rec);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
@@ -106,29 +86,45 @@ int map_memcg(struct bpf_iter__bpf_map *ctx)
 /* "bpf-map\0", the name bpf_map_new_fd gives every map fd's anon inode, as one little-endian word. */
 #define BPF_MAP_ANON_NAME 0x0070616d2d667062ULL
 
-struct holder {
-	__u32 pid;
-	__u32 map_id;
-};
+/*
+ * Whether a file is a map fd: an anonymous inode named "bpf-map", which only bpf_map_new_fd makes. The
+ * name alone also matches a regular file called bpf-map. bpftool compares file->f_op with &bpf_map_fops
+ * instead, but that address is a data symbol: not in /proc/kallsyms without CONFIG_KALLSYMS_ALL, and not
+ * in the kernel's BTF (which lists per-CPU variables only), so the program would not load on such a
+ * kernel; and reading /proc/kallsyms costs every load tens of milliseconds where it works.
+ */
+static int is_map_file(struct file *file)
+{
+	__u64 name = 0;
+
+	if (BPF_CORE_READ(file, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC)
+		return 0;
+	/* Short names live inline in the dentry (32+ bytes), so reading 8 never leaves it. */
+	bpf_probe_read_kernel(&name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	return name == BPF_MAP_ANON_NAME;
+}
+
+/* __noinline keeps struct holder_record in the object's BTF, as read_map does for map_record. */
+static __noinline void read_holder(struct task_struct *task, struct file *file, struct holder_record *rec)
+{
+	struct bpf_map *map = BPF_CORE_READ(file, private_data);
+
+	rec->pid = BPF_CORE_READ(task, tgid);
+	rec->map_id = BPF_CORE_READ(map, id);
+	/* The leader's name is the process's (/proc/PID/comm); a thread may have renamed itself. */
+	BPF_CORE_READ_STR_INTO(&rec->comm, task, group_leader, comm);
+}
 
 SEC("iter/task_file")
 int map_holders(struct bpf_iter__task_file *ctx)
 {
 	struct file *file = ctx->file;
 	struct task_struct *task = ctx->task;
-	struct bpf_map *map;
-	struct holder h;
-	__u64 name = 0;
+	struct holder_record rec = {};
 
-	if (!file || !task)
+	if (!file || !task || !is_map_file(file))
 		return 0;
-	/* Short names live inline in the dentry (32+ bytes), so reading 8 never leaves it. */
-	bpf_probe_read_kernel(&name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
-	if (name != BPF_MAP_ANON_NAME)
-		return 0;
-	map = BPF_CORE_READ(file, private_data);
-	h.pid = BPF_CORE_READ(task, tgid);
-	h.map_id = BPF_CORE_READ(map, id);
-	bpf_seq_write(ctx->meta->seq, &h, sizeof(h));
+	read_holder(task, file, &rec);
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }

@@ -48,7 +48,20 @@ struct obj_cgroup {
 	struct mem_cgroup *memcg;
 };
 
-enum bpf_map_type { BPF_MAP_TYPE_UNSPEC };
+/* include/uapi/linux/bpf.h: the map types and update flags bpfcharge's programs use (uapi: never renumbered). */
+enum bpf_map_type {
+	BPF_MAP_TYPE_UNSPEC = 0,
+	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_ARRAY_OF_MAPS = 12,
+};
+
+enum {
+	BPF_ANY = 0,
+	BPF_NOEXIST = 1,
+	BPF_EXIST = 2,
+};
 
 struct btf {
 	__u32 id;
@@ -86,13 +99,26 @@ struct path {
 	struct dentry *dentry;
 };
 
+struct super_block {
+	unsigned long s_magic;
+};
+
+struct inode {
+	struct super_block *i_sb;
+};
+
 struct file {
 	struct path f_path;
+	struct inode *f_inode;
 	void *private_data;
 };
 
+#define TASK_COMM_LEN 16
+
 struct task_struct {
 	int tgid;
+	struct task_struct *group_leader;
+	char comm[TASK_COMM_LEN];
 };
 
 struct seq_file;
@@ -118,5 +144,6 @@ struct bpf_iter__task_file {
 #pragma clang attribute pop
 
 #define CSS_ONLINE (1 << 1)
+#define ANON_INODE_FS_MAGIC 0x09041934 /* include/uapi/linux/magic.h */
 
 #endif

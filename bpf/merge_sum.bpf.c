@@ -9,15 +9,10 @@
  * checks every access against the real value size.
  */
 #include "kernel.h"
+#include "merge_sum.h"
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define BPF_MAP_TYPE_HASH 1
-#define BPF_MAP_TYPE_PERCPU_ARRAY 6
-#define BPF_NOEXIST 1
-#define MAX_KEY 512
-#define MAX_WORDS 512 /* values up to 4 KiB */
 
 const volatile __u32 value_words = 1;
 
@@ -31,42 +26,38 @@ struct counters {
 struct counters dst SEC(".maps");
 struct counters src SEC(".maps");
 
-struct args {
-	__u8 key[MAX_KEY];
-	__u64 delta[MAX_WORDS];
-};
-
 /* Helpers take keys and values from map memory, not from the context: copy it here first. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct args);
+	__type(value, struct merge_args);
 } scratch SEC(".maps");
 
+/* Returns the enum itself (not int): that keeps enum merge_result in the object's BTF. */
 SEC("syscall")
-int merge_sum(void *in)
+enum merge_result merge_sum(void *in)
 {
 	__u32 i, zero = 0;
-	struct args *ctx = bpf_map_lookup_elem(&scratch, &zero);
-	__u64 *v;
+	struct merge_args *args = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 *value;
 
-	if (!ctx || bpf_probe_read_kernel(ctx, sizeof(*ctx), in))
-		return 2;
-	v = bpf_map_lookup_elem(&dst, ctx->key);
-	if (!v) {
-		if (bpf_map_update_elem(&dst, ctx->key, ctx->delta, BPF_NOEXIST) == 0)
+	if (!args || bpf_probe_read_kernel(args, sizeof(*args), in))
+		return MERGE_BAD_ARGS;
+	value = bpf_map_lookup_elem(&dst, args->key);
+	if (!value) {
+		if (bpf_map_update_elem(&dst, args->key, args->delta, BPF_NOEXIST) == 0)
 			goto drain;
-		v = bpf_map_lookup_elem(&dst, ctx->key); /* a program inserted it meanwhile */
-		if (!v)
-			return 1;
+		value = bpf_map_lookup_elem(&dst, args->key); /* a program inserted it meanwhile */
+		if (!value)
+			return MERGE_NOT_INSERTED;
 	}
 	for (i = 0; i < MAX_WORDS && i < value_words; i++)
-		__sync_fetch_and_add(&v[i], ctx->delta[i]);
+		__sync_fetch_and_add(&value[i], args->delta[i]);
 drain:
-	v = bpf_map_lookup_elem(&src, ctx->key);
-	if (v)
+	value = bpf_map_lookup_elem(&src, args->key);
+	if (value)
 		for (i = 0; i < MAX_WORDS && i < value_words; i++)
-			__sync_fetch_and_sub(&v[i], ctx->delta[i]);
-	return 0;
+			__sync_fetch_and_sub(&value[i], args->delta[i]);
+	return MERGE_OK;
 }

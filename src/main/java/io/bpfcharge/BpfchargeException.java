@@ -5,7 +5,7 @@ package io.bpfcharge;
  * to do, and the documented exit code. Only the CLI prints it.
  */
 public final class BpfchargeException extends RuntimeException {
-    /** Exit codes, documented in the README. */
+    /** Exit codes, documented in the README ("Exit codes") and in every command's --help. */
     public enum Exit {
         OK(0), FAILED(1), USAGE(2), PRIVILEGE(3), ENVIRONMENT(4), NOT_FOUND(5), REFUSED(6), NO_ROOM(7),
         ROLLED_BACK(8);
@@ -28,4 +28,10 @@ public final class BpfchargeException extends RuntimeException {
     }
 
     public Exit exit() { return exit; }
+
+    /** Untrusted text (annotations, pin paths, JSON values) made fit for a one-line message. */
+    public static String clip(String s) {
+        String one = s.replaceAll("\\p{Cntrl}", "?");
+        return one.length() <= 80 ? one : one.substring(0, 77) + "...";
+    }
 }

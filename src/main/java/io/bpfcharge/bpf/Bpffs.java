@@ -1,5 +1,7 @@
 package io.bpfcharge.bpf;
 
+import io.bpfcharge.bpf.Structs.LinuxDirent64;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -39,15 +41,14 @@ public final class Bpffs {
             while (true) {
                 long n = (long) Native.GETDENTS64.invokeExact(Scratch.get().capture, fd, buf, buf.byteSize());
                 if (n <= 0) break;
-                // struct linux_dirent64: d_ino@0, d_off@8, d_reclen@16 (u16), d_type@18, d_name@19 (NUL-terminated)
-                for (long off = 0; off < n; off += Short.toUnsignedInt(buf.get(Native.S, off + 16))) {
-                    byte type = buf.get(Native.JAVA_BYTE, off + 18);
+                for (long off = 0; off < n; off += Short.toUnsignedInt((short) LinuxDirent64.D_RECLEN.get(buf, off))) {
+                    byte type = (byte) LinuxDirent64.D_TYPE.get(buf, off);
                     if (type != DT_REG && type != DT_DIR) continue;
-                    String name = buf.getString(off + 19, StandardCharsets.UTF_8);
+                    String name = buf.getString(off + LinuxDirent64.D_NAME, StandardCharsets.UTF_8);
                     if (name.equals(".") || name.equals("..")) continue;
                     String path = dir.endsWith("/") ? dir + name : dir + "/" + name;
                     if (type == DT_DIR) subdirs.add(path);
-                    else out.add(new Pin(path, buf.get(Native.L, off)));
+                    else out.add(new Pin(path, (long) LinuxDirent64.D_INO.get(buf, off)));
                 }
             }
         } catch (Throwable t) {

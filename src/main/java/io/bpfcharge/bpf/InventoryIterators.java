@@ -1,11 +1,13 @@
 package io.bpfcharge.bpf;
 
+import io.bpfcharge.bpf.Structs.HolderRecord;
+import io.bpfcharge.bpf.Structs.MapRecord;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -17,9 +19,8 @@ import java.util.Map;
  * in the system, {@link #holders()} every open file of every process, each time it is called.
  */
 public final class InventoryIterators implements AutoCloseable {
-    private static final int CHARGED = 1, ONLINE = 2;
-    /** struct holder: pid, map id. */
-    private static final int HOLDER = 8;
+    /** A process with an fd on a map: its tgid and name. */
+    public record Holder(long pid, String comm) {}
 
     private final BpfObject object;
     private MemorySegment maps, holders;
@@ -58,16 +59,24 @@ public final class InventoryIterators implements AutoCloseable {
         return parseMaps(read(maps, "bpf_map"));
     }
 
-    /** Map id to the processes (tgid) with an fd on it, each listed once. */
-    public synchronized Map<Integer, List<Long>> holders() {
-        ByteBuffer b = ByteBuffer.wrap(read(holders, "task_file")).order(ByteOrder.nativeOrder());
-        Map<Integer, List<Long>> out = new HashMap<>();
-        for (int off = 0; off + HOLDER <= b.capacity(); off += HOLDER) {
-            long pid = Integer.toUnsignedLong(b.getInt(off));
-            List<Long> pids = out.computeIfAbsent(b.getInt(off + 4), k -> new ArrayList<>(1));
-            if (!pids.contains(pid)) pids.add(pid); // one per fd, and per thread on kernels that visit threads
+    /** Map id to the processes with an fd on it, each listed once. */
+    public synchronized Map<Integer, List<Holder>> holders() {
+        return parseHolders(read(holders, "task_file"));
+    }
+
+    /** Records laid out as struct holder_record in bpf/inventory.h. */
+    static Map<Integer, List<Holder>> parseHolders(byte[] out) {
+        ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.nativeOrder());
+        Map<Integer, List<Holder>> holders = new HashMap<>();
+        Map<Long, Holder> byPid = new HashMap<>();
+        for (int off = 0; off + HolderRecord.SIZE <= out.length; off += HolderRecord.SIZE) {
+            long pid = Integer.toUnsignedLong(b.getInt(off + HolderRecord.PID));
+            int at = off;
+            Holder holder = byPid.computeIfAbsent(pid, p -> new Holder(p, Structs.cString(out, at + HolderRecord.COMM, 16)));
+            List<Holder> l = holders.computeIfAbsent(b.getInt(off + HolderRecord.MAP_ID), k -> new ArrayList<>(1));
+            if (!l.contains(holder)) l.add(holder); // one record per fd, and per thread on kernels that visit threads
         }
-        return out;
+        return holders;
     }
 
     /** One full walk: a new iterator fd from the link, read to its end. */
@@ -94,30 +103,27 @@ public final class InventoryIterators implements AutoCloseable {
         return buf.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE);
     }
 
-    /** Records laid out as struct record in bpf/inventory.bpf.c. */
+    /** Records laid out as struct map_record in bpf/inventory.h. */
     static Map<Integer, MapCharge> parseMaps(byte[] out) {
         ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.nativeOrder());
-        Map<Integer, MapCharge> charges = LinkedHashMap.newLinkedHashMap(out.length / MapCharge.RECORD);
+        Map<Integer, MapCharge> charges = LinkedHashMap.newLinkedHashMap(out.length / MapRecord.SIZE);
         Map<Long, String> cgroupNames = new HashMap<>(); // thousands of maps share a handful of memcgs
-        for (int off = 0; off + MapCharge.RECORD <= out.length; off += MapCharge.RECORD) {
-            int id = b.getInt(off);
-            int flags = b.getInt(off + 4);
-            long cgroupId = b.getLong(off + 8);
+        for (int off = 0; off + MapRecord.SIZE <= out.length; off += MapRecord.SIZE) {
+            int id = b.getInt(off + MapRecord.MAP_ID);
+            int flags = b.getInt(off + MapRecord.FLAGS);
+            long cgroupId = b.getLong(off + MapRecord.CGROUP_ID);
             int at = off;
-            String cgroupName = cgroupNames.computeIfAbsent(cgroupId, k -> cString(out, at + 88, 64));
-            MapInfo info = new MapInfo(id, new MapType(b.getInt(off + 24)), cString(out, off + 72, 16),
-                    b.getInt(off + 28), b.getInt(off + 32), b.getInt(off + 36), b.getInt(off + 40),
-                    b.getLong(off + 64), b.getInt(off + 44), b.getInt(off + 48), b.getInt(off + 52), b.getInt(off + 56), 0);
-            charges.put(id, new MapCharge(info, (flags & CHARGED) != 0, (flags & ONLINE) != 0, cgroupId,
-                    b.getLong(off + 16), cgroupName));
+            String cgroupName = cgroupNames.computeIfAbsent(cgroupId, k -> Structs.cString(out, at + MapRecord.CGROUP_NAME, 64));
+            MapInfo info = new MapInfo(id, new MapType(b.getInt(off + MapRecord.MAP_TYPE)),
+                    Structs.cString(out, off + MapRecord.MAP_NAME, 16), b.getInt(off + MapRecord.KEY_SIZE),
+                    b.getInt(off + MapRecord.VALUE_SIZE), b.getInt(off + MapRecord.MAX_ENTRIES),
+                    b.getInt(off + MapRecord.MAP_FLAGS), b.getLong(off + MapRecord.MAP_EXTRA),
+                    b.getInt(off + MapRecord.BTF_ID), b.getInt(off + MapRecord.BTF_KEY_TYPE_ID),
+                    b.getInt(off + MapRecord.BTF_VALUE_TYPE_ID), b.getInt(off + MapRecord.BTF_VMLINUX_VALUE_TYPE_ID), 0);
+            charges.put(id, new MapCharge(info, (flags & MapRecord.MAP_CHARGED) != 0, (flags & MapRecord.MAP_ONLINE) != 0,
+                    cgroupId, b.getLong(off + MapRecord.PARENT_CGROUP_ID), cgroupName));
         }
         return charges;
-    }
-
-    private static String cString(byte[] b, int off, int max) {
-        int n = 0;
-        while (n < max && b[off + n] != 0) n++;
-        return new String(b, off, n, StandardCharsets.UTF_8);
     }
 
     @Override

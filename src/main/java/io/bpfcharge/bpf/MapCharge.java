@@ -11,8 +11,5 @@ package io.bpfcharge.bpf;
  */
 public record MapCharge(MapInfo info, boolean charged, boolean online, long cgroupId, long parentCgroupId,
                         String cgroupName) {
-    /** Size of one record written by bpf/inventory.bpf.c. */
-    static final int RECORD = 152;
-
     public int mapId() { return info.id(); }
 }

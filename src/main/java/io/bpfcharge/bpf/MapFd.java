@@ -1,5 +1,8 @@
 package io.bpfcharge.bpf;
 
+import io.bpfcharge.bpf.Structs.MapBatchOpts;
+import io.bpfcharge.bpf.Structs.MapCreateOpts;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -32,19 +35,18 @@ public final class MapFd extends BpfFd {
      */
     public static MapFd create(MapInfo like, BtfFd btf, MapFd innerTemplate) {
         try (Arena arena = Arena.ofConfined()) {
-            // struct bpf_map_create_opts (libbpf 1.1), up to map_ifindex.
-            MemorySegment opts = arena.allocate(48, 8);
-            opts.set(Native.L, 0, 48);
+            MemorySegment opts = arena.allocate(MapCreateOpts.LAYOUT);
+            MapCreateOpts.SZ.set(opts, 0L, opts.byteSize());
             if (btf != null) {
-                opts.set(Native.I, 8, btf.fd());
-                opts.set(Native.I, 12, like.btfKeyTypeId());
-                opts.set(Native.I, 16, like.btfValueTypeId());
+                MapCreateOpts.BTF_FD.set(opts, 0L, btf.fd());
+                MapCreateOpts.BTF_KEY_TYPE_ID.set(opts, 0L, like.btfKeyTypeId());
+                MapCreateOpts.BTF_VALUE_TYPE_ID.set(opts, 0L, like.btfValueTypeId());
             }
-            opts.set(Native.I, 20, like.btfVmlinuxValueTypeId());
-            opts.set(Native.I, 24, innerTemplate == null ? 0 : innerTemplate.fd());
-            opts.set(Native.I, 28, like.flags());
-            opts.set(Native.L, 32, like.mapExtra());
-            opts.set(Native.I, 44, like.ifindex());
+            MapCreateOpts.BTF_VMLINUX_VALUE_TYPE_ID.set(opts, 0L, like.btfVmlinuxValueTypeId());
+            MapCreateOpts.INNER_MAP_FD.set(opts, 0L, innerTemplate == null ? 0 : innerTemplate.fd());
+            MapCreateOpts.MAP_FLAGS.set(opts, 0L, like.flags());
+            MapCreateOpts.MAP_EXTRA.set(opts, 0L, like.mapExtra());
+            MapCreateOpts.MAP_IFINDEX.set(opts, 0L, like.ifindex());
             int fd = BpfException.check("create " + like.type() + " map " + like.name(),
                     (int) Native.MAP_CREATE.invokeExact(like.type().value(), arena.allocateFrom(like.name()),
                             like.keySize(), like.valueSize(), like.maxEntries(), opts));
@@ -56,8 +58,8 @@ public final class MapFd extends BpfFd {
 
     public MapInfo info() {
         Scratch s = Scratch.get();
-        s.info.fill((byte) 0); // an older kernel writes less than SIZE bytes: the rest must read as 0, not the last map's
-        s.u32.set(Native.I, 0, MapInfo.SIZE);
+        s.info.fill((byte) 0); // an older kernel writes less than the whole struct: the rest must read as 0, not the last map's
+        s.u32.set(Native.I, 0, (int) s.info.byteSize());
         Native.checked("map info", () -> (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd(), s.info, s.u32));
         return MapInfo.parse(s.info);
     }
@@ -127,9 +129,9 @@ public final class MapFd extends BpfFd {
     /** One BPF_MAP_UPDATE_BATCH call; {@code count} in: entries, out: entries written. */
     public void updateBatch(MemorySegment keys, MemorySegment values, MemorySegment count, long elemFlags) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment opts = arena.allocate(24, 8); // struct bpf_map_batch_opts
-            opts.set(Native.L, 0, 24);
-            opts.set(Native.L, 8, elemFlags);
+            MemorySegment opts = arena.allocate(MapBatchOpts.LAYOUT);
+            MapBatchOpts.SZ.set(opts, 0L, opts.byteSize());
+            MapBatchOpts.ELEM_FLAGS.set(opts, 0L, elemFlags);
             BpfException.check("update batch", call(() -> (int) Native.MAP_UPDATE_BATCH.invokeExact(fd(), keys, values, count, opts)));
         }
     }

@@ -1,29 +1,27 @@
 package io.bpfcharge.bpf;
 
+import io.bpfcharge.bpf.Structs.BpfMapInfo;
+
+import java.lang.foreign.MemorySegment;
+
 /** What the kernel says about a map ({@code struct bpf_map_info}): everything needed to create its twin. */
 public record MapInfo(int id, MapType type, String name, int keySize, int valueSize, int maxEntries, int flags,
                       long mapExtra, int btfId, int btfKeyTypeId, int btfValueTypeId, int btfVmlinuxValueTypeId,
                       int ifindex) {
-    /** struct bpf_map_info up to map_extra; older and newer kernels copy what both know. */
-    static final int SIZE = 88;
-
     /** Bytes of one value as user space reads and writes it: per-CPU maps hold one 8-byte aligned copy per possible CPU, maps of maps an id (read) or fd (write). */
     public int userValueSize() {
         if (type.isPerCpu()) return ((valueSize + 7) & ~7) * Cpus.possible();
         return type.isMapOfMaps() ? 4 : valueSize;
     }
 
-    static MapInfo parse(java.lang.foreign.MemorySegment s) {
-        return new MapInfo(s.get(Native.I, 4), new MapType(s.get(Native.I, 0)), cString(s, 24, 16),
-                s.get(Native.I, 8), s.get(Native.I, 12), s.get(Native.I, 16), s.get(Native.I, 20),
-                s.get(Native.L, 80), s.get(Native.I, 64), s.get(Native.I, 68), s.get(Native.I, 72),
-                s.get(Native.I, 44), s.get(Native.I, 40));
-    }
-
-    static String cString(java.lang.foreign.MemorySegment s, long offset, int max) {
-        byte[] b = s.asSlice(offset, max).toArray(Native.JAVA_BYTE);
-        int n = 0;
-        while (n < b.length && b[n] != 0) n++;
-        return new String(b, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+    /** From a struct bpf_map_info. */
+    static MapInfo parse(MemorySegment s) {
+        return new MapInfo((int) BpfMapInfo.ID.get(s, 0L), new MapType((int) BpfMapInfo.TYPE.get(s, 0L)),
+                Structs.cString(s, BpfMapInfo.NAME, 16), (int) BpfMapInfo.KEY_SIZE.get(s, 0L),
+                (int) BpfMapInfo.VALUE_SIZE.get(s, 0L), (int) BpfMapInfo.MAX_ENTRIES.get(s, 0L),
+                (int) BpfMapInfo.MAP_FLAGS.get(s, 0L), (long) BpfMapInfo.MAP_EXTRA.get(s, 0L),
+                (int) BpfMapInfo.BTF_ID.get(s, 0L), (int) BpfMapInfo.BTF_KEY_TYPE_ID.get(s, 0L),
+                (int) BpfMapInfo.BTF_VALUE_TYPE_ID.get(s, 0L), (int) BpfMapInfo.BTF_VMLINUX_VALUE_TYPE_ID.get(s, 0L),
+                (int) BpfMapInfo.IFINDEX.get(s, 0L));
     }
 }

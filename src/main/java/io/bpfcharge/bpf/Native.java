@@ -58,7 +58,6 @@ final class Native {
     static final ValueLayout.OfLong L = JAVA_LONG;
     static final java.lang.foreign.AddressLayout A = ADDRESS;
     static final ValueLayout.OfByte JAVA_BYTE = ValueLayout.JAVA_BYTE;
-    static final ValueLayout.OfShort S = ValueLayout.JAVA_SHORT;
 
     // libbpf: ids, fds, info
     static final MethodHandle MAP_GET_NEXT_ID = bpf("bpf_map_get_next_id", FunctionDescriptor.of(I, I, A));

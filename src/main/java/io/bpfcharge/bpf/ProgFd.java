@@ -1,5 +1,8 @@
 package io.bpfcharge.bpf;
 
+import io.bpfcharge.bpf.Structs.BpfProgInfo;
+import io.bpfcharge.bpf.Structs.TestRunOpts;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -19,25 +22,26 @@ public final class ProgFd extends BpfFd {
     public ProgInfo info() {
         try (Arena arena = Arena.ofConfined()) {
             // First call learns how many maps; the second fetches their ids.
-            MemorySegment info = arena.allocate(ProgInfo.SIZE);
+            MemorySegment info = arena.allocate(BpfProgInfo.LAYOUT);
             getInfo(arena, info);
-            int nrMaps = info.get(Native.I, 52);
+            int nrMaps = (int) BpfProgInfo.NR_MAP_IDS.get(info, 0L);
             List<Integer> mapIds = new ArrayList<>(nrMaps);
             if (nrMaps > 0) {
                 MemorySegment ids = arena.allocate(Native.I, nrMaps);
                 info.fill((byte) 0);
-                info.set(Native.I, 52, nrMaps);
-                info.set(Native.L, 56, ids.address());
+                BpfProgInfo.NR_MAP_IDS.set(info, 0L, nrMaps);
+                BpfProgInfo.MAP_IDS.set(info, 0L, ids.address());
                 getInfo(arena, info);
-                int got = Math.min(nrMaps, info.get(Native.I, 52));
+                int got = Math.min(nrMaps, (int) BpfProgInfo.NR_MAP_IDS.get(info, 0L));
                 for (int i = 0; i < got; i++) mapIds.add(ids.getAtIndex(Native.I, i));
             }
-            return new ProgInfo(info.get(Native.I, 4), info.get(Native.I, 0), MapInfo.cString(info, 64, 16), List.copyOf(mapIds));
+            return new ProgInfo((int) BpfProgInfo.ID.get(info, 0L), (int) BpfProgInfo.TYPE.get(info, 0L),
+                    Structs.cString(info, BpfProgInfo.NAME, 16), List.copyOf(mapIds));
         }
     }
 
     private void getInfo(Arena arena, MemorySegment info) {
-        MemorySegment len = u32(arena, ProgInfo.SIZE);
+        MemorySegment len = u32(arena, (int) info.byteSize());
         Native.checked("prog info", () -> (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd(), info, len));
     }
 
@@ -46,17 +50,15 @@ public final class ProgFd extends BpfFd {
 
     static int testRun(int progFd, int repeat, MemorySegment data, MemorySegment ctx) {
         try (Arena arena = Arena.ofConfined()) {
-            // struct bpf_test_run_opts (libbpf 1.1): sz@0, data_in@8, data_size_in@24, ctx_in@32, ctx_size_in@48,
-            // retval@56, repeat@60, up to batch_size@76.
-            MemorySegment opts = arena.allocate(80, 8);
-            opts.set(Native.L, 0, 80);
-            opts.set(Native.A, 8, data);
-            opts.set(Native.I, 24, (int) data.byteSize());
-            opts.set(Native.A, 32, ctx);
-            opts.set(Native.I, 48, (int) ctx.byteSize());
-            opts.set(Native.I, 60, repeat);
+            MemorySegment opts = arena.allocate(TestRunOpts.LAYOUT);
+            TestRunOpts.SZ.set(opts, 0L, opts.byteSize());
+            TestRunOpts.DATA_IN.set(opts, 0L, data);
+            TestRunOpts.DATA_SIZE_IN.set(opts, 0L, (int) data.byteSize());
+            TestRunOpts.CTX_IN.set(opts, 0L, ctx);
+            TestRunOpts.CTX_SIZE_IN.set(opts, 0L, (int) ctx.byteSize());
+            TestRunOpts.REPEAT.set(opts, 0L, repeat);
             BpfException.check("test run prog", (int) Native.PROG_TEST_RUN_OPTS.invokeExact(progFd, opts));
-            return opts.get(Native.I, 56);
+            return (int) TestRunOpts.RETVAL.get(opts, 0L);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

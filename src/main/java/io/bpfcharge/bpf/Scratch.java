@@ -26,7 +26,7 @@ final class Scratch {
         Arena arena = Arena.ofAuto(); // freed with the thread
         capture = arena.allocate(Native.CAPTURE);
         u32 = arena.allocate(Native.I);
-        info = arena.allocate(MapInfo.SIZE, 8);
+        info = arena.allocate(Structs.BpfMapInfo.LAYOUT);
         path = arena.allocate(4096);
         text = arena.allocate(4096);
         bytes = new byte[4096];

@@ -1,5 +1,6 @@
 package io.bpfcharge.cgroup;
 
+import io.bpfcharge.mount.Mountinfo;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;

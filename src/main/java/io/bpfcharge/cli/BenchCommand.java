@@ -15,7 +15,7 @@ import java.util.Locale;
  * Times in-process scans for bench/scan-bench: repeated scans of one Inventory after warm-up (what the
  * daemon does), then the first scan of new Inventories (nothing remembered yet).
  */
-@Command(name = "bench", hidden = true, description = "Benchmarks (see bench/ and the README).",
+@Command(name = "bench", hidden = true, description = "Benchmarks (see bench/ and docs/benchmarks.md).",
         subcommands = BenchCommand.ScanBench.class)
 final class BenchCommand {
 

@@ -5,9 +5,9 @@ import io.bpfcharge.doctor.Check;
 import io.bpfcharge.doctor.Checks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -15,15 +15,13 @@ import java.util.concurrent.Callable;
 final class DoctorCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
+    @Option(names = "--json", description = "Print JSON (schema in docs/json.md).")
+    boolean json;
+
     @Override
     public Integer call() {
         List<Check> checks = Checks.all();
-        PrintWriter out = spec.commandLine().getOut();
-        for (Check c : checks) {
-            out.printf("%-4s %-11s %s%n", c.ok() ? "OK" : "FAIL", c.name(), c.detail());
-            if (!c.ok()) out.printf("     %-11s fix: %s%n", "", c.fix());
-        }
-        out.flush();
+        new DoctorPrinter().print(spec.commandLine().getOut(), json, checks);
         return checks.stream().filter(c -> !c.ok()).findFirst()
                 .map(c -> c.exit().code).orElse(BpfchargeException.Exit.OK.code);
     }

@@ -13,15 +13,37 @@ final class Errors {
 
     static int handle(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
         BpfchargeException b = translate(e);
-        cmd.getErr().println("bpfcharge: " + b.getMessage());
+        report(cmd, b.getMessage(), b.exit(), askedForJson(parsed));
         if (System.getenv("BPFCHARGE_DEBUG") != null) e.printStackTrace(cmd.getErr());
         return b.exit().code;
     }
 
     static int usage(CommandLine.ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
-        cmd.getErr().println("bpfcharge: " + e.getMessage() + " (see: " + cmd.getCommandSpec().qualifiedName() + " --help)");
+        report(cmd, e.getMessage() + " (see: " + cmd.getCommandSpec().qualifiedName() + " --help)", Exit.USAGE,
+                java.util.Arrays.asList(args).contains("--json"));
         return Exit.USAGE.code;
+    }
+
+    /**
+     * One line on stderr for people; under --json also {"error": ..., "exit": ...} on stdout, so that a
+     * script reading stdout always gets one JSON document (as bpftool -j does).
+     */
+    private static void report(CommandLine cmd, String message, Exit exit, boolean json) {
+        cmd.getErr().println("bpfcharge: " + message);
+        cmd.getErr().flush();
+        if (json) Json.write(cmd.getOut(), g -> {
+            g.writeStartObject();
+            g.writeStringField("error", message);
+            g.writeNumberField("exit", exit.code);
+            g.writeEndObject();
+        });
+    }
+
+    private static boolean askedForJson(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand())
+            if (p.hasMatchedOption("--json")) return true;
+        return false;
     }
 
     static BpfchargeException translate(Throwable e) {

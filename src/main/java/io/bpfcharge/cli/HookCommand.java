@@ -29,7 +29,7 @@ final class HookCommand implements Callable<Integer> {
     @Option(names = "--strict", description = "Exit with the first failed map's code instead of 0.")
     boolean strict;
 
-    @Option(names = "--json-log", description = "Log one JSON object per line (schema in the README).")
+    @Option(names = "--json-log", description = "Log one JSON object per line (schema in docs/hook.md, Hook log).")
     boolean jsonLog;
 
     @Override

@@ -3,45 +3,39 @@ package io.bpfcharge.cli;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.bpfcharge.inventory.CgroupTotal;
-import io.bpfcharge.inventory.MapRecord;
-import io.bpfcharge.inventory.Memcg;
-import io.bpfcharge.inventory.Snapshot;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
-/** The documented --json schemas (README, "JSON output"); field names are snake_case and stable. */
+/**
+ * The CLI's JSON writer: every --json document is streamed through one generator, pretty-printed;
+ * field names are snake_case and stable (docs/json.md). Streaming, not a tree: 10,000 maps built
+ * as a tree first took longer than the scan that found them.
+ */
 final class Json {
     static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private Json() {}
 
-    static void print(PrintWriter out, Object node) {
-        try {
-            out.println(MAPPER.writeValueAsString(node));
-            out.flush();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+    interface Body {
+        void write(JsonGenerator g) throws IOException;
     }
 
-    /**
-     * Writes the maps array straight to {@code out}, in the same layout as {@link #print}: 10,000 maps
-     * built as a tree first took longer than the scan that found them.
-     */
-    static void maps(PrintWriter out, List<MapRecord> maps) {
+    /** A tree built by a command (migrate's result); new results get a {@link Printer} instead. */
+    static void print(PrintWriter out, Object node) {
+        write(out, g -> g.writeObject(node));
+    }
+
+    static void write(PrintWriter out, Body body) {
         try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
-            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET); // out is stdout: more follows
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET); // out is stdout: more may follow
             g.useDefaultPrettyPrinter();
-            g.writeStartArray();
-            for (MapRecord m : maps) map(g, m);
-            g.writeEndArray();
+            body.write(g);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -49,43 +43,19 @@ final class Json {
         out.flush();
     }
 
-    private static void map(JsonGenerator g, MapRecord m) throws IOException {
-        var i = m.info();
-        g.writeStartObject();
-        g.writeNumberField("id", i.id());
-        g.writeStringField("name", i.name());
-        g.writeStringField("type", i.type().name());
-        g.writeNumberField("key_size", i.keySize());
-        g.writeNumberField("value_size", i.valueSize());
-        g.writeNumberField("max_entries", i.maxEntries());
-        g.writeNumberField("flags", i.flags());
-        g.writeNumberField("bytes", m.bytes());
-        g.writeArrayFieldStart("pins");
-        for (String p : m.pins()) g.writeString(p);
-        g.writeEndArray();
-        if (m.memcg() == null) {
-            g.writeNullField("memcg");
-        } else {
-            Memcg c = m.memcg();
-            g.writeObjectFieldStart("memcg");
-            g.writeNumberField("id", c.id());
-            g.writeStringField("path", c.path());
-            g.writeBooleanField("online", c.online());
-            g.writeBooleanField("populated", c.populated());
-            g.writeEndObject();
-        }
-        pairs(g, "outer", m.outer(), "id", MapRecord.Slot::outerId, "key", MapRecord.Slot::key);
-        g.writeObjectFieldStart("holders");
-        pairs(g, "processes", m.processes(), "pid", MapRecord.ProcessHolder::pid, "comm", MapRecord.ProcessHolder::comm);
-        pairs(g, "programs", m.programs(), "id", MapRecord.ProgramHolder::id, "name", MapRecord.ProgramHolder::name);
-        g.writeEndObject();
-        g.writeEndObject();
+    static void optional(JsonGenerator g, String field, OptionalLong v) throws IOException {
+        if (v.isPresent()) g.writeNumberField(field, v.getAsLong());
+        else g.writeNullField(field);
+    }
+
+    static void string(JsonGenerator g, String field, String v) throws IOException {
+        if (v == null) g.writeNullField(field);
+        else g.writeStringField(field, v);
     }
 
     /** An array of {number, string} objects, the shape of outer slots and both holder lists. */
-    private static <T> void pairs(JsonGenerator g, String field, List<T> items, String numName,
-                                  java.util.function.ToLongFunction<T> num, String strName,
-                                  java.util.function.Function<T, String> str) throws IOException {
+    static <T> void pairs(JsonGenerator g, String field, List<T> items, String numName, ToLongFunction<T> num,
+                          String strName, Function<T, String> str) throws IOException {
         g.writeArrayFieldStart(field);
         for (T item : items) {
             g.writeStartObject();
@@ -94,32 +64,5 @@ final class Json {
             g.writeEndObject();
         }
         g.writeEndArray();
-    }
-
-    static ObjectNode cgroup(CgroupTotal t) {
-        ObjectNode n = MAPPER.createObjectNode();
-        n.put("path", t.memcg().path()).put("id", t.memcg().id()).put("online", t.memcg().online())
-                .put("populated", t.memcg().populated()).put("bpf_bytes", t.bpfBytes()).put("maps", t.maps());
-        optional(n, "usage_bytes", t.usage());
-        optional(n, "limit_bytes", t.limit());
-        optional(n, "usage_without_bpf_bytes", t.usageWithoutBpf());
-        n.put("stranded_bytes", t.strandedBytes());
-        if (t.memcg().strandedReason() == null) n.putNull("stranded_reason");
-        else n.put("stranded_reason", t.memcg().strandedReason());
-        return n;
-    }
-
-    static ObjectNode cgroups(Snapshot s) {
-        ObjectNode n = MAPPER.createObjectNode();
-        ArrayNode list = n.putArray("cgroups");
-        s.cgroups().forEach(t -> list.add(cgroup(t)));
-        n.putObject("total").put("bpf_bytes", s.totalBytes()).put("stranded_bytes", s.strandedBytes())
-                .put("maps", s.maps().size());
-        return n;
-    }
-
-    private static void optional(ObjectNode n, String field, OptionalLong v) {
-        if (v.isPresent()) n.put(field, v.getAsLong());
-        else n.putNull(field);
     }
 }

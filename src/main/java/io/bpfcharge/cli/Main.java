@@ -56,7 +56,7 @@ public final class Main {
      * start: when the first argument names a subcommand, only that one is registered. Anything else
      * (help, an unknown word, no argument) registers them all, so usage and suggestions are complete.
      */
-    private static CommandLine commandLine(String... args) {
+    static CommandLine commandLine(String... args) {
         CommandLine cl = new CommandLine(new Main());
         Supplier<Object> only = args.length > 0 && !args[0].equals("help") ? SUBCOMMANDS.get(args[0]) : null;
         if (only != null) cl.addSubcommand(args[0], only.get());

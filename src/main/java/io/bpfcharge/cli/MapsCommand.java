@@ -10,16 +10,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 
 @Command(name = "maps", description = "Every BPF map with the memory cgroup it is charged to, its bytes, pins, slots and holders.")
 final class MapsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--json", description = "Print JSON (schema in the README).")
+    @Option(names = "--json", description = "Print JSON (schema in docs/json.md).")
     boolean json;
 
     @Option(names = "--cgroup", paramLabel = "PATH", description = "Only maps charged to this memory cgroup (as /proc/PID/cgroup writes it, or its directory).")
@@ -36,28 +34,8 @@ final class MapsCommand implements Callable<Integer> {
                 .filter(m -> !pinned || m.pinned())
                 .filter(m -> only == null || (m.memcg() != null && m.memcg().path().equals(only)))
                 .toList();
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            Json.maps(out, maps);
-            return 0;
-        }
-        Table t = new Table(">ID", "NAME", "TYPE", ">BYTES", "MEMCG", "STATE", "PINS", "OUTER", "HOLDERS");
-        for (MapRecord m : maps) {
-            t.row(m.id(), m.info().name(), m.info().type(), Table.bytes(m.bytes()),
-                    m.memcg() == null ? "(not charged)" : m.memcg().path(),
-                    m.memcg() == null ? "" : m.memcg().stranded() ? "stranded:" + m.memcg().strandedReason() : "ok",
-                    String.join(",", m.pins()),
-                    m.outer().stream().map(o -> o.outerId() + "[" + o.key() + "]").collect(Collectors.joining(",")),
-                    holders(m));
-        }
-        t.print(out);
+        new MapsPrinter().print(spec.commandLine().getOut(), json, maps);
         return 0;
-    }
-
-    private static String holders(MapRecord m) {
-        String procs = m.processes().stream().map(p -> p.comm() + "/" + p.pid()).collect(Collectors.joining(","));
-        String progs = m.programs().stream().map(p -> "prog:" + p.id()).collect(Collectors.joining(","));
-        return procs.isEmpty() ? progs : progs.isEmpty() ? procs : procs + "," + progs;
     }
 
     /** A --cgroup must exist now; it may be given as a directory under the mount or as /proc/PID/cgroup writes it. */

@@ -50,7 +50,7 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Print the plan; change nothing.")
     boolean dryRun;
 
-    @Option(names = "--json", description = "Print JSON (schema in the README).")
+    @Option(names = "--json", description = "Print JSON (schema in docs/json.md).")
     boolean json;
 
     @Override

@@ -2,8 +2,13 @@ package io.bpfcharge.cli;
 
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
+import io.bpfcharge.agent.Agent;
+import io.bpfcharge.agent.RechargeMetrics;
+import io.bpfcharge.agent.RuntimeRoots;
 import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.doctor.Checks;
+import io.bpfcharge.hook.Hook;
+import io.bpfcharge.hook.Rules;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.metrics.Exporter;
 import io.bpfcharge.metrics.MetricsServer;
@@ -17,12 +22,17 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 @Command(name = "serve", description = {
         "Prometheus exporter: BPF memory per map and per memory cgroup, stranded charges, migrations.",
-        "Endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Read-only. Stops on SIGTERM or SIGINT."})
+        "Endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Read-only unless --recharge. Stops on SIGTERM or SIGINT.",
+        "--recharge: also the node agent. It finds running containers in the OCI runtimes' state roots and keeps every map "
+                + "a container claims (annotation io.bpfcharge.maps, --rules) charged to its memory cgroup, as the hook "
+                + "would; one log line per result on stdout (see docs/agent.md)."})
 final class ServeCommand implements Callable<Integer> {
     /** Outside the exporters' 9100-9999 range (all allocated) and below the ephemeral ports. */
     static final int DEFAULT_PORT = 18613;
@@ -49,16 +59,37 @@ final class ServeCommand implements Callable<Integer> {
             description = "Open connections at most; more are closed at once (plain HTTP: 503). A request head must arrive within 10 s, idle connections close after 60 s (default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
+    @Option(names = "--recharge", description = "Run the node agent: recharge every claimed map to its running container's memcg.")
+    boolean recharge;
+
+    @Option(names = "--rules", paramLabel = "FILE", description = "With --recharge: the hook's rules file (root-owned, not group/world-writable).")
+    Path rules;
+
+    @Option(names = "--runtime-root", paramLabel = "DIR", description = "With --recharge: another runtime state root to "
+            + "search for containers (repeatable), besides /run/runc, /run/crun, /run/containerd/runc, "
+            + "/run/containerd/io.containerd.runtime.v2.task, /run/containers/storage/overlay-containers, /run/docker/runtime-runc.")
+    List<Path> runtimeRoots = new ArrayList<>();
+
+    @Option(names = "--recharge-interval", paramLabel = "SECONDS", defaultValue = "30",
+            description = "With --recharge: reconcile every container at least this often; state-root changes trigger one at once (default: ${DEFAULT-VALUE}).")
+    double rechargeInterval;
+
+    @Option(names = "--recharge-dry-run", description = "With --recharge: log and count what would be migrated; change nothing.")
+    boolean rechargeDryRun;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         InetSocketAddress address = address(listen);
         if (maxMapSeries < 0) throw new BpfchargeException(Exit.USAGE, "--max-map-series must be 0 (no limit) or more");
         if (maxConnections < 1) throw new BpfchargeException(Exit.USAGE, "--max-connections must be 1 or more");
         if (!(maxScanAge >= 0)) throw new BpfchargeException(Exit.USAGE, "--max-scan-age must be 0 or more seconds");
+        Agent.Options agentOptions = agentOptions();
         Checks.requireAll();
-        Exporter exporter = new Exporter(new Inventory(MemoryHierarchy.detect()), maxMapSeries,
+        Inventory inventory = new Inventory(MemoryHierarchy.detect());
+        Exporter exporter = new Exporter(inventory, maxMapSeries,
                 Duration.ofNanos((long) (maxScanAge * 1e9)), Exporter.defaultJournal(), new Main.Version().getVersion()[0].replace("bpfcharge ", ""));
         MetricsServer server;
+        Agent agent = null;
         try {
             exporter.warmUp();
             server = MetricsServer.start(address, exporter, webConfig, maxConnections);
@@ -69,9 +100,28 @@ final class ServeCommand implements Callable<Integer> {
             exporter.close();
             throw e;
         }
+        if (agentOptions != null) {
+            try {
+                agent = new Agent(agentOptions, inventory, new RechargeMetrics(exporter.registry(), exporter::metersChanged),
+                        Hook::migrate, System.out);
+            } catch (RuntimeException | IOException e) {
+                server.close();
+                exporter.close();
+                throw e;
+            }
+            agent.start();
+        }
         CountDownLatch stopped = new CountDownLatch(1);
+        Agent running = agent;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
+            if (running != null) {
+                try {
+                    running.close(); // a migration in progress finishes first
+                } catch (IOException | InterruptedException e) {
+                    // exiting anyway: the migration journal recovers what was cut short
+                }
+            }
             exporter.close();
             stopped.countDown();
         }));
@@ -81,6 +131,25 @@ final class ServeCommand implements Callable<Integer> {
         spec.commandLine().getErr().flush();
         stopped.await();
         return 0;
+    }
+
+    /** The agent's options, checked before anything starts; null without --recharge. */
+    private Agent.Options agentOptions() {
+        if (!recharge) {
+            String stray = rules != null ? "--rules" : !runtimeRoots.isEmpty() ? "--runtime-root"
+                    : rechargeDryRun ? "--recharge-dry-run"
+                    : spec.commandLine().getParseResult().hasMatchedOption("--recharge-interval") ? "--recharge-interval" : null;
+            if (stray != null) throw new BpfchargeException(Exit.USAGE, stray + " needs --recharge: add it, or drop " + stray);
+            return null;
+        }
+        if (!(rechargeInterval > 0) || rechargeInterval > 86400)
+            throw new BpfchargeException(Exit.USAGE, "--recharge-interval must be more than 0 and at most 86400 seconds");
+        for (Path root : runtimeRoots)
+            if (!root.isAbsolute()) throw new BpfchargeException(Exit.USAGE, "--runtime-root " + root + " is not an absolute path");
+        List<Path> roots = new ArrayList<>(RuntimeRoots.DEFAULTS);
+        for (Path root : runtimeRoots) if (!roots.contains(root.normalize())) roots.add(root.normalize());
+        Rules r = rules == null ? null : Rules.load(rules);
+        return new Agent.Options(new RuntimeRoots(roots), r, Duration.ofNanos((long) (rechargeInterval * 1e9)), rechargeDryRun);
     }
 
     /** "ADDR:PORT", ":PORT" or "[v6]:PORT". */

@@ -1,5 +1,6 @@
 package io.bpfcharge.doctor;
 
+import io.bpfcharge.bpffs.Pins;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.BpfException;
@@ -7,7 +8,6 @@ import io.bpfcharge.bpf.Libbpf;
 import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.cgroup.CgroupException;
 import io.bpfcharge.cgroup.MemoryHierarchy;
-import io.bpfcharge.inventory.Pins;
 
 import java.io.IOException;
 import java.math.BigInteger;

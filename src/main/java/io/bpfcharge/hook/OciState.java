@@ -77,14 +77,14 @@ public record OciState(String ociVersion, String id, String status, long pid, St
         JsonNode pid = root.get("pid");
         if (pid == null || pid.isNull()) throw bad("has no \"pid\" (the hook needs a started container)");
         if (!pid.isIntegralNumber() || !pid.canConvertToLong() || pid.asLong() <= 0 || pid.asLong() > Integer.MAX_VALUE)
-            throw bad("has \"pid\" " + clip(pid.toString()) + ", not a positive process id");
+            throw bad("has \"pid\" " + BpfchargeException.clip(pid.toString()) + ", not a positive process id");
         Map<String, String> annotations = new LinkedHashMap<>();
         JsonNode a = root.get("annotations");
         if (a != null && !a.isNull()) {
             if (!a.isObject()) throw bad("has \"annotations\" of type " + type(a) + ", not an object");
             for (var e : a.properties()) {
                 if (!e.getValue().isTextual())
-                    throw bad("has annotation \"" + clip(e.getKey()) + "\" of type " + type(e.getValue()) + ", not a string");
+                    throw bad("has annotation \"" + BpfchargeException.clip(e.getKey()) + "\" of type " + type(e.getValue()) + ", not a string");
                 annotations.put(e.getKey(), e.getValue().textValue());
             }
         }
@@ -110,11 +110,6 @@ public record OciState(String ociVersion, String id, String status, long pid, St
     }
 
     /** Untrusted text goes into one log line: keep it short and on one line. */
-    static String clip(String s) {
-        String one = s.replaceAll("\\p{Cntrl}", "?");
-        return one.length() <= 80 ? one : one.substring(0, 77) + "...";
-    }
-
     private static BpfchargeException bad(String what) {
         return new BpfchargeException(Exit.USAGE, WHAT + " " + what + FIX);
     }

@@ -1,5 +1,6 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.BpfchargeException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bpfcharge.BpfchargeException.Exit;
@@ -31,7 +32,7 @@ public record Outcome(String container, String source, String pin, int mapId, St
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One JSON object (a JSON Lines record); field names are stable, see README "Hook log". */
+    /** One JSON object (a JSON Lines record); field names are stable, see docs/hook.md, "Hook log". */
     public String json(Instant at) {
         ObjectNode n = JSON.createObjectNode();
         n.put("time", at.toString()).put("container", container).put("source", source).put("pin", pin);
@@ -45,11 +46,14 @@ public record Outcome(String container, String source, String pin, int mapId, St
     }
 
     /** One human line: "container ID: PIN: map N (name): RESULT ..., MESSAGE". */
-    public String text() {
-        StringBuilder b = new StringBuilder("bpfcharge hook: container ").append(OciState.clip(container)).append(": ")
+    public String text() { return text("bpfcharge hook", result.name().toLowerCase().replace('_', ' ')); }
+
+    /** The human line with another speaker ({@code who}) and result word (the node agent has results of its own). */
+    public String text(String who, String resultWord) {
+        StringBuilder b = new StringBuilder(who).append(": container ").append(BpfchargeException.clip(container)).append(": ")
                 .append(pin);
         if (mapId != 0) b.append(": map ").append(mapId).append(mapName.isEmpty() ? "" : " (" + mapName + ")");
-        b.append(": ").append(result.name().toLowerCase().replace('_', ' '));
+        b.append(": ").append(resultWord);
         if (result == Result.MIGRATED) b.append(' ').append(bytes).append(" bytes from ").append(from).append(" to ").append(to)
                 .append(" in ").append(millis).append(" ms");
         if (message != null && !message.isEmpty()) b.append(": ").append(message);

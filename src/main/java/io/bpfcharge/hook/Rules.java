@@ -1,5 +1,6 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.bpffs.PinPaths;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,7 +23,7 @@ import java.util.Set;
 
 /**
  * Which pinned maps belong to which containers, for containers whose spec cannot carry the
- * {@code io.bpfcharge.maps} annotation. A YAML (or JSON) file, see README "Rules file":
+ * {@code io.bpfcharge.maps} annotation. A YAML (or JSON) file, see docs/hook.md, "Rules file":
  * <pre>
  * rules:
  *   - match: {name: "cilium-agent", annotations: {"io.kubernetes.pod.namespace": "kube-system"}}
@@ -134,8 +135,8 @@ public record Rules(Path file, List<Rule> rules) {
                 annotations.put(k, Glob.of(v));
             });
             for (String pin : r.pins()) {
-                String problem = BpffsPaths.syntaxProblem(pin);
-                if (problem != null) throw bad(file, "rule " + n + ": pin path " + OciState.clip(pin) + " " + problem);
+                String problem = PinPaths.syntaxProblem(pin);
+                if (problem != null) throw bad(file, "rule " + n + ": pin path " + BpfchargeException.clip(pin) + " " + problem);
             }
             rules.add(new Rule(n, m.id() == null ? null : Glob.of(m.id()), m.name() == null ? null : Glob.of(m.name()),
                     Map.copyOf(annotations), List.copyOf(r.pins())));
@@ -171,6 +172,6 @@ public record Rules(Path file, List<Rule> rules) {
     }
 
     private static BpfchargeException bad(Path file, String what) {
-        return new BpfchargeException(Exit.USAGE, "rules file " + file + " " + what + ": see README \"Rules file\"");
+        return new BpfchargeException(Exit.USAGE, "rules file " + file + " " + what + ": see docs/hook.md, \"Rules file\"");
     }
 }

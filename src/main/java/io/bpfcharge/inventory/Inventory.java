@@ -1,5 +1,7 @@
 package io.bpfcharge.inventory;
 
+import io.bpfcharge.bpffs.Pins;
+import io.bpfcharge.cgroup.CgroupIndex;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.Bpffs;
 import io.bpfcharge.bpf.Errno;
@@ -36,13 +38,13 @@ public final class Inventory implements AutoCloseable {
     private final PinIndex pins = new PinIndex();
     /** Bytes of maps whose memlock never changes ({@link io.bpfcharge.bpf.MapType#memlockFixed}), by id. */
     private final Map<Integer, Sized> sized = new ConcurrentHashMap<>();
-    private final Memcgs.Index memcgIndex;
+    private final CgroupIndex memcgIndex;
 
     private record Sized(MapInfo info, long bytes) {}
 
     public Inventory(MemoryHierarchy hierarchy) {
         this.hierarchy = hierarchy;
-        this.memcgIndex = new Memcgs.Index(hierarchy);
+        this.memcgIndex = new CgroupIndex(hierarchy);
         this.iterators = InventoryIterators.open();
     }
 

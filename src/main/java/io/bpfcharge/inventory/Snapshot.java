@@ -42,7 +42,21 @@ public record Snapshot(Instant at, Duration scanTime, List<MapRecord> maps, List
         return maps.stream().filter(m -> m.pins().contains(path)).findFirst();
     }
 
-    public long totalBytes() { return maps.stream().mapToLong(MapRecord::bytes).sum(); }
+    /**
+     * Sums over the cgroups (maps charged to a memcg), and apart from them the maps charged to none
+     * (created from the root cgroup, or before memcg accounting of BPF maps).
+     */
+    public record Totals(long bpfBytes, int maps, long strandedBytes, long unchargedBytes, int unchargedMaps) {}
 
-    public long strandedBytes() { return cgroups.stream().mapToLong(CgroupTotal::strandedBytes).sum(); }
+    public Totals totals() {
+        long bytes = 0, stranded = 0, uncharged = 0;
+        int charged = 0;
+        for (CgroupTotal t : cgroups) {
+            bytes += t.bpfBytes();
+            charged += t.maps();
+            stranded += t.strandedBytes();
+        }
+        for (MapRecord m : maps) if (m.memcg() == null) uncharged += m.bytes();
+        return new Totals(bytes, charged, stranded, uncharged, maps.size() - charged);
+    }
 }

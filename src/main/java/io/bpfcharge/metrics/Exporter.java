@@ -3,6 +3,7 @@ package io.bpfcharge.metrics;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.Snapshot;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -33,15 +34,17 @@ public final class Exporter implements AutoCloseable {
 
     private final Inventory inventory;
     private final SingleFlight<Scan> scans;
-    private final MigrationJournal journal;
+    private final MigrationCounts journal;
     private final MetricSnapshot buildInfo;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter scanCount, scanErrors;
     private volatile boolean ready;
+    /** Bumped when a meter outside the scan changes (the node agent's), so the cached page is rendered again. */
+    private final java.util.concurrent.atomic.AtomicLong meters = new java.util.concurrent.atomic.AtomicLong();
 
     public Exporter(Inventory inventory, int maxMapSeries, Duration maxScanAge, Path journal, String version) {
         this.inventory = inventory;
-        this.journal = new MigrationJournal(journal);
+        this.journal = new MigrationCounts(journal);
         this.buildInfo = ScanMetrics.of(new ScanMetrics.BuildInfo(version, kernelRelease(),
                 inventory.hierarchy().mode().toString()));
         this.scanCount = Counter.builder("bpfcharge.scans").description("Scans of every BPF map made by this daemon").register(registry);
@@ -51,7 +54,7 @@ public final class Exporter implements AutoCloseable {
     }
 
     /** The default migration journal path ($BPFCHARGE_RUN_DIR/migrations.jsonl, else /run/bpfcharge/...). */
-    public static Path defaultJournal() { return MigrationJournal.defaultPath(); }
+    public static Path defaultJournal() { return MigrationCounts.defaultPath(); }
 
     private Scan scan(int maxMapSeries) {
         try {
@@ -67,9 +70,9 @@ public final class Exporter implements AutoCloseable {
 
     // What the registry's collector shows: set, under the render lock, right before each render.
     private Scan showing;
-    private MigrationJournal.Totals showingTotals;
+    private MigrationCounts.Totals showingTotals;
     /** The last page rendered per content type, with what it shows. */
-    private record Rendered(Scan scan, MigrationJournal.Totals totals, Page page) {}
+    private record Rendered(Scan scan, MigrationCounts.Totals totals, long meters, Page page) {}
     private final Map<String, Rendered> rendered = new HashMap<>();
 
     private MetricSnapshots collect() {
@@ -90,12 +93,13 @@ public final class Exporter implements AutoCloseable {
         String type = accept != null && accept.contains("application/openmetrics-text")
                 ? OPENMETRICS : TEXT;
         Scan scan = scans.get();
-        MigrationJournal.Totals totals = journal.read();
+        MigrationCounts.Totals totals = journal.read();
+        long meterState = meters.get();
         // Scrapes that show the same scan and journal get the same bytes: rendering happens once per
         // scan and format, so many scrapers cost a copy each, and memory stays flat.
         synchronized (rendered) {
             Rendered r = rendered.get(type);
-            if (r != null && r.scan == scan && r.totals.equals(totals)) return r.page;
+            if (r != null && r.scan == scan && r.totals.equals(totals) && r.meters == meterState) return r.page;
             showing = scan;
             showingTotals = totals;
             ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
@@ -105,10 +109,16 @@ public final class Exporter implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
             Page page = new Page(type, out.toByteArray());
-            rendered.put(type, new Rendered(scan, totals, page));
+            rendered.put(type, new Rendered(scan, totals, meterState, page));
             return page;
         }
     }
+
+    /** The registry /metrics renders: meters registered here (the node agent's) appear on every scrape. */
+    public MeterRegistry registry() { return registry; }
+
+    /** Tells the exporter a meter of {@link #registry()} changed: the next scrape renders afresh. */
+    public void metersChanged() { meters.incrementAndGet(); }
 
     /** True once a scan has succeeded. */
     public boolean ready() { return ready; }

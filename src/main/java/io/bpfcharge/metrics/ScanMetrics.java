@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns one {@link Snapshot} into metric families (README, "Metrics"). Everything derived from a
+ * Turns one {@link Snapshot} into metric families (docs/monitoring.md, "Metrics"). Everything derived from a
  * scan is built here, once per scan, so that a scrape shows one scan and nothing else.
  */
 final class ScanMetrics {
@@ -59,7 +59,7 @@ final class ScanMetrics {
     }
 
     /** The migration counters, read from the journal at scrape time. */
-    static List<MetricSnapshot> of(MigrationJournal.Totals m) {
+    static List<MetricSnapshot> of(MigrationCounts.Totals m) {
         CounterSnapshot.Builder runs = CounterSnapshot.builder().name("bpfcharge_migrations")
                 .help("Migrations finished by any bpfcharge process on the node, by result (from the migration journal)");
         m.byResult().forEach((result, n) -> runs.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()

@@ -1,5 +1,6 @@
 package io.bpfcharge.migrate;
 
+import io.bpfcharge.bpffs.Pins;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.BpfException;
@@ -15,7 +16,6 @@ import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.doctor.Checks;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.MapRecord;
-import io.bpfcharge.inventory.Pins;
 import io.bpfcharge.inventory.Snapshot;
 
 import java.io.IOException;
@@ -423,6 +423,6 @@ public final class Migrator {
     }
 
     private static void log(String result, int oldId, int newId, long bytes, String from, String to) {
-        MigrationLog.append(new MigrationEvent(Instant.now(), result, oldId, newId, bytes, from, to));
+        MigrationHistory.append(new MigrationEvent(Instant.now(), result, oldId, newId, bytes, from, to));
     }
 }

@@ -3,6 +3,7 @@ package io.bpfcharge.migrate;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.MapType;
+import io.bpfcharge.bpf.MergeSum;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Snapshot;
 
@@ -102,6 +103,10 @@ public sealed interface Plan {
             if (info.valueSize() % 8 != 0 || info.type().isMapOfMaps() || info.type().equals(MapType.LPM_TRIE))
                 return new Refused(m, Exit.REFUSED, "--merge sum needs u64 counter values, but " + what + " is a "
                         + info.type() + " map with " + info.valueSize() + "-byte values: use --merge overwrite");
+            if (info.keySize() > MergeSum.MAX_KEY || info.valueSize() / 8 > MergeSum.MAX_WORDS)
+                return new Refused(m, Exit.REFUSED, "--merge sum takes keys up to " + MergeSum.MAX_KEY + " bytes and values up to "
+                        + MergeSum.MAX_WORDS * 8 + " bytes, but " + what + " has " + info.keySize() + "-byte keys and "
+                        + info.valueSize() + "-byte values: use --merge overwrite");
         }
         if (request.strategy() == MigrationRequest.Strategy.SWAP_BACKFILL && info.type().isLru())
             return new Refused(m, Exit.REFUSED, "--strategy swap-backfill cannot check that " + what + ", an LRU map, "

@@ -1,16 +1,14 @@
 package io.bpfcharge.migrate;
 
 import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.BpfObject;
+import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
+import io.bpfcharge.bpf.MergeSum;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Map;
 
 /**
  * Settles what programs wrote to the old map after the baseline was taken, once the old map is quiescent
@@ -22,8 +20,6 @@ import java.util.Map;
  * Array slots that were never written read as zero, so for arrays "absent" means all-zero.
  */
 final class Reconciler {
-    private static final int MAX_KEY = 512, MAX_WORDS = 512;
-
     private Reconciler() {}
 
     /** @return keys whose value was carried over */
@@ -32,16 +28,16 @@ final class Reconciler {
         boolean array = info.type().isArray();
         long[] merged = {0};
         try (Arena arena = Arena.ofConfined();
-             BpfObject sum = merge == MigrationRequest.Merge.SUM ? sumProgram(old, neu, info) : null) {
+             MergeSum sum = merge == MigrationRequest.Merge.SUM ? MergeSum.load(neu, old, info.valueSize() / 8) : null) {
             MemorySegment zero = arena.allocate(vs, 8), cur = arena.allocate(vs, 8);
-            MemorySegment args = sum == null ? null : arena.allocate(MAX_KEY + 8L * MAX_WORDS, 8);
+            long[] delta = new long[info.valueSize() / 8];
             Copier.read(old, info, (keys, values, n) -> {
                 for (int i = 0; i < n; i++) {
                     MemorySegment k = keys.asSlice((long) i * ks, ks), f = values.asSlice((long) i * vs, vs);
                     int b = base.find(k);
                     MemorySegment bv = b >= 0 ? base.value(b) : array ? zero : null;
                     if (bv != null && f.mismatch(bv) == -1) continue;
-                    boolean done = sum != null ? addDelta(sum, args, k, f, bv, info) : overwrite(neu, k, f, bv, cur, zero, array);
+                    boolean done = sum != null ? addDelta(sum, delta, k, f, bv, info) : overwrite(neu, k, f, bv, cur, zero, array);
                     if (done) {
                         merged[0]++;
                         Crash.point("reconcile");
@@ -69,9 +65,9 @@ final class Reconciler {
     }
 
     /** Sums the per-CPU copies of each u64 word, old minus baseline, and adds that in the kernel. */
-    private static boolean addDelta(BpfObject sum, MemorySegment args, MemorySegment k, MemorySegment f,
+    private static boolean addDelta(MergeSum sum, long[] delta, MemorySegment k, MemorySegment f,
                                     MemorySegment bv, MapInfo info) {
-        int words = info.valueSize() / 8, cpus = info.userValueSize() / info.valueSize();
+        int words = delta.length, cpus = info.userValueSize() / info.valueSize();
         boolean any = false;
         for (int w = 0; w < words; w++) {
             long d = 0;
@@ -79,18 +75,13 @@ final class Reconciler {
                 long off = ((long) c * words + w) * 8;
                 d += f.get(ValueLayout.JAVA_LONG_UNALIGNED, off) - (bv == null ? 0 : bv.get(ValueLayout.JAVA_LONG_UNALIGNED, off));
             }
-            args.set(ValueLayout.JAVA_LONG, MAX_KEY + 8L * w, d);
+            delta[w] = d;
             any |= d != 0;
         }
         if (!any) return false;
-        args.asSlice(0, k.byteSize()).copyFrom(k);
-        int ret = sum.testRun("merge_sum", 0, MemorySegment.NULL, args);
-        if (ret != 0) throw new BpfException("merge_sum: key vanished while adding", io.bpfcharge.bpf.Errno.ENOENT);
+        MergeSum.Result result = sum.add(k, delta);
+        if (result != MergeSum.Result.OK)
+            throw new BpfException("merge_sum: " + result.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '), Errno.ENOENT);
         return true;
-    }
-
-    private static BpfObject sumProgram(MapFd old, MapFd neu, MapInfo info) {
-        byte[] rodata = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(info.valueSize() / 8).array();
-        return BpfObject.load("merge_sum", Map.of("dst", neu, "src", old), rodata);
     }
 }

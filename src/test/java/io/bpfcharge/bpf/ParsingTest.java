@@ -25,7 +25,7 @@ class ParsingTest {
 
     @Test
     void iteratorRecords() {
-        ByteBuffer b = ByteBuffer.allocate(3 * MapCharge.RECORD).order(ByteOrder.nativeOrder());
+        ByteBuffer b = ByteBuffer.allocate(3 * Structs.MapRecord.SIZE).order(ByteOrder.nativeOrder());
         MapInfo counts = new MapInfo(7, MapType.LRU_HASH, "counts", 4, 16, 1024, 0x20, 0, 12, 3, 5, 0, 0);
         record(b, counts, 3, 2774, 35, "ctr-a");
         record(b, new MapInfo(8, MapType.BLOOM_FILTER, "seen", 0, 8, 100, 0, 5, 0, 0, 0, 0, 0), 3, 2774, 35, "ctr-a");
@@ -37,16 +37,36 @@ class ParsingTest {
         assertEquals("", m.get(9).info().name());
     }
 
-    /** Writes one struct record of bpf/inventory.bpf.c. */
+    /** Writes one struct map_record of bpf/inventory.h. */
     private static void record(ByteBuffer b, MapInfo i, int flags, long cg, long parent, String cgroupName) {
         int at = b.position();
         b.putInt(i.id()).putInt(flags).putLong(cg).putLong(parent).putInt(i.type().value()).putInt(i.keySize())
                 .putInt(i.valueSize()).putInt(i.maxEntries()).putInt(i.flags()).putInt(i.btfId()).putInt(i.btfKeyTypeId())
                 .putInt(i.btfValueTypeId()).putInt(i.btfVmlinuxValueTypeId()).putInt(0).putLong(i.mapExtra())
                 .put(i.name().getBytes(StandardCharsets.UTF_8));
-        b.position(at + 88);
+        b.position(at + Structs.MapRecord.CGROUP_NAME);
         b.put(cgroupName.getBytes(StandardCharsets.UTF_8));
-        b.position(at + MapCharge.RECORD);
+        b.position(at + Structs.MapRecord.SIZE);
+    }
+
+    @Test
+    void holderRecordsNameEachProcessOncePerMap() {
+        ByteBuffer b = ByteBuffer.allocate(4 * Structs.HolderRecord.SIZE).order(ByteOrder.nativeOrder());
+        holder(b, 100, 7, "agent");
+        holder(b, 100, 7, "agent"); // a second fd on the same map
+        holder(b, 100, 8, "agent");
+        holder(b, 200, 7, "sixteen-chars-xx"); // comm fills all 16 bytes, no NUL
+        Map<Integer, java.util.List<InventoryIterators.Holder>> h = InventoryIterators.parseHolders(b.array());
+        assertEquals(java.util.List.of(new InventoryIterators.Holder(100, "agent"),
+                new InventoryIterators.Holder(200, "sixteen-chars-xx")), h.get(7));
+        assertEquals(java.util.List.of(new InventoryIterators.Holder(100, "agent")), h.get(8));
+    }
+
+    /** Writes one struct holder_record of bpf/inventory.h. */
+    private static void holder(ByteBuffer b, int pid, int mapId, String comm) {
+        int at = b.position();
+        b.putInt(pid).putInt(mapId).put(comm.getBytes(StandardCharsets.UTF_8));
+        b.position(at + Structs.HolderRecord.SIZE);
     }
 
     @Test

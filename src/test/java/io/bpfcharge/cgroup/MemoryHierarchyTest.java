@@ -1,5 +1,6 @@
 package io.bpfcharge.cgroup;
 
+import io.bpfcharge.mount.Mountinfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -103,7 +103,7 @@ class ScanMetricsTest {
 
     @Test
     void everyMigrationResultIsExportedFromTheStart() {
-        var t = new MigrationJournal.Totals(Map.of("ok", 2L, "failed", 1L), 4096);
+        var t = new MigrationCounts.Totals(Map.of("ok", 2L, "failed", 1L), 4096);
         List<MetricSnapshot> f = ScanMetrics.of(t);
         assertEquals("bpfcharge_migrations", f.get(0).getMetadata().getPrometheusName());
         assertEquals(2, f.get(0).getDataPoints().size());

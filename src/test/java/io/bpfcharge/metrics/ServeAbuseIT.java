@@ -239,13 +239,30 @@ class ServeAbuseIT {
         WebConfigTest.openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=a", "-keyout", "a.key", "-out", "a.pem");
         WebConfigTest.openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=b", "-keyout", "b.key", "-out", "b.pem");
         Path web = Files.writeString(dir.resolve("web.yml"), "tls_server_config:\n  cert_file: a.pem\n  key_file: b.key\n");
-        Cli.Result r = Cli.run("serve", "--listen", "127.0.0.1:0", "--web-config", web.toString());
+        Cli.Result r = runBriefly("serve", "--listen", "127.0.0.1:0", "--web-config", web.toString());
         assertEquals(2, r.exit(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains("is not the private key of cert_file"), r.err());
-        r = Cli.run("serve", "--listen", "127.0.0.1:0", "--web-config", dir.resolve("absent.yml").toString());
+        r = runBriefly("serve", "--listen", "127.0.0.1:0", "--web-config", dir.resolve("absent.yml").toString());
         assertEquals(2, r.exit(), r.err());
         assertTrue(r.err().strip().endsWith("absent.yml: no such file"), r.err());
+    }
+
+    /** Runs the CLI, failing (not hanging) when it does not exit within 60 s: a daemon that accepted bad input serves on. */
+    private static Cli.Result runBriefly(String... args) throws Exception {
+        Process p = new ProcessBuilder(Cli.command(args)).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = p.getErrorStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        });
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError("still running after 60 s, so it accepted " + String.join(" ", args) + ": " + err.join());
+        }
+        return new Cli.Result(p.exitValue(), "", err.join());
     }
 
     private static String basic(String user, String password) {

@@ -105,7 +105,7 @@ class MigrateIT extends MigrationTestBase {
         assertEquals(0, noop.exit(), noop.err());
         assertTrue(noop.out().contains("already charged to " + dst), noop.out());
         assertEquals(newId, Kernel.idAt(innerPin));
-        List<MigrationEvent> log = MigrationLog.read(runDir.resolve("migrations.jsonl"));
+        List<MigrationEvent> log = MigrationHistory.read(runDir.resolve("migrations.jsonl"));
         assertTrue(log.stream().anyMatch(e -> e.result().equals("ok") && e.oldMapId() == innerId && e.newMapId() == newId));
         assertEquals("noop", log.getLast().result());
         Files.delete(innerPin);

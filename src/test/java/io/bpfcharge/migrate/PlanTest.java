@@ -151,6 +151,11 @@ class PlanTest {
                 "--merge sum");
         assertInstanceOf(Plan.Move.class, plan(map(info(7, MapType.PERCPU_HASH, 16, 0), List.of(), slot),
                 OptionalLong.empty(), SUM));
+        // merge_sum's context holds a 512-byte key and 512 words.
+        refused(plan(map(info(7, MapType.HASH, 4104, 0), List.of(), slot), OptionalLong.empty(), SUM), Exit.REFUSED,
+                "--merge sum", "4104-byte values");
+        assertInstanceOf(Plan.Move.class, plan(map(info(7, MapType.HASH, 4096, 0), List.of(), slot),
+                OptionalLong.empty(), SUM));
         // A standalone map is never written while copied: nothing to sum, any values are fine.
         assertInstanceOf(Plan.Move.class, plan(map(info(7, MapType.HASH, 12, 0), List.of("/sys/fs/bpf/a"), List.of()),
                 OptionalLong.empty(), SUM));

@@ -12,6 +12,7 @@ import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,7 +77,21 @@ public final class MapMaker {
 
     /** Starts the child in {@code cgroup}, waits until it printed every map id. */
     public static Maps run(TestCgroups cg, String cgroup, boolean hold, Spec... specs) throws IOException {
+        return run(cg, cgroup, hold, Cli.java(), specs);
+    }
+
+    /**
+     * A holding child whose process name (comm) is {@code comm}: the kernel names a process after the file
+     * it executed, so it is started through a symlink to java of that name (in {@code dir}).
+     */
+    public static Maps holdAs(String comm, Path dir, TestCgroups cg, String cgroup, Spec... specs) throws IOException {
         List<String> cmd = Cli.java();
+        Path link = Files.createSymbolicLink(dir.resolve(comm), Path.of(cmd.getFirst()));
+        cmd.set(0, link.toString());
+        return run(cg, cgroup, true, cmd, specs);
+    }
+
+    private static Maps run(TestCgroups cg, String cgroup, boolean hold, List<String> cmd, Spec... specs) throws IOException {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MapMaker.class.getName(), cgroup, hold ? "hold" : "exit"));
         for (Spec s : specs) cmd.add(s.encode());
         Process p = cg.track(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());

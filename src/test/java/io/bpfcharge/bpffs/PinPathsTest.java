@@ -1,4 +1,4 @@
-package io.bpfcharge.hook;
+package io.bpfcharge.bpffs;
 
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
@@ -24,10 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Untrusted pin paths against a real bpffs: symlinks out, other file systems inside, globs. */
 @KernelTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class BpffsPathsTest {
+class PinPathsTest {
     private TestCgroups cg;
     private Path dir, tmpfs, outside;
-    private final BpffsPaths paths = BpffsPaths.current();
+    private final PinPaths paths = PinPaths.current();
 
     @BeforeAll
     void pins() throws Exception {

@@ -1,9 +1,30 @@
-package io.bpfcharge.cgroup;
+package io.bpfcharge.mount;
 
+import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.BpfchargeException.Exit;
+
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** One line of /proc/PID/mountinfo (proc(5)); octal escapes in paths decoded. */
 public record Mountinfo(String root, Path mountPoint, String fsType, String source, String superOptions) {
+
+    /** The mounts of this process's mount namespace. */
+    public static List<Mountinfo> self() {
+        List<Mountinfo> mounts = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                Mountinfo m = parse(line);
+                if (m != null) mounts.add(m);
+            }
+        } catch (IOException e) {
+            throw new BpfchargeException(Exit.ENVIRONMENT, "cannot read /proc/self/mountinfo (" + e.getMessage() + "): mount /proc");
+        }
+        return mounts;
+    }
 
     /** Returns null for a line that is not a mount entry. */
     public static Mountinfo parse(String line) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test-only: the workload migrations must not lose counts for. Each run looks
+ * Test-only (built into target/test-classes, not the jar): the workload migrations must not lose counts for. Each run looks
  * up inner map slot 0 of `outer` and increments one of 16 counters in it,
  * creating the key when absent; a run that finds no inner map counts a miss.
  */
@@ -8,11 +8,6 @@
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define BPF_MAP_TYPE_HASH 1
-#define BPF_MAP_TYPE_ARRAY 2
-#define BPF_MAP_TYPE_ARRAY_OF_MAPS 12
-#define BPF_NOEXIST 1
 
 struct inner {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -1,7 +1,7 @@
 package io.bpfcharge.metrics;
 
 import io.bpfcharge.migrate.MigrationEvent;
-import io.bpfcharge.migrate.MigrationLog;
+import io.bpfcharge.migrate.MigrationHistory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,10 +16,10 @@ import java.util.Map;
 
 /**
  * Counts the migrations every bpfcharge process on the node made (CLI, hook, daemon) from the
- * migration log ({@link MigrationLog}, one JSON line per finished migration). The log is read again
+ * migration log ({@link MigrationHistory}, one JSON line per finished migration). The log is read again
  * only when it changed; a log that shrank or was replaced shows as a counter reset.
  */
-final class MigrationJournal {
+final class MigrationCounts {
     /** Every result the log writes; each is exported, with 0 until it happens. */
     static final List<String> RESULTS = List.of("ok", "noop", "refused", "failed", "rolled_back");
 
@@ -30,10 +30,10 @@ final class MigrationJournal {
     private List<Object> seen = List.of(); // file key, size, mtime of the log the totals come from
     private Totals totals = count(List.of());
 
-    MigrationJournal(Path file) { this.file = file; }
+    MigrationCounts(Path file) { this.file = file; }
 
     /** The log every bpfcharge process appends to: $BPFCHARGE_RUN_DIR/migrations.jsonl. */
-    static Path defaultPath() { return MigrationLog.file(); }
+    static Path defaultPath() { return MigrationHistory.file(); }
 
     synchronized Totals read() {
         List<Object> now;
@@ -47,7 +47,7 @@ final class MigrationJournal {
         }
         if (!now.equals(seen)) {
             try {
-                totals = count(now.isEmpty() ? List.of() : MigrationLog.read(file));
+                totals = count(now.isEmpty() ? List.of() : MigrationHistory.read(file));
                 seen = now;
             } catch (UncheckedIOException e) {
                 return totals;

@@ -18,10 +18,10 @@ import java.util.List;
  * {"time":ISO-8601,"result":"ok|noop|refused|failed|rolled_back","old_map_id":N,"new_map_id":N,"bytes":N,"from":"/cg","to":"/cg"}.
  * The metrics daemon counts migrations and migrated bytes from it.
  */
-public final class MigrationLog {
+public final class MigrationHistory {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private MigrationLog() {}
+    private MigrationHistory() {}
 
     public static Path file() { return Journal.runDir().resolve("migrations.jsonl"); }
 

@@ -1,8 +1,7 @@
-package io.bpfcharge.hook;
+package io.bpfcharge.bpffs;
 
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
-import io.bpfcharge.cgroup.Mountinfo;
 
 import java.io.IOException;
 import java.nio.file.FileSystems;
@@ -29,29 +28,22 @@ import java.util.TreeSet;
  * file systems.
  * @param bpfMounts every bpffs mount point, with its device
  */
-record BpffsPaths(List<Mount> bpfMounts) {
+public record PinPaths(List<Mount> bpfMounts) {
     /** More matches than this from one pattern is a mistake or an attack, not a container's maps. */
-    static final int MAX_MATCHES = 4096;
+    public static final int MAX_MATCHES = 4096;
 
-    record Mount(Path point, Object dev) {}
+    public record Mount(Path point, Object dev) {}
 
     /** The bpffs mounts of this mount namespace, read once. */
-    static BpffsPaths current() {
+    public static PinPaths current() {
         List<Mount> mounts = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                Mountinfo m = Mountinfo.parse(line);
-                if (m != null && m.fsType().equals("bpf")) mounts.add(new Mount(m.mountPoint(), dev(m.mountPoint())));
-            }
-        } catch (IOException e) {
-            throw new BpfchargeException(Exit.ENVIRONMENT, "cannot read /proc/self/mountinfo: mount /proc");
-        }
+        for (Path point : Pins.mounts()) mounts.add(new Mount(point, dev(point)));
         mounts.removeIf(m -> m.dev() == null); // over-mounted or gone
-        return new BpffsPaths(List.copyOf(mounts));
+        return new PinPaths(List.copyOf(mounts));
     }
 
     /** What is wrong with a pattern's syntax, or null (also for rules files, before any container exists). */
-    static String syntaxProblem(String pattern) {
+    public static String syntaxProblem(String pattern) {
         if (pattern.isEmpty() || pattern.charAt(0) != '/') return "is not an absolute path";
         if (pattern.chars().anyMatch(Character::isISOControl)) return "contains control characters";
         for (String part : pattern.substring(1).split("/", -1)) {
@@ -62,7 +54,7 @@ record BpffsPaths(List<Mount> bpfMounts) {
     }
 
     /** Every pinned file the pattern names, as checked real paths, sorted; empty when nothing matches. */
-    List<Path> expand(String pattern) {
+    public List<Path> expand(String pattern) {
         String problem = syntaxProblem(pattern);
         if (problem != null) throw refused(pattern, problem);
         String[] parts = pattern.substring(1).split("/");
@@ -149,7 +141,7 @@ record BpffsPaths(List<Mount> bpfMounts) {
     }
 
     private static BpfchargeException refused(String pattern, String why) {
-        return new BpfchargeException(Exit.REFUSED, "pin path " + OciState.clip(pattern) + " " + why
+        return new BpfchargeException(Exit.REFUSED, "pin path " + BpfchargeException.clip(pattern) + " " + why
                 + ": give absolute paths inside a bpffs mount (e.g. /sys/fs/bpf/app/*)");
     }
 }

@@ -10,7 +10,7 @@ import java.nio.file.StandardOpenOption;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-class MigrationJournalTest {
+class MigrationCountsTest {
     @TempDir Path dir;
 
     static String line(String result, long bytes) {
@@ -25,10 +25,10 @@ class MigrationJournalTest {
     @Test
     void countsResultsAndMovedBytesIncrementally() throws IOException {
         Path f = dir.resolve("migrations.jsonl");
-        MigrationJournal j = new MigrationJournal(f);
+        MigrationCounts j = new MigrationCounts(f);
         var none = j.read();
         assertEquals(0L, none.byResult().get("ok"));
-        assertEquals(MigrationJournal.RESULTS, none.byResult().keySet().stream().toList());
+        assertEquals(MigrationCounts.RESULTS, none.byResult().keySet().stream().toList());
 
         append(f, line("ok", 1000) + line("refused", 0) + "not json\n" + line("ok", 24));
         var t = j.read();
@@ -49,7 +49,7 @@ class MigrationJournalTest {
     void aReplacedOrTruncatedJournalIsCountedAfresh() throws IOException {
         Path f = dir.resolve("migrations.jsonl");
         append(f, line("ok", 10) + line("ok", 10));
-        MigrationJournal j = new MigrationJournal(f);
+        MigrationCounts j = new MigrationCounts(f);
         assertEquals(2L, j.read().byResult().get("ok"));
         Files.writeString(f, line("failed", 0)); // truncated and rewritten, shorter
         var t = j.read();

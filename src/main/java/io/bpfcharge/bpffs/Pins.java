@@ -1,10 +1,8 @@
-package io.bpfcharge.inventory;
+package io.bpfcharge.bpffs;
 
 import io.bpfcharge.bpf.Bpffs;
-import io.bpfcharge.cgroup.Mountinfo;
+import io.bpfcharge.mount.Mountinfo;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -19,14 +17,7 @@ public final class Pins {
     /** Mount points of bpffs in this mount namespace. */
     public static List<Path> mounts() {
         Set<Path> points = new LinkedHashSet<>();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                Mountinfo m = Mountinfo.parse(line);
-                if (m != null && m.fsType().equals("bpf")) points.add(m.mountPoint());
-            }
-        } catch (IOException e) {
-            return List.of();
-        }
+        for (Mountinfo m : Mountinfo.self()) if (m.fsType().equals("bpf")) points.add(m.mountPoint());
         return List.copyOf(points);
     }
 
@@ -39,7 +30,7 @@ public final class Pins {
     }
 
     /** Every pin (regular file) in every bpffs mount; a mount inside another is listed once. */
-    static List<Bpffs.Pin> files() {
+    public static List<Bpffs.Pin> files() {
         Map<String, Bpffs.Pin> files = new LinkedHashMap<>();
         for (Path mount : mounts())
             for (Bpffs.Pin p : Bpffs.files(mount.toString())) files.putIfAbsent(p.path(), p);

@@ -1,0 +1,228 @@
+package io.bpfcharge.agent;
+
+import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.hook.Claim;
+import io.bpfcharge.hook.Hook;
+import io.bpfcharge.hook.OciState;
+import io.bpfcharge.hook.Outcome;
+import io.bpfcharge.hook.Rules;
+import io.bpfcharge.inventory.Inventory;
+import io.bpfcharge.inventory.Snapshot;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * The node agent ({@code serve --recharge}): keeps every map a running container claims charged to that
+ * container's memcg, with no runtime hook. Containers come from the runtimes' state roots; what each claims
+ * and whether a map must move is decided by the hook's own code ({@link Hook#claims}, {@link Hook#migrate}),
+ * against one scan per reconcile. A reconcile runs when a state root changes (inotify) and every interval.
+ * A map claimed by running containers in two memcgs is a conflict and stays where it is.
+ */
+public final class Agent implements AutoCloseable {
+    /** How one claimed map is migrated (the hook's path; a test may watch it). */
+    @FunctionalInterface
+    public interface Migration {
+        Outcome migrate(OciState state, String target, Claim.Move move);
+    }
+
+    public record Options(RuntimeRoots roots, Rules rules, Duration interval, boolean dryRun) {}
+
+    private final Options options;
+    private final Inventory inventory;
+    private final RechargeMetrics metrics;
+    private final Migration migration;
+    private final PrintStream log;
+    private final Ledger ledger = new Ledger();
+    private final RootWatcher watcher;
+    private volatile boolean closed;
+    private Thread thread;
+
+    public Agent(Options options, Inventory inventory, RechargeMetrics metrics, Migration migration, PrintStream log)
+            throws IOException {
+        this.options = options;
+        this.inventory = inventory;
+        this.metrics = metrics;
+        this.migration = migration;
+        this.log = log;
+        this.watcher = new RootWatcher();
+    }
+
+    /** Reconciles now and then on every state-root change and every interval, on a thread of its own. */
+    public void start() {
+        thread = Thread.ofPlatform().name("bpfcharge-recharge").start(this::loop);
+    }
+
+    private void loop() {
+        while (!closed) {
+            watcher.rewatch(options.roots());
+            long now = System.nanoTime();
+            try {
+                reconcile(now);
+            } catch (RuntimeException e) {
+                say("bpfcharge recharge: reconcile failed: " + e.getMessage());
+            }
+            long next = ledger.nextDue(now + options.interval().toNanos());
+            try {
+                watcher.await(Duration.ofNanos(Math.max(0, next - System.nanoTime())));
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** One container's claims against one scan. */
+    private record Decided(Container container, String target, List<Claim> claims) {}
+
+    /** One pass: find running containers, decide against one scan, migrate what must move. */
+    void reconcile(long now) {
+        List<Container> running = options.roots().scan();
+        metrics.containers(options.roots().roots(), running);
+        ledger.running(running.stream().map(Container::instance).collect(Collectors.toSet()), now);
+        Snapshot snapshot = inventory.scan();
+        List<Decided> decided = new ArrayList<>();
+        for (Container c : running) {
+            String target;
+            try {
+                target = Hook.containerCgroup(inventory.hierarchy(), c.pid());
+            } catch (BpfchargeException e) {
+                continue; // gone since the state roots were read
+            }
+            try {
+                List<Claim> claims = Hook.claims(c.state(), options.rules(), target, snapshot);
+                if (!claims.isEmpty()) decided.add(new Decided(c, target, claims));
+            } catch (BpfchargeException e) {
+                report(c, "(claims)", "(claims)", Result.REFUSED, e.getMessage(), null);
+            }
+        }
+        Map<Integer, Map<String, Container>> claimants = claimants(decided);
+        Set<String> claimed = new HashSet<>();
+        for (Decided d : decided) {
+            boolean complete = true, any = false;
+            for (Claim claim : d.claims()) {
+                switch (claim) {
+                    case Claim.Settled s -> {
+                        Outcome o = s.outcome();
+                        any |= o.mapId() != 0;
+                        Result r = switch (o.result()) {
+                            case UNCHANGED -> o.mapId() != 0 && conflicted(claimants, o.mapId()) ? Result.CONFLICT : Result.UNCHANGED;
+                            case REFUSED -> Result.REFUSED;
+                            case FAILED -> Result.FAILED;
+                            case NO_MATCH, MIGRATED -> null;
+                        };
+                        if (r == null) report(d.container(), o.pin(), o.pin(), null, o.message(), o);
+                        else {
+                            complete &= r == Result.UNCHANGED;
+                            report(d.container(), key(o), o.pin(), r, r == Result.CONFLICT ? conflictWith(claimants, o.mapId(), d)
+                                    : o.message(), o);
+                        }
+                    }
+                    case Claim.Move m -> {
+                        any = true;
+                        complete &= move(d, m, claimants, claimed, now);
+                    }
+                }
+            }
+            if (complete && any) {
+                long ns = ledger.charged(d.container().instance(), now);
+                if (ns >= 0) metrics.recharged(Duration.ofNanos(System.nanoTime() - now + ns));
+            }
+        }
+        ledger.claimed(claimed);
+    }
+
+    /** Migrates one claimed map unless it is in conflict, backing off, or this is a dry run; true when it is charged there now. */
+    private boolean move(Decided d, Claim.Move m, Map<Integer, Map<String, Container>> claimants, Set<String> claimed, long now) {
+        Container c = d.container();
+        String map = m.map() == null ? m.spec() : "id:" + m.map().id();
+        Outcome planned = new Outcome(c.id(), m.source(), m.pin(), m.map() == null ? 0 : m.map().id(),
+                m.map() == null ? "" : m.map().info().name(), Outcome.Result.UNCHANGED,
+                m.map() == null || m.map().memcg() == null ? null : m.map().memcg().path(), d.target(), 0, 0,
+                BpfchargeException.Exit.OK, "");
+        if (m.map() != null && conflicted(claimants, m.map().id())) {
+            report(c, key(planned), m.pin(), Result.CONFLICT, conflictWith(claimants, m.map().id(), d), planned);
+            return false;
+        }
+        if (options.dryRun()) {
+            report(c, key(planned), m.pin(), Result.DRY_RUN, "would migrate from " + planned.from() + " to " + d.target(), planned);
+            return false;
+        }
+        claimed.add(map);
+        if (!ledger.due(map, now)) return false;
+        Outcome o = migration.migrate(c.state(), d.target(), m);
+        Result r = switch (o.result()) {
+            case MIGRATED -> Result.MIGRATED;
+            case UNCHANGED -> Result.UNCHANGED;
+            case REFUSED -> Result.REFUSED;
+            case FAILED, NO_MATCH -> Result.FAILED;
+        };
+        if (r == Result.MIGRATED || r == Result.UNCHANGED) ledger.succeeded(map);
+        else ledger.failed(map, now);
+        report(c, key(o), m.pin(), r, o.message(), o);
+        return r == Result.MIGRATED || r == Result.UNCHANGED;
+    }
+
+    /** Per map id, the memcgs of the running containers that claim it (and one container per memcg). */
+    private static Map<Integer, Map<String, Container>> claimants(List<Decided> decided) {
+        Map<Integer, Map<String, Container>> out = new HashMap<>();
+        for (Decided d : decided)
+            for (Claim claim : d.claims()) {
+                int id = switch (claim) {
+                    case Claim.Settled s -> s.outcome().result() == Outcome.Result.UNCHANGED ? s.outcome().mapId() : 0;
+                    case Claim.Move m -> m.map() == null ? 0 : m.map().id();
+                };
+                if (id != 0) out.computeIfAbsent(id, k -> new LinkedHashMap<>()).putIfAbsent(d.target(), d.container());
+            }
+        return out;
+    }
+
+    private static boolean conflicted(Map<Integer, Map<String, Container>> claimants, int mapId) {
+        return claimants.getOrDefault(mapId, Map.of()).size() > 1;
+    }
+
+    /** The conflict's message: the other claimants. */
+    private static String conflictWith(Map<Integer, Map<String, Container>> claimants, int mapId, Decided d) {
+        TreeSet<String> others = new TreeSet<>();
+        claimants.get(mapId).forEach((cg, c) -> {
+            if (!cg.equals(d.target())) others.add("container " + c.id() + " in " + cg);
+        });
+        return "also claimed by " + String.join(", ", others) + ": left where it is until one claim remains";
+    }
+
+    private static String key(Outcome o) { return o.pin() + "#" + o.mapId(); }
+
+    /** Logs and counts a result once per container start and key (a migration every time). */
+    private void report(Container c, String key, String pin, Result r, String message, Outcome o) {
+        if (!ledger.report(c.instance(), key, pin, r)) return;
+        if (r != null) metrics.count(r);
+        Outcome line = o != null ? o : new Outcome(c.id(), "", pin, 0, "", Outcome.Result.REFUSED, null, null, 0, 0,
+                BpfchargeException.Exit.REFUSED, message);
+        say(new Outcome(line.container(), line.source(), line.pin(), line.mapId(), line.mapName(), line.result(),
+                line.from(), line.to(), line.bytes(), line.millis(), line.exit(), message)
+                .text("bpfcharge recharge", r == null ? line.result().name().toLowerCase().replace('_', ' ') : r.label().replace('_', ' ')));
+    }
+
+    private void say(String line) {
+        synchronized (log) {
+            log.println(line);
+            log.flush();
+        }
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        closed = true;
+        watcher.close();
+        if (thread != null) thread.join(Duration.ofSeconds(60));
+    }
+}

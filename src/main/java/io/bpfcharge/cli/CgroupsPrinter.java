@@ -1,0 +1,63 @@
+package io.bpfcharge.cli;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfcharge.inventory.CgroupTotal;
+import io.bpfcharge.inventory.Snapshot;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.OptionalLong;
+
+/** `cgroups`: one row, or one JSON object, per memcg holding BPF charges, and the totals over them. */
+final class CgroupsPrinter implements Printer<Snapshot> {
+    @Override
+    public void plain(PrintWriter out, Snapshot s) {
+        Table t = new Table("CGROUP", ">BPF", ">MAPS", ">USAGE", ">USAGE-BPF", ">LIMIT", "STATE", ">STRANDED");
+        for (CgroupTotal c : s.cgroups()) {
+            t.row(c.memcg().path(), Table.bytes(c.bpfBytes()), c.maps(), size(c.usage()), size(c.usageWithoutBpf()),
+                    c.limit().isPresent() ? Table.bytes(c.limit().getAsLong()) : "max",
+                    (c.memcg().online() ? "online" : "offline") + "," + (c.memcg().populated() ? "populated" : "empty"),
+                    Table.bytes(c.strandedBytes()));
+        }
+        Snapshot.Totals total = s.totals();
+        t.row("TOTAL", Table.bytes(total.bpfBytes()), total.maps(), "", "", "", "", Table.bytes(total.strandedBytes()));
+        t.print(out);
+        if (total.unchargedMaps() > 0)
+            out.printf("%d more maps (%s) are charged to no memory cgroup%n", total.unchargedMaps(), Table.bytes(total.unchargedBytes()));
+    }
+
+    private static String size(OptionalLong v) { return v.isPresent() ? Table.bytes(v.getAsLong()) : "-"; }
+
+    @Override
+    public void json(JsonGenerator g, Snapshot s) throws IOException {
+        g.writeStartObject();
+        g.writeArrayFieldStart("cgroups");
+        for (CgroupTotal t : s.cgroups()) cgroup(g, t);
+        g.writeEndArray();
+        Snapshot.Totals total = s.totals();
+        g.writeObjectFieldStart("total");
+        g.writeNumberField("bpf_bytes", total.bpfBytes());
+        g.writeNumberField("stranded_bytes", total.strandedBytes());
+        g.writeNumberField("maps", total.maps());
+        g.writeNumberField("uncharged_bytes", total.unchargedBytes());
+        g.writeNumberField("uncharged_maps", total.unchargedMaps());
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    private static void cgroup(JsonGenerator g, CgroupTotal t) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("path", t.memcg().path());
+        g.writeNumberField("id", t.memcg().id());
+        g.writeBooleanField("online", t.memcg().online());
+        g.writeBooleanField("populated", t.memcg().populated());
+        g.writeNumberField("bpf_bytes", t.bpfBytes());
+        g.writeNumberField("maps", t.maps());
+        Json.optional(g, "usage_bytes", t.usage());
+        Json.optional(g, "limit_bytes", t.limit());
+        Json.optional(g, "usage_without_bpf_bytes", t.usageWithoutBpf());
+        g.writeNumberField("stranded_bytes", t.strandedBytes());
+        Json.string(g, "stranded_reason", t.memcg().strandedReason());
+        g.writeEndObject();
+    }
+}

@@ -1,0 +1,73 @@
+package io.bpfcharge.cli;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfcharge.inventory.MapRecord;
+import io.bpfcharge.inventory.Memcg;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** `maps`: one row, or one JSON object, per map. */
+final class MapsPrinter implements Printer<List<MapRecord>> {
+    @Override
+    public void plain(PrintWriter out, List<MapRecord> maps) {
+        Table t = new Table(">ID", "NAME", "TYPE", ">BYTES", "MEMCG", "STATE", "PINS", "OUTER", "HOLDERS");
+        for (MapRecord m : maps) {
+            t.row(m.id(), m.info().name(), m.info().type(), Table.bytes(m.bytes()),
+                    m.memcg() == null ? "(not charged)" : m.memcg().path(),
+                    m.memcg() == null ? "" : m.memcg().stranded() ? "stranded:" + m.memcg().strandedReason() : "ok",
+                    String.join(",", m.pins()),
+                    m.outer().stream().map(o -> o.outerId() + "[" + o.key() + "]").collect(Collectors.joining(",")),
+                    holders(m));
+        }
+        t.print(out);
+    }
+
+    private static String holders(MapRecord m) {
+        String procs = m.processes().stream().map(p -> p.comm() + "/" + p.pid()).collect(Collectors.joining(","));
+        String progs = m.programs().stream().map(p -> "prog:" + p.id()).collect(Collectors.joining(","));
+        return procs.isEmpty() ? progs : progs.isEmpty() ? procs : procs + "," + progs;
+    }
+
+    @Override
+    public void json(JsonGenerator g, List<MapRecord> maps) throws IOException {
+        g.writeStartArray();
+        for (MapRecord m : maps) map(g, m);
+        g.writeEndArray();
+    }
+
+    private static void map(JsonGenerator g, MapRecord m) throws IOException {
+        var i = m.info();
+        g.writeStartObject();
+        g.writeNumberField("id", i.id());
+        g.writeStringField("name", i.name());
+        g.writeStringField("type", i.type().name());
+        g.writeNumberField("key_size", i.keySize());
+        g.writeNumberField("value_size", i.valueSize());
+        g.writeNumberField("max_entries", i.maxEntries());
+        g.writeNumberField("flags", i.flags());
+        g.writeNumberField("bytes", m.bytes());
+        g.writeArrayFieldStart("pins");
+        for (String p : m.pins()) g.writeString(p);
+        g.writeEndArray();
+        if (m.memcg() == null) {
+            g.writeNullField("memcg");
+        } else {
+            Memcg c = m.memcg();
+            g.writeObjectFieldStart("memcg");
+            g.writeNumberField("id", c.id());
+            g.writeStringField("path", c.path());
+            g.writeBooleanField("online", c.online());
+            g.writeBooleanField("populated", c.populated());
+            g.writeEndObject();
+        }
+        Json.pairs(g, "outer", m.outer(), "id", MapRecord.Slot::outerId, "key", MapRecord.Slot::key);
+        g.writeObjectFieldStart("holders");
+        Json.pairs(g, "processes", m.processes(), "pid", MapRecord.ProcessHolder::pid, "comm", MapRecord.ProcessHolder::comm);
+        Json.pairs(g, "programs", m.programs(), "id", MapRecord.ProgramHolder::id, "name", MapRecord.ProgramHolder::name);
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+}

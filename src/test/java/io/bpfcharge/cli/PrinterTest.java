@@ -1,0 +1,72 @@
+package io.bpfcharge.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bpfcharge.bpf.MapInfo;
+import io.bpfcharge.bpf.MapType;
+import io.bpfcharge.inventory.CgroupTotal;
+import io.bpfcharge.inventory.MapRecord;
+import io.bpfcharge.inventory.Memcg;
+import io.bpfcharge.inventory.Snapshot;
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The human and JSON forms of one result say the same thing; errors under --json are JSON too. */
+class PrinterTest {
+    static final Memcg EMPTY = new Memcg(11, "/pod/idle", true, false);
+
+    static MapRecord map(int id, long bytes, Memcg memcg) {
+        MapInfo info = new MapInfo(id, MapType.HASH, "m" + id, 8, 64, 100, 0, 0, 0, 0, 0, 0, 0);
+        return new MapRecord(info, bytes, memcg, List.of(), List.of(), List.of(), List.of());
+    }
+
+    static String capture(Consumer<PrintWriter> print) {
+        StringWriter s = new StringWriter();
+        print.accept(new PrintWriter(s));
+        return s.toString();
+    }
+
+    @Test
+    void cgroupTotalsAgreeBetweenTableAndJsonAndCountUnchargedMapsApart() throws Exception {
+        Snapshot s = new Snapshot(Instant.EPOCH, Duration.ZERO, List.of(map(1, 3000, EMPTY), map(2, 1000, EMPTY), map(3, 500, null)),
+                List.of(new CgroupTotal(EMPTY, 4000, 2, OptionalLong.of(9000), OptionalLong.empty())));
+        JsonNode total = Json.MAPPER.readTree(capture(out -> new CgroupsPrinter().print(out, true, s))).get("total");
+        assertEquals(4000, total.get("bpf_bytes").asLong());
+        assertEquals(2, total.get("maps").asInt());
+        assertEquals(4000, total.get("stranded_bytes").asLong());
+        assertEquals(500, total.get("uncharged_bytes").asLong());
+        assertEquals(1, total.get("uncharged_maps").asInt());
+
+        String table = capture(out -> new CgroupsPrinter().print(out, false, s));
+        String totalRow = table.lines().filter(l -> l.startsWith("TOTAL")).findFirst().orElseThrow();
+        assertEquals(List.of("TOTAL", "3.9K", "2", "3.9K"), List.of(totalRow.trim().split("\\s+")), table);
+        assertTrue(table.contains("1 more maps (500B) are charged to no memory cgroup"), table);
+    }
+
+    @Test
+    void errorsUnderJsonAreOneJsonDocumentOnStdout() throws Exception {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int exit = Main.run(new PrintWriter(out), new PrintWriter(err), "maps", "--json", "--no-such-option");
+        assertEquals(2, exit);
+        JsonNode error = Json.MAPPER.readTree(out.toString());
+        assertEquals(2, error.get("exit").asInt());
+        assertTrue(error.get("error").asText().contains("--no-such-option"), out.toString());
+        assertTrue(err.toString().startsWith("bpfcharge: "), err.toString());
+    }
+
+    @Test
+    void withoutJsonErrorsGoToStderrOnly() {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(2, Main.run(new PrintWriter(out), new PrintWriter(err), "maps", "--no-such-option"));
+        assertEquals("", out.toString());
+    }
+}
