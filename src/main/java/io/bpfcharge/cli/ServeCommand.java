@@ -85,13 +85,19 @@ final class ServeCommand implements Callable<Integer> {
         if (!(maxScanAge >= 0)) throw new BpfchargeException(Exit.USAGE, "--max-scan-age must be 0 or more seconds");
         Agent.Options agentOptions = agentOptions();
         Checks.requireAll();
+        MetricsServer.endProcessOnError();
         Inventory inventory = new Inventory(MemoryHierarchy.detect());
         Exporter exporter = new Exporter(inventory, maxMapSeries,
                 Duration.ofNanos((long) (maxScanAge * 1e9)), Exporter.defaultJournal(), new Main.Version().getVersion()[0].replace("bpfcharge ", ""));
         MetricsServer server;
         Agent agent = null;
         try {
-            exporter.warmUp();
+            try {
+                exporter.warmUp();
+            } catch (OutOfMemoryError e) { // before serving, the scan's garbage is all there is: it can be told
+                throw new BpfchargeException(Exit.ENVIRONMENT, "the first scan ran out of Java heap (-Xmx"
+                        + Runtime.getRuntime().maxMemory() / (1 << 20) + "m): raise -Xmx in serve-jvm.args, about 4 KB per map on the node");
+            }
             server = MetricsServer.start(address, exporter, webConfig, maxConnections);
         } catch (BindException e) {
             exporter.close();

@@ -36,6 +36,12 @@ public final class MetricsServer implements AutoCloseable {
         return new MetricsServer(Http1Server.start(address, web.tls(), maxConnections, head -> handle(head, exporter, auth)));
     }
 
+    /**
+     * From now on an Error that no thread catches ends the process (exit 1, one line), in the main
+     * thread too: a daemon that lost a thread would otherwise live on and serve nothing.
+     */
+    public static void endProcessOnError() { Thread.setDefaultUncaughtExceptionHandler(Http1Server::fatal); }
+
     /** The bound address (the port, when 0 was asked). */
     public InetSocketAddress address() { return server.address(); }
 
