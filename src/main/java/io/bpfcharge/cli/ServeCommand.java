@@ -96,7 +96,7 @@ final class ServeCommand implements Callable<Integer> {
                 exporter.warmUp();
             } catch (OutOfMemoryError e) { // before serving, the scan's garbage is all there is: it can be told
                 throw new BpfchargeException(Exit.ENVIRONMENT, "the first scan ran out of Java heap (max "
-                        + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): raise -Xmx in serve-jvm.args, about 4 KB per map on the node");
+                        + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): raise -Xmx in serve-jvm.args (the heap a scan needs grows with the maps on the node)");
             }
             server = MetricsServer.start(address, exporter, webConfig, maxConnections);
         } catch (BindException e) {
