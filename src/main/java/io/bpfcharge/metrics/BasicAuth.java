@@ -26,8 +26,10 @@ final class BasicAuth {
     enum Verdict { OK, DENIED, BUSY }
 
     static final Duration BCRYPT_WAIT = Duration.ofSeconds(2);
-    // Unknown users are checked against this, so that timing does not tell which user names exist.
-    private static final String DUMMY = BCrypt.withDefaults().hashToString(10, "not a password".toCharArray());
+    /** Unknown users are checked against this, so that timing does not tell which user names exist; made on first use (a bcrypt). */
+    private static final class Dummy {
+        static final String HASH = BCrypt.withDefaults().hashToString(10, "not a password".toCharArray());
+    }
 
     private final Map<String, String> users;
     private final Map<String, Boolean> passed = lru(64), failed = lru(1024);
@@ -62,7 +64,7 @@ final class BasicAuth {
             if (failed.containsKey(key)) return Verdict.DENIED;
             String hash = users.get(user);
             bcryptRuns.incrementAndGet();
-            boolean ok = BCrypt.verifyer().verify(password.toCharArray(), hash == null ? DUMMY : hash).verified && hash != null;
+            boolean ok = BCrypt.verifyer().verify(password.toCharArray(), hash == null ? Dummy.HASH : hash).verified && hash != null;
             (ok ? passed : failed).put(key, Boolean.TRUE);
             return ok ? Verdict.OK : Verdict.DENIED;
         } finally {
