@@ -4,7 +4,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
-export JAVA_HOME; JAVA_HOME=$(scripts/setup)
+export JAVA_HOME; JAVA_HOME=$(scripts/setup --deploy)
 mvn -B verify
 test/vm/run-scenarios    # the *IT classes again in a QEMU VM: Debian's 6.1 kernel, cgroup v2 (prints the count)
 grafana/check-dashboard  # exporter scraped by a real Prometheus: promtool, every dashboard query returns data
+deploy/test/check-manifests  # alert and recording rules unit-tested by promtool; manifests against the Kubernetes API schema
+deploy/test/check-image      # the container image built from Debian packages and run as the DaemonSet runs it (podman, kube play)

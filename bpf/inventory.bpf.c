@@ -14,6 +14,7 @@
  */
 #include "kernel.h"
 #include "inventory.h"
+#include "files.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
@@ -83,27 +84,6 @@ int map_memcg(struct bpf_iter__bpf_map *ctx)
 	return 0;
 }
 
-/* "bpf-map\0", the name bpf_map_new_fd gives every map fd's anon inode, as one little-endian word. */
-#define BPF_MAP_ANON_NAME 0x0070616d2d667062ULL
-
-/*
- * Whether a file is a map fd: an anonymous inode named "bpf-map", which only bpf_map_new_fd makes. The
- * name alone also matches a regular file called bpf-map. bpftool compares file->f_op with &bpf_map_fops
- * instead, but that address is a data symbol: not in /proc/kallsyms without CONFIG_KALLSYMS_ALL, and not
- * in the kernel's BTF (which lists per-CPU variables only), so the program would not load on such a
- * kernel; and reading /proc/kallsyms costs every load tens of milliseconds where it works.
- */
-static int is_map_file(struct file *file)
-{
-	__u64 name = 0;
-
-	if (BPF_CORE_READ(file, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC)
-		return 0;
-	/* Short names live inline in the dentry (32+ bytes), so reading 8 never leaves it. */
-	bpf_probe_read_kernel(&name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
-	return name == BPF_MAP_ANON_NAME;
-}
-
 /* __noinline keeps struct holder_record in the object's BTF, as read_map does for map_record. */
 static __noinline void read_holder(struct task_struct *task, struct file *file, struct holder_record *rec)
 {
@@ -122,7 +102,7 @@ int map_holders(struct bpf_iter__task_file *ctx)
 	struct task_struct *task = ctx->task;
 	struct holder_record rec = {};
 
-	if (!file || !task || !is_map_file(file))
+	if (!file || !task || bpf_file_of(file) != BPF_FILE_MAP)
 		return 0;
 	read_holder(task, file, &rec);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));

@@ -8,6 +8,7 @@ import io.bpfcharge.hook.Outcome;
 import io.bpfcharge.hook.Rules;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.Snapshot;
+import io.bpfcharge.migrate.Migrator;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -86,6 +87,8 @@ public final class Agent implements AutoCloseable {
 
     /** One pass: find running containers, decide against one scan, migrate what must move. */
     void reconcile(long now) {
+        // A migration cut short (this agent killed mid-way, or a hook or CLI run) converges before anything is decided.
+        if (!options.dryRun()) for (String line : new Migrator().recover()) say("bpfcharge recharge: " + line);
         List<Container> running = options.roots().scan();
         metrics.containers(options.roots().roots(), running);
         ledger.running(running.stream().map(Container::instance).collect(Collectors.toSet()), now);

@@ -46,6 +46,17 @@ public abstract sealed class BpfFd implements AutoCloseable permits MapFd, ProgF
         };
     }
 
+    /** The program or link pinned at a path; null when the pin holds something else (a map, BTF). */
+    public static FdInfo.ProgramOrLink pinnedProgramOrLink(Path path) {
+        Scratch s = Scratch.get();
+        int fd = Native.checked("open pin " + path, () -> (int) Native.OBJ_GET.invokeExact(s.path(path.toString())));
+        try {
+            return FdInfo.programOrLink(fd);
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
     static MemorySegment u32(Arena arena, int v) {
         return arena.allocateFrom(Native.I, v);
     }

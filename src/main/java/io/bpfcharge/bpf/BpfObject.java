@@ -99,6 +99,66 @@ public final class BpfObject implements AutoCloseable {
         return Native.checked("map fd " + map, () -> (int) Native.MAP_FD.invokeExact(m));
     }
 
+    /** Attaches an iterator program ({@code SEC("iter/TARGET")}) of this object; each {@link Iterator#readAll} is one full walk. */
+    public Iterator attachIterator(String prog, String target) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment cap = tmp.allocate(Native.CAPTURE);
+            MemorySegment link = (MemorySegment) Native.PROGRAM_ATTACH_ITER.invokeExact(cap, program(prog), MemorySegment.NULL);
+            if (link.equals(MemorySegment.NULL)) throw new BpfException("attach " + target + " iterator", Native.errno(cap));
+            return new Iterator(link, target);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** An attached iterator link; closing it detaches the program. */
+    public static final class Iterator implements AutoCloseable {
+        private final String target;
+        private MemorySegment link;
+        /** Kept between reads and grown to fit. */
+        private MemorySegment buf = Arena.ofAuto().allocate(1 << 16, 8);
+
+        private Iterator(MemorySegment link, String target) {
+            this.link = link;
+            this.target = target;
+        }
+
+        /** One full walk: a new iterator fd from the link, read to its end. */
+        public synchronized byte[] readAll() {
+            long len = 0;
+            try {
+                int linkFd = (int) Native.LINK_FD.invokeExact(link);
+                int iterFd = BpfException.check("create " + target + " iterator", (int) Native.ITER_CREATE.invokeExact(linkFd));
+                try {
+                    while (true) {
+                        if (len == buf.byteSize()) buf = Arena.ofAuto().allocate(2 * len, 8).copyFrom(buf);
+                        long n = Libc.read("read " + target + " iterator", iterFd, buf.asSlice(len));
+                        if (n == 0) break;
+                        len += n;
+                    }
+                } finally {
+                    Libc.close(iterFd);
+                }
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
+            }
+            // Parsed from a heap copy: before the JIT has compiled it, a segment read costs far more than a
+            // ByteBuffer read, and a CLI run is all "before".
+            return buf.asSlice(0, len).toArray(Native.JAVA_BYTE);
+        }
+
+        @Override
+        public void close() {
+            if (link == null) return;
+            try {
+                int ignored = (int) Native.LINK_DESTROY.invokeExact(link);
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
+            }
+            link = null;
+        }
+    }
+
     @Override
     public void close() {
         if (obj == null) return;

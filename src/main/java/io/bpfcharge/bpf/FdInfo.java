@@ -9,6 +9,11 @@ import java.nio.charset.StandardCharsets;
 public record FdInfo(int mapId, long memlock) {
     private static final byte[] MAP_ID = "map_id:".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] MEMLOCK = "memlock:".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PROG_ID = "prog_id:".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] LINK_ID = "link_id:".getBytes(StandardCharsets.US_ASCII);
+
+    /** A program or link: a link's fdinfo names its program too ({@code progId} 0 for a program itself). */
+    public record ProgramOrLink(ReferenceIterators.Kind kind, int id, int progId) {}
 
     /** Parses the fdinfo of one of this process's fds; returns null when the fd is closed or is not a map. */
     public static FdInfo read(int fd) {
@@ -33,6 +38,25 @@ public record FdInfo(int mapId, long memlock) {
             line = end + 1;
         }
         return mapId < 0 ? null : new FdInfo(mapId, memlock);
+    }
+
+    /** The program or link an fd of this process refers to, or null when it is neither. */
+    static ProgramOrLink programOrLink(int fd) {
+        int n = Libc.readFdinfo(fd);
+        return n < 0 ? null : programOrLink(Scratch.get().bytes, n);
+    }
+
+    static ProgramOrLink programOrLink(byte[] b, int n) {
+        long prog = -1, link = -1;
+        for (int line = 0; line < n; ) {
+            int end = line;
+            while (end < n && b[end] != '\n') end++;
+            if (startsWith(b, line, end, PROG_ID)) prog = number(b, line + PROG_ID.length, end);
+            else if (startsWith(b, line, end, LINK_ID)) link = number(b, line + LINK_ID.length, end);
+            line = end + 1;
+        }
+        if (link >= 0) return new ProgramOrLink(ReferenceIterators.Kind.LINK, (int) link, (int) Math.max(prog, 0));
+        return prog >= 0 ? new ProgramOrLink(ReferenceIterators.Kind.PROG, (int) prog, 0) : null;
     }
 
     private static boolean startsWith(byte[] b, int from, int end, byte[] key) {

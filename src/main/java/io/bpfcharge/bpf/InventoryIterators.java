@@ -3,9 +3,6 @@ package io.bpfcharge.bpf;
 import io.bpfcharge.bpf.Structs.HolderRecord;
 import io.bpfcharge.bpf.Structs.MapRecord;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -23,9 +20,7 @@ public final class InventoryIterators implements AutoCloseable {
     public record Holder(long pid, String comm) {}
 
     private final BpfObject object;
-    private MemorySegment maps, holders;
-    /** Kept between reads and grown to fit: the maps output is about 150 bytes per map. */
-    private MemorySegment buf = Arena.ofAuto().allocate(1 << 20, 8);
+    private BpfObject.Iterator maps, holders;
 
     private InventoryIterators(BpfObject object) {
         this.object = object;
@@ -34,8 +29,8 @@ public final class InventoryIterators implements AutoCloseable {
     public static InventoryIterators open() {
         InventoryIterators it = new InventoryIterators(BpfObject.load("inventory"));
         try {
-            it.maps = it.attach("map_memcg", "bpf_map");
-            it.holders = it.attach("map_holders", "task_file");
+            it.maps = it.object.attachIterator("map_memcg", "bpf_map");
+            it.holders = it.object.attachIterator("map_holders", "task_file");
             return it;
         } catch (RuntimeException e) {
             it.close();
@@ -43,25 +38,14 @@ public final class InventoryIterators implements AutoCloseable {
         }
     }
 
-    private MemorySegment attach(String program, String target) {
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment cap = tmp.allocate(Native.CAPTURE);
-            MemorySegment link = (MemorySegment) Native.PROGRAM_ATTACH_ITER.invokeExact(cap, object.program(program), MemorySegment.NULL);
-            if (link.equals(MemorySegment.NULL)) throw new BpfException("attach " + target + " iterator", Native.errno(cap));
-            return link;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-    }
-
     /** Map id to charge and attributes, for every map alive during the walk, in ascending id order (the kernel walks its idr). */
     public synchronized Map<Integer, MapCharge> maps() {
-        return parseMaps(read(maps, "bpf_map"));
+        return parseMaps(maps.readAll());
     }
 
     /** Map id to the processes with an fd on it, each listed once. */
     public synchronized Map<Integer, List<Holder>> holders() {
-        return parseHolders(read(holders, "task_file"));
+        return parseHolders(holders.readAll());
     }
 
     /** Records laid out as struct holder_record in bpf/inventory.h. */
@@ -77,30 +61,6 @@ public final class InventoryIterators implements AutoCloseable {
             if (!l.contains(holder)) l.add(holder); // one record per fd, and per thread on kernels that visit threads
         }
         return holders;
-    }
-
-    /** One full walk: a new iterator fd from the link, read to its end. */
-    private byte[] read(MemorySegment link, String target) {
-        long len = 0;
-        try {
-            int linkFd = (int) Native.LINK_FD.invokeExact(link);
-            int iterFd = BpfException.check("create " + target + " iterator", (int) Native.ITER_CREATE.invokeExact(linkFd));
-            try {
-                while (true) {
-                    if (len == buf.byteSize()) buf = Arena.ofAuto().allocate(2 * len, 8).copyFrom(buf);
-                    long n = Libc.read("read " + target + " iterator", iterFd, buf.asSlice(len));
-                    if (n == 0) break;
-                    len += n;
-                }
-            } finally {
-                Libc.close(iterFd);
-            }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-        // Parsed from a heap copy: before the JIT has compiled it, a segment read costs far more than a
-        // ByteBuffer read, and a CLI run is all "before".
-        return buf.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE);
     }
 
     /** Records laid out as struct map_record in bpf/inventory.h. */
@@ -128,14 +88,7 @@ public final class InventoryIterators implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            for (MemorySegment link : new MemorySegment[]{maps, holders})
-                if (link != null) {
-                    int ignored = (int) Native.LINK_DESTROY.invokeExact(link);
-                }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        for (BpfObject.Iterator link : new BpfObject.Iterator[]{maps, holders}) if (link != null) link.close();
         maps = holders = null;
         object.close();
     }

@@ -118,6 +118,35 @@ final class Structs {
                 COMM = (int) offset(LAYOUT, "comm");
     }
 
+    /** struct file_ref (bpf/references.h), one per map, program or link fd of every process from the bpf_files iterator. */
+    static final class FileRef {
+        static final StructLayout LAYOUT = struct("file_ref", u32("pid"), u32("kind"), u32("id"), u32("prog_id"),
+                u64("file"), u64("refcnt"), u64("prog_refcnt"));
+        static final int SIZE = (int) LAYOUT.byteSize();
+        static final int PID = at(LAYOUT, "pid"), KIND = at(LAYOUT, "kind"), ID = at(LAYOUT, "id"),
+                PROG_ID = at(LAYOUT, "prog_id"), FILE = at(LAYOUT, "file"), REFCNT = at(LAYOUT, "refcnt"),
+                PROG_REFCNT = at(LAYOUT, "prog_refcnt");
+        /** enum ref_kind: REF_MAP, REF_PROG, REF_LINK are 1, 2, 3, in the order of {@link ReferenceIterators.Kind}. */
+        static final int FIRST_KIND = 1;
+    }
+
+    /** struct map_ref (bpf/references.h), one per map from the map_refs iterator. */
+    static final class MapRef {
+        static final StructLayout LAYOUT = struct("map_ref", u32("map_id"), u32("pad"), u64("refcnt"));
+        static final int SIZE = (int) LAYOUT.byteSize();
+        static final int MAP_ID = at(LAYOUT, "map_id"), REFCNT = at(LAYOUT, "refcnt");
+    }
+
+    private static int at(StructLayout layout, String member) { return (int) offset(layout, member); }
+
+    /** struct bpfcharge_oom_value (bpf/bpfcharge_oom.h): one memory cgroup in the map `serve --oom-map` keeps. */
+    static final class OomValue {
+        static final StructLayout LAYOUT = struct("bpfcharge_oom_value", u32("version"), u32("reserved"),
+                u64("bpf_bytes"), u64("surviving_kill_bytes"), u64("stranded_bytes"));
+        static final VarHandle VERSION = field(LAYOUT, "version"), BPF_BYTES = field(LAYOUT, "bpf_bytes"),
+                SURVIVING_KILL_BYTES = field(LAYOUT, "surviving_kill_bytes"), STRANDED_BYTES = field(LAYOUT, "stranded_bytes");
+    }
+
     /** struct merge_args (bpf/merge_sum.h): merge_sum's context. */
     static final class MergeArgs {
         static final int MAX_KEY = 512, MAX_WORDS = 512;

@@ -28,18 +28,13 @@ import java.util.TreeSet;
  * file systems.
  * @param bpfMounts every bpffs mount point, with its device
  */
-public record PinPaths(List<Mount> bpfMounts) {
+public record PinPaths(List<Pins.Mount> bpfMounts) {
     /** More matches than this from one pattern is a mistake or an attack, not a container's maps. */
     public static final int MAX_MATCHES = 4096;
 
-    public record Mount(Path point, Object dev) {}
-
     /** The bpffs mounts of this mount namespace, read once. */
     public static PinPaths current() {
-        List<Mount> mounts = new ArrayList<>();
-        for (Path point : Pins.mounts()) mounts.add(new Mount(point, dev(point)));
-        mounts.removeIf(m -> m.dev() == null); // over-mounted or gone
-        return new PinPaths(List.copyOf(mounts));
+        return new PinPaths(Pins.visible());
     }
 
     /** What is wrong with a pattern's syntax, or null (also for rules files, before any container exists). */
@@ -116,11 +111,38 @@ public record PinPaths(List<Mount> bpfMounts) {
         } catch (IOException e) {
             throw refused(pattern, "names " + p + ", which cannot be resolved (" + e.getMessage() + ")");
         }
-        Object dev = dev(real);
-        for (Mount m : bpfMounts)
-            if (real.startsWith(m.point()) && m.dev().equals(dev)) return real;
+        if (inBpffs(real)) return real;
         String where = real.equals(p) ? "" : " (resolves to " + real + ")";
         throw refused(pattern, "names " + p + where + ", which is not in a bpffs mount");
+    }
+
+    /**
+     * The real path of one pin a user names (e.g. {@code migrate --map}); otherwise one line saying what the path
+     * is instead (missing, a directory, a symlink out of bpffs, a file elsewhere), exit 5.
+     */
+    public Path pin(Path p) {
+        Path real;
+        try {
+            real = p.toRealPath();
+        } catch (IOException e) {
+            throw notAPin(Files.isSymbolicLink(p) ? p + " is a dangling symlink" : "no such pin " + p);
+        }
+        String link = real.equals(p) ? "" : " (a symlink to " + real + ")";
+        if (!inBpffs(real)) throw notAPin(p + link + " is not in a bpffs mount");
+        if (Files.isDirectory(real)) throw notAPin(p + link + " is a directory, not a pin");
+        return real;
+    }
+
+    private boolean inBpffs(Path real) {
+        Object dev = dev(real);
+        for (Pins.Mount m : bpfMounts)
+            if (real.startsWith(m.point()) && dev != null && m.dev() == (Long) dev) return true;
+        return false;
+    }
+
+    private static BpfchargeException notAPin(String what) {
+        return new BpfchargeException(Exit.NOT_FOUND, what + ": give a map's pin path (bpfcharge maps --pinned lists "
+                + "them) or id:N");
     }
 
     private static boolean sameDevice(Path a, Path b) {

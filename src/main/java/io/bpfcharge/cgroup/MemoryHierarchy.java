@@ -140,6 +140,59 @@ public record MemoryHierarchy(CgroupMode mode, int version, Path root) {
         return readLong(path, version == 2 ? "memory.current" : "memory.usage_in_bytes");
     }
 
+    /** memory.low (v2); empty on v1, which has no such file, or when unreadable. */
+    public OptionalLong low(String path) { return version == 2 ? readLong(path, "memory.low") : OptionalLong.empty(); }
+
+    /** memory.min (v2); empty on v1 or when unreadable. */
+    public OptionalLong min(String path) { return version == 2 ? readLong(path, "memory.min") : OptionalLong.empty(); }
+
+    /** memory.oom.group (v2): whether an OOM kill takes every task of the cgroup; empty on v1. */
+    public java.util.Optional<Boolean> oomGroup(String path) {
+        if (version != 2) return java.util.Optional.empty();
+        OptionalLong v = readLong(path, "memory.oom.group");
+        return v.isPresent() ? java.util.Optional.of(v.getAsLong() == 1) : java.util.Optional.empty();
+    }
+
+    /** The processes directly in a cgroup (cgroup.procs); empty when it is gone. */
+    public List<Long> processes(String path) {
+        try {
+            return Files.readAllLines(dir(path).resolve("cgroup.procs")).stream().filter(l -> !l.isBlank()).map(Long::parseLong).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** Every cgroup below {@code path} (itself included) that has no child cgroup, as "/a/b" paths. */
+    public List<String> leaves(String path) {
+        List<String> out = new java.util.ArrayList<>();
+        try {
+            Files.walkFileTree(dir(path), new SimpleFileVisitor<>() {
+                private final java.util.Deque<boolean[]> hasChild = new java.util.ArrayDeque<>();
+
+                @Override
+                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) {
+                    if (!hasChild.isEmpty()) hasChild.peek()[0] = true;
+                    hasChild.push(new boolean[1]);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException e) {
+                    if (!hasChild.pop()[0]) out.add(pathOf(d));
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path f, IOException e) {
+                    return FileVisitResult.CONTINUE; // removed while walking
+                }
+            });
+        } catch (IOException e) {
+            throw new CgroupException("cannot walk " + dir(path) + ": " + e.getMessage());
+        }
+        return out;
+    }
+
     /** The hard limit; empty when unlimited. */
     public OptionalLong limit(String path) {
         OptionalLong l = readLong(path, version == 2 ? "memory.max" : "memory.limit_in_bytes");

@@ -1,6 +1,7 @@
 package io.bpfcharge.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfcharge.cgroup.ContainerIdentity;
 import io.bpfcharge.inventory.CgroupTotal;
 import io.bpfcharge.inventory.Snapshot;
 
@@ -12,19 +13,22 @@ import java.util.OptionalLong;
 final class CgroupsPrinter implements Printer<Snapshot> {
     @Override
     public void plain(PrintWriter out, Snapshot s) {
-        Table t = new Table("CGROUP", ">BPF", ">MAPS", ">USAGE", ">USAGE-BPF", ">LIMIT", "STATE", ">STRANDED");
+        Table t = new Table("CGROUP", ">BPF", ">MAPS", ">USAGE", ">USAGE-BPF", ">LIMIT", "STATE", ">STRANDED", ">SURVIVES-KILL");
         for (CgroupTotal c : s.cgroups()) {
             t.row(c.memcg().path(), Table.bytes(c.bpfBytes()), c.maps(), size(c.usage()), size(c.usageWithoutBpf()),
                     c.limit().isPresent() ? Table.bytes(c.limit().getAsLong()) : "max",
                     (c.memcg().online() ? "online" : "offline") + "," + (c.memcg().populated() ? "populated" : "empty"),
-                    Table.bytes(c.strandedBytes()));
+                    Table.bytes(c.strandedBytes()), Table.bytes(c.survivingKillBytes()));
         }
         Snapshot.Totals total = s.totals();
-        t.row("TOTAL", Table.bytes(total.bpfBytes()), total.maps(), "", "", "", "", Table.bytes(total.strandedBytes()));
+        t.row("TOTAL", Table.bytes(total.bpfBytes()), total.maps(), "", "", "", "", Table.bytes(total.strandedBytes()),
+                Table.bytes(survivingKillBytes(s)));
         t.print(out);
         if (total.unchargedMaps() > 0)
             out.printf("%d more maps (%s) are charged to no memory cgroup%n", total.unchargedMaps(), Table.bytes(total.unchargedBytes()));
     }
+
+    private static long survivingKillBytes(Snapshot s) { return s.cgroups().stream().mapToLong(CgroupTotal::survivingKillBytes).sum(); }
 
     private static String size(OptionalLong v) { return v.isPresent() ? Table.bytes(v.getAsLong()) : "-"; }
 
@@ -38,6 +42,7 @@ final class CgroupsPrinter implements Printer<Snapshot> {
         g.writeObjectFieldStart("total");
         g.writeNumberField("bpf_bytes", total.bpfBytes());
         g.writeNumberField("stranded_bytes", total.strandedBytes());
+        g.writeNumberField("bpf_surviving_kill_bytes", survivingKillBytes(s));
         g.writeNumberField("maps", total.maps());
         g.writeNumberField("uncharged_bytes", total.unchargedBytes());
         g.writeNumberField("uncharged_maps", total.unchargedMaps());
@@ -53,9 +58,16 @@ final class CgroupsPrinter implements Printer<Snapshot> {
         g.writeBooleanField("populated", t.memcg().populated());
         g.writeNumberField("bpf_bytes", t.bpfBytes());
         g.writeNumberField("maps", t.maps());
+        ContainerIdentity id = t.memcg().identity();
+        Json.string(g, "pod_uid", id.podUid().isEmpty() ? null : id.podUid());
+        Json.string(g, "container_id", id.containerId().isEmpty() ? null : id.containerId());
+        Json.string(g, "qos", id.qos().isEmpty() ? null : id.qos());
+        Json.string(g, "unit", id.unit().isEmpty() ? null : id.unit());
         Json.optional(g, "usage_bytes", t.usage());
         Json.optional(g, "limit_bytes", t.limit());
         Json.optional(g, "usage_without_bpf_bytes", t.usageWithoutBpf());
+        g.writeNumberField("bpf_freed_by_kill_bytes", t.freedByKillBytes());
+        g.writeNumberField("bpf_surviving_kill_bytes", t.survivingKillBytes());
         g.writeNumberField("stranded_bytes", t.strandedBytes());
         Json.string(g, "stranded_reason", t.memcg().strandedReason());
         g.writeEndObject();

@@ -42,6 +42,7 @@ public final class Main {
         Map<String, Supplier<Object>> m = new LinkedHashMap<>();
         m.put("maps", MapsCommand::new);
         m.put("cgroups", CgroupsCommand::new);
+        m.put("oom", OomCommand::new);
         m.put("doctor", DoctorCommand::new);
         m.put("serve", ServeCommand::new);
         m.put("migrate", MigrateCommand::new);

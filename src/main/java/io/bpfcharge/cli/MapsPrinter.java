@@ -1,16 +1,23 @@
 package io.bpfcharge.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfcharge.inventory.Fate;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Memcg;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /** `maps`: one row, or one JSON object, per map. */
 final class MapsPrinter implements Printer<List<MapRecord>> {
+    /** What a kill of its memcg's subtree does to each map ({@link io.bpfcharge.inventory.Snapshot#fates}). */
+    private final Map<Integer, Fate> fates;
+
+    MapsPrinter(Map<Integer, Fate> fates) { this.fates = fates; }
+
     @Override
     public void plain(PrintWriter out, List<MapRecord> maps) {
         Table t = new Table(">ID", "NAME", "TYPE", ">BYTES", "MEMCG", "STATE", "PINS", "OUTER", "HOLDERS");
@@ -38,7 +45,7 @@ final class MapsPrinter implements Printer<List<MapRecord>> {
         g.writeEndArray();
     }
 
-    private static void map(JsonGenerator g, MapRecord m) throws IOException {
+    private void map(JsonGenerator g, MapRecord m) throws IOException {
         var i = m.info();
         g.writeStartObject();
         g.writeNumberField("id", i.id());
@@ -68,6 +75,8 @@ final class MapsPrinter implements Printer<List<MapRecord>> {
         Json.pairs(g, "processes", m.processes(), "pid", MapRecord.ProcessHolder::pid, "comm", MapRecord.ProcessHolder::comm);
         Json.pairs(g, "programs", m.programs(), "id", MapRecord.ProgramHolder::id, "name", MapRecord.ProgramHolder::name);
         g.writeEndObject();
+        Fate fate = fates.get(m.id());
+        Json.string(g, "kill", fate == null ? null : fate.label());
         g.writeEndObject();
     }
 }

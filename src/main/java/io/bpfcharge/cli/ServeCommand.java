@@ -11,7 +11,18 @@ import io.bpfcharge.hook.Hook;
 import io.bpfcharge.hook.Rules;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.metrics.Exporter;
+import io.bpfcharge.bpf.BpfException;
+import io.bpfcharge.bpf.Errno;
+import io.bpfcharge.bpf.OomMap;
+import io.bpfcharge.bpffs.Pins;
+import io.bpfcharge.oom.OomMapPublisher;
+import java.nio.file.Files;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import io.bpfcharge.metrics.MetricsServer;
+import io.bpfcharge.migrate.CreateHelper;
+import io.bpfcharge.migrate.ResidentHelper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -77,6 +88,15 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--recharge-dry-run", description = "With --recharge: log and count what would be migrated; change nothing.")
     boolean rechargeDryRun;
 
+    @Option(names = "--oom-map", paramLabel = "PIN",
+            description = "Keep a map pinned at PIN (in bpffs) for BPF OOM policies: per cgroup id, its BPF bytes, those a kill "
+                    + "would not free and those stranded, written after every scan (layout: bpf/bpfcharge_oom.h; docs/oom.md).")
+    Path oomMap;
+
+    @Option(names = "--oom-map-interval", paramLabel = "SECONDS", defaultValue = "5",
+            description = "With --oom-map: scan at least this often even without scrapes (default: ${DEFAULT-VALUE}).")
+    double oomMapInterval;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         InetSocketAddress address = address(listen);
@@ -84,6 +104,7 @@ final class ServeCommand implements Callable<Integer> {
         if (maxConnections < 1) throw new BpfchargeException(Exit.USAGE, "--max-connections must be 1 or more");
         if (!(maxScanAge >= 0)) throw new BpfchargeException(Exit.USAGE, "--max-scan-age must be 0 or more seconds");
         Agent.Options agentOptions = agentOptions();
+        Path oomPin = oomMapPin();
         Checks.requireAll();
         MetricsServer.endProcessOnError();
         Inventory inventory = new Inventory(MemoryHierarchy.detect());
@@ -91,7 +112,10 @@ final class ServeCommand implements Callable<Integer> {
                 Duration.ofNanos((long) (maxScanAge * 1e9)), Exporter.defaultJournal(), new Main.Version().getVersion()[0].replace("bpfcharge ", ""));
         MetricsServer server;
         Agent agent = null;
+        OomMapPublisher publisher = null;
+        ScheduledExecutorService oomScans = null;
         try {
+<<<<<<< HEAD
             try {
                 exporter.warmUp();
             } catch (OutOfMemoryError e) { // before serving, the scan's garbage is all there is: it can be told
@@ -99,18 +123,43 @@ final class ServeCommand implements Callable<Integer> {
                         + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): raise -Xmx in serve-jvm.args (the heap a scan needs grows with the maps on the node)");
             }
             server = MetricsServer.start(address, exporter, webConfig, maxConnections);
+=======
+            if (oomPin != null) {
+                publisher = new OomMapPublisher(openOomMap(oomPin), System.err);
+                exporter.afterScan(publisher);
+            }
+            exporter.warmUp();
+            server = MetricsServer.start(address, exporter, webConfig);
+>>>>>>> main
         } catch (BindException e) {
             exporter.close();
             throw new BpfchargeException(Exit.USAGE, "cannot listen on " + listen + ": " + e.getMessage() + ": pick another --listen");
         } catch (RuntimeException | IOException e) {
+            if (publisher != null) publisher.close();
             exporter.close();
             throw e;
         }
+        if (oomPin != null) {
+            // Scrapes scan on demand; a BPF OOM policy needs the map fresh without them.
+            oomScans = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("oom-map").factory());
+            long every = (long) (oomMapInterval * 1e9);
+            oomScans.scheduleWithFixedDelay(() -> {
+                try {
+                    exporter.warmUp();
+                } catch (RuntimeException e) {
+                    // counted as a scan error; the next scrape or interval tries again
+                }
+            }, every, every, TimeUnit.NANOSECONDS);
+        }
+        ResidentHelper helper = null;
         if (agentOptions != null) {
             try {
+                // Migrations run in this process: one warm map-creating helper instead of a JVM start per map.
+                if (!agentOptions.dryRun()) CreateHelper.useResident(helper = ResidentHelper.start());
                 agent = new Agent(agentOptions, inventory, new RechargeMetrics(exporter.registry(), exporter::metersChanged),
                         Hook::migrate, System.out);
             } catch (RuntimeException | IOException e) {
+                if (helper != null) helper.close();
                 server.close();
                 exporter.close();
                 throw e;
@@ -119,8 +168,12 @@ final class ServeCommand implements Callable<Integer> {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Agent running = agent;
+        OomMapPublisher oomWriter = publisher;
+        ScheduledExecutorService oomTimer = oomScans;
+        ResidentHelper creating = helper;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
+            if (oomTimer != null) oomTimer.shutdownNow();
             if (running != null) {
                 try {
                     running.close(); // a migration in progress finishes first
@@ -128,7 +181,9 @@ final class ServeCommand implements Callable<Integer> {
                     // exiting anyway: the migration journal recovers what was cut short
                 }
             }
+            if (creating != null) creating.close();
             exporter.close();
+            if (oomWriter != null) oomWriter.close(); // the pin keeps the map, and its last scan, for readers
             stopped.countDown();
         }));
         InetSocketAddress bound = server.address();
@@ -156,6 +211,33 @@ final class ServeCommand implements Callable<Integer> {
         for (Path root : runtimeRoots) if (!roots.contains(root.normalize())) roots.add(root.normalize());
         Rules r = rules == null ? null : Rules.load(rules);
         return new Agent.Options(new RuntimeRoots(roots), r, Duration.ofNanos((long) (rechargeInterval * 1e9)), rechargeDryRun);
+    }
+
+    private static OomMap openOomMap(Path pin) {
+        try {
+            return OomMap.openOrCreate(pin);
+        } catch (BpfException e) {
+            if (e.errno() != Errno.EEXIST) throw e;
+            throw new BpfchargeException(Exit.REFUSED, "--oom-map " + pin + " holds something else: remove it or pick another path");
+        }
+    }
+
+    /** The --oom-map pin, checked before anything starts; null without it. */
+    private Path oomMapPin() {
+        if (oomMap == null) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--oom-map-interval"))
+                throw new BpfchargeException(Exit.USAGE, "--oom-map-interval needs --oom-map: add it, or drop --oom-map-interval");
+            return null;
+        }
+        if (!(oomMapInterval > 0) || oomMapInterval > 3600)
+            throw new BpfchargeException(Exit.USAGE, "--oom-map-interval must be more than 0 and at most 3600 seconds");
+        Path pin = oomMap.toAbsolutePath().normalize();
+        Path dir = pin.getParent();
+        if (dir == null || !Files.isDirectory(dir) || Pins.mountOf(dir) == null)
+            throw new BpfchargeException(Exit.USAGE, "--oom-map " + oomMap + ": its directory is not in a bpffs mount: give a path under /sys/fs/bpf");
+        if (pin.getFileName().toString().contains("."))
+            throw new BpfchargeException(Exit.USAGE, "--oom-map " + oomMap + ": bpffs refuses names with '.': pick another name");
+        return pin;
     }
 
     /** "ADDR:PORT", ":PORT" or "[v6]:PORT". */

@@ -8,6 +8,8 @@ import java.util.List;
 final class Table {
     private final List<String> header;
     private final List<List<String>> rows = new ArrayList<>();
+    /** The column that gives way when a line would exceed {@link #width}; -1: none. */
+    private int elastic = -1, width = Integer.MAX_VALUE;
 
     Table(String... header) { this.header = List.of(header); }
 
@@ -16,13 +18,32 @@ final class Table {
         return this;
     }
 
+    /**
+     * Keeps lines within {@code width} characters by shortening the cells of one column from the left ("…" and
+     * their end: the end of a cgroup path names the container), down to its header's width.
+     */
+    Table fit(int column, int width) {
+        this.elastic = column;
+        this.width = width;
+        return this;
+    }
+
     void print(PrintWriter out) {
         int[] w = new int[header.size()];
         for (int i = 0; i < w.length; i++) w[i] = name(i).length();
         for (List<String> r : rows) for (int i = 0; i < w.length; i++) w[i] = Math.max(w[i], r.get(i).length());
+        if (elastic >= 0) {
+            int total = 2 * (w.length - 1);
+            for (int x : w) total += x;
+            w[elastic] = Math.max(name(elastic).length(), w[elastic] - Math.max(0, total - width));
+        }
         line(out, header.stream().map(h -> h.replace(">", "")).toList(), w);
         for (List<String> r : rows) line(out, r, w);
         out.flush();
+    }
+
+    private static String clip(String c, int w) {
+        return c.length() <= w ? c : "…" + c.substring(c.length() - (w - 1));
     }
 
     private String name(int i) { return header.get(i).replace(">", ""); }
@@ -30,7 +51,7 @@ final class Table {
     private void line(PrintWriter out, List<String> cells, int[] w) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < w.length; i++) {
-            String c = cells.get(i);
+            String c = clip(cells.get(i), w[i]);
             String pad = " ".repeat(w[i] - c.length());
             b.append(header.get(i).startsWith(">") ? pad + c : c + (i == w.length - 1 ? "" : pad));
             if (i < w.length - 1) b.append("  ");

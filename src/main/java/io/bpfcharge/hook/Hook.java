@@ -62,7 +62,7 @@ public final class Hook {
             return h.cgroupOf(pid);
         } catch (CgroupException e) {
             throw new BpfchargeException(Exit.NOT_FOUND, "the container's process " + pid + " from the OCI state does not "
-                    + "exist: run the hook at poststart, while the container runs");
+                    + "exist: run the hook at createRuntime (or prestart), while the container's process exists");
         }
     }
 

@@ -11,6 +11,8 @@ import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.bpf.ProgFd;
 import io.bpfcharge.bpf.ProgInfo;
+import io.bpfcharge.bpf.ReferenceIterators;
+import io.bpfcharge.cgroup.CgroupException;
 import io.bpfcharge.cgroup.MemoryHierarchy;
 
 import java.time.Duration;
@@ -35,6 +37,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Inventory implements AutoCloseable {
     private final MemoryHierarchy hierarchy;
     private final InventoryIterators iterators;
+    private final ReferenceIterators references;
     private final PinIndex pins = new PinIndex();
     /** Bytes of maps whose memlock never changes ({@link io.bpfcharge.bpf.MapType#memlockFixed}), by id. */
     private final Map<Integer, Sized> sized = new ConcurrentHashMap<>();
@@ -46,6 +49,12 @@ public final class Inventory implements AutoCloseable {
         this.hierarchy = hierarchy;
         this.memcgIndex = new CgroupIndex(hierarchy);
         this.iterators = InventoryIterators.open();
+        try {
+            this.references = ReferenceIterators.open();
+        } catch (RuntimeException e) {
+            iterators.close();
+            throw e;
+        }
     }
 
     public MemoryHierarchy hierarchy() { return hierarchy; }
@@ -84,7 +93,17 @@ public final class Inventory implements AutoCloseable {
                     sorted(pinned.get(id)), List.copyOf(slots.getOrDefault(id, List.of())),
                     List.copyOf(procs.getOrDefault(id, List.of())), List.copyOf(progs.getOrDefault(id, List.of()))));
         }
-        return Snapshot.of(at, Duration.ofNanos(System.nanoTime() - t0), maps, memcgs::total);
+        // Walked last, when this scan holds no fd of its own: every reference counted is someone else's.
+        Map<Integer, Fate> fates = Survival.of(maps, references.walk(), pins.programsAndLinks(), this::cgroupOf);
+        return Snapshot.of(at, Duration.ofNanos(System.nanoTime() - t0), maps, memcgs::total, fates);
+    }
+
+    private String cgroupOf(long pid) {
+        try {
+            return hierarchy.cgroupOf(pid);
+        } catch (CgroupException e) {
+            return null; // exited
+        }
     }
 
     private static List<String> sorted(List<String> l) {
@@ -151,5 +170,8 @@ public final class Inventory implements AutoCloseable {
     }
 
     @Override
-    public void close() { iterators.close(); }
+    public void close() {
+        references.close();
+        iterators.close();
+    }
 }

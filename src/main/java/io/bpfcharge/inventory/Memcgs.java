@@ -32,7 +32,7 @@ final class Memcgs {
     }
 
     CgroupTotal total(Memcg m) {
-        if (!m.online()) return new CgroupTotal(m, 0, 0, java.util.OptionalLong.empty(), java.util.OptionalLong.empty());
-        return new CgroupTotal(m, 0, 0, hierarchy.usage(m.path()), hierarchy.limit(m.path()));
+        if (!m.online()) return new CgroupTotal(m, 0, 0, java.util.OptionalLong.empty(), java.util.OptionalLong.empty(), 0);
+        return new CgroupTotal(m, 0, 0, hierarchy.usage(m.path()), hierarchy.limit(m.path()), 0);
     }
 }

@@ -1,7 +1,9 @@
 package io.bpfcharge.inventory;
 
 import io.bpfcharge.bpf.BpfException;
+import io.bpfcharge.bpf.BpfFd;
 import io.bpfcharge.bpf.Bpffs;
+import io.bpfcharge.bpf.FdInfo;
 import io.bpfcharge.bpf.MapFd;
 
 import java.nio.file.Path;
@@ -18,8 +20,11 @@ import java.util.function.Consumer;
  * directory listing, not three syscalls per pin.
  */
 final class PinIndex {
-    /** What a pin held when it had this inode; mapId 0 when it holds a program, link or BTF. */
-    private record Known(long ino, int mapId) {}
+    /**
+     * What a pin held when it had this inode; mapId 0 when it holds a program, link or BTF, and then
+     * {@code other} names the program or link (null for BTF).
+     */
+    private record Known(long ino, int mapId, FdInfo.ProgramOrLink other) {}
 
     private Map<String, Known> known = Map.of();
 
@@ -52,6 +57,11 @@ final class PinIndex {
         return byMap;
     }
 
+    /** Every pinned program and link, as of the last {@link #resolve}: a kill never frees what they keep. */
+    List<FdInfo.ProgramOrLink> programsAndLinks() {
+        return known.values().stream().map(Known::other).filter(o -> o != null).toList();
+    }
+
     /** Null when the pin is gone since it was listed. */
     private static Known open(Bpffs.Pin p, Consumer<MapFd.Pinned> opened) {
         MapFd.Pinned map;
@@ -60,10 +70,16 @@ final class PinIndex {
         } catch (BpfException e) {
             return null;
         }
-        if (map == null) return new Known(p.ino(), 0);
+        if (map == null) {
+            try {
+                return new Known(p.ino(), 0, BpfFd.pinnedProgramOrLink(Path.of(p.path())));
+            } catch (BpfException e) {
+                return null;
+            }
+        }
         try (map) {
             opened.accept(map);
-            return new Known(p.ino(), map.fdinfo().mapId());
+            return new Known(p.ino(), map.fdinfo().mapId(), null);
         }
     }
 }

@@ -10,28 +10,36 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
-/** One consistent scan of every BPF map in the system; never changes after it is made. */
-public record Snapshot(Instant at, Duration scanTime, List<MapRecord> maps, List<CgroupTotal> cgroups) {
+/**
+ * One consistent scan of every BPF map in the system; never changes after it is made.
+ * @param fates what a kill of its memcg's subtree does to each charged map, by map id
+ */
+public record Snapshot(Instant at, Duration scanTime, List<MapRecord> maps, List<CgroupTotal> cgroups, Map<Integer, Fate> fates) {
 
-    static Snapshot of(Instant at, Duration scanTime, List<MapRecord> maps, Function<Memcg, CgroupTotal> usage) {
-        Map<Long, long[]> sums = new HashMap<>(); // memcg id -> {bytes, count}
+    static Snapshot of(Instant at, Duration scanTime, List<MapRecord> maps, Function<Memcg, CgroupTotal> usage,
+                       Map<Integer, Fate> fates) {
+        Map<Long, long[]> sums = new HashMap<>(); // memcg id -> {bytes, count, bytes freed by a kill}
         Map<Long, Memcg> memcgs = new HashMap<>();
         for (MapRecord m : maps) {
             if (m.memcg() == null) continue;
             memcgs.putIfAbsent(m.memcg().id(), m.memcg());
-            long[] s = sums.computeIfAbsent(m.memcg().id(), k -> new long[2]);
+            long[] s = sums.computeIfAbsent(m.memcg().id(), k -> new long[3]);
             s[0] += m.bytes();
             s[1]++;
+            if (fates.get(m.id()).freed()) s[2] += m.bytes();
         }
         List<CgroupTotal> totals = new ArrayList<>();
         for (Memcg cg : memcgs.values()) {
             CgroupTotal u = usage.apply(cg);
             long[] s = sums.get(cg.id());
-            totals.add(new CgroupTotal(cg, s[0], (int) s[1], u.usage(), u.limit()));
+            totals.add(new CgroupTotal(cg, s[0], (int) s[1], u.usage(), u.limit(), s[2]));
         }
         totals.sort(Comparator.comparingLong(CgroupTotal::bpfBytes).reversed().thenComparing(t -> t.memcg().path()));
-        return new Snapshot(at, scanTime, List.copyOf(maps), List.copyOf(totals));
+        return new Snapshot(at, scanTime, List.copyOf(maps), List.copyOf(totals), Map.copyOf(fates));
     }
+
+    /** What a kill of its memcg's subtree does to a map; null for a map charged to no memcg. */
+    public Fate fate(MapRecord m) { return fates.get(m.id()); }
 
     public Optional<MapRecord> map(int id) {
         return maps.stream().filter(m -> m.id() == id).findFirst();

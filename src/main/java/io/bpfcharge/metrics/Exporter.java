@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The daemon's metrics: one Inventory kept open (it holds the loaded iterator), scans shared by
@@ -59,6 +60,8 @@ public final class Exporter implements AutoCloseable {
     private Scan scan(int maxMapSeries) {
         try {
             Snapshot s = inventory.scan();
+            Consumer<Snapshot> listener = afterScan;
+            if (listener != null) listener.accept(s);
             scanCount.increment();
             ready = true;
             return new Scan(s, ScanMetrics.of(s, maxMapSeries));
@@ -125,6 +128,11 @@ public final class Exporter implements AutoCloseable {
 
     /** Scans now (or joins the scan in flight): the daemon does it once at start so that the first scrape is warm. */
     public void warmUp() { scans.get(); }
+
+    private volatile Consumer<Snapshot> afterScan;
+
+    /** Sees every successful scan before any scrape shows it (the pinned OOM map is written there). */
+    public void afterScan(Consumer<Snapshot> listener) { this.afterScan = listener; }
 
     private static String kernelRelease() {
         try {

@@ -1,5 +1,6 @@
 package io.bpfcharge.metrics;
 
+import io.bpfcharge.cgroup.ContainerIdentity;
 import io.bpfcharge.inventory.CgroupTotal;
 import io.bpfcharge.inventory.Snapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -40,13 +41,16 @@ final class ScanMetrics {
                 "Hard memory limit of a cgroup that holds BPF charges (absent when unlimited)");
         Gauge stranded = new Gauge("bpfcharge_cgroup_stranded_bpf_memory_bytes", Unit.BYTES,
                 "BPF memory charged to a cgroup no OOM kill can free: reason=empty (no tasks) or offline (removed)");
+        Gauge surviving = new Gauge("bpfcharge_cgroup_bpf_memory_surviving_kill_bytes", Unit.BYTES,
+                "BPF memory charged to a cgroup that killing every task in its subtree would not free (pinned, or held from outside)");
         for (CgroupTotal t : s.cgroups()) {
-            String cg = t.memcg().path();
-            bpf.add(t.bpfBytes(), "cgroup", cg);
-            count.add(t.maps(), "cgroup", cg);
-            if (t.usage().isPresent()) usage.add(t.usage().getAsLong(), "cgroup", cg);
-            if (t.limit().isPresent()) limit.add(t.limit().getAsLong(), "cgroup", cg);
-            if (t.memcg().stranded()) stranded.add(t.strandedBytes(), "cgroup", cg, "reason", t.memcg().strandedReason());
+            String[] cg = cgroupLabels(t);
+            bpf.add(t.bpfBytes(), cg);
+            count.add(t.maps(), cg);
+            surviving.add(t.survivingKillBytes(), cg);
+            if (t.usage().isPresent()) usage.add(t.usage().getAsLong(), cg);
+            if (t.limit().isPresent()) limit.add(t.limit().getAsLong(), cg);
+            if (t.memcg().stranded()) stranded.add(t.strandedBytes(), with(cg, "reason", t.memcg().strandedReason()));
         }
         Gauge total = new Gauge("bpfcharge_maps", null, "Number of BPF maps on the node");
         total.add(s.maps().size());
@@ -55,7 +59,23 @@ final class ScanMetrics {
         Gauge at = new Gauge("bpfcharge_scan_timestamp_seconds", Unit.SECONDS, "When the scan shown by this scrape started (Unix time)");
         at.add(s.at().toEpochMilli() / 1e3);
         return List.of(maps.build(), bpf.build(), count.build(), usage.build(), limit.build(), stranded.build(),
-                total.build(), duration.build(), at.build());
+                surviving.build(), total.build(), duration.build(), at.build());
+    }
+
+    /**
+     * The labels of every per-cgroup series: the path, and the pod and container it names, so that PromQL can
+     * join kube-state-metrics ({@code kube_pod_info{uid}}, {@code kube_pod_container_info{container_id}}).
+     */
+    static String[] cgroupLabels(CgroupTotal t) {
+        ContainerIdentity id = t.memcg().identity();
+        return new String[]{"cgroup", t.memcg().path(), "pod_uid", id.podUid(), "container_id", id.containerId(), "qos", id.qos()};
+    }
+
+    private static String[] with(String[] labels, String name, String value) {
+        String[] l = java.util.Arrays.copyOf(labels, labels.length + 2);
+        l[labels.length] = name;
+        l[labels.length + 1] = value;
+        return l;
     }
 
     /** The migration counters, read from the journal at scrape time. */

@@ -29,13 +29,18 @@ public final class CreateHelper {
 
     private CreateHelper() {}
 
+    /** A helper kept running by a long-lived process (the node agent); null: one helper per create. */
+    private static volatile ResidentHelper resident;
+
+    /** From now on creates go to {@code helper} (null: back to one helper process per create). */
+    public static void useResident(ResidentHelper helper) { resident = helper; }
+
     /** In the parent: runs the helper and returns the new map's id, pinned at {@code pin}. */
     static int create(String target, int oldId, int templateId, Path pin) {
-        List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"));
-        cmd.addAll(sharedArchive());
-        cmd.addAll(List.of("-cp", classpath(), CreateHelper.class.getName(), Long.toString(ProcessHandle.current().pid()),
-                target, Integer.toString(oldId), Integer.toString(templateId), pin.toString()));
+        ResidentHelper r = resident;
+        if (r != null) return r.create(target, oldId, templateId, pin);
+        List<String> cmd = command(Long.toString(ProcessHandle.current().pid()), target, Integer.toString(oldId),
+                Integer.toString(templateId), pin.toString());
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
             p.getOutputStream().close();
@@ -45,10 +50,11 @@ public final class CreateHelper {
             }
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (p.exitValue() == Crash.EXIT) Runtime.getRuntime().halt(Crash.EXIT); // injected crash: the parent dies too
-            if (p.exitValue() != 0)
-                throw new BpfchargeException(p.exitValue() == Exit.NO_ROOM.code ? Exit.NO_ROOM : Exit.FAILED,
-                        "creating the replacement in " + target + " failed: " + (err.isEmpty() ? "exit " + p.exitValue() : err));
+            int exit = p.exitValue();
+            if (Crash.injectedInHelper(exit)) Runtime.getRuntime().halt(Crash.EXIT);
+            if (exit != 0)
+                throw new BpfchargeException(exit == Exit.NO_ROOM.code ? Exit.NO_ROOM : Exit.FAILED,
+                        "creating the replacement in " + target + " failed: " + (err.isEmpty() ? died(exit) : err));
             return Integer.parseInt(out);
         } catch (IOException e) {
             throw new BpfchargeException(Exit.FAILED, "cannot start the map-creating helper: " + e.getMessage(), e);
@@ -56,6 +62,24 @@ public final class CreateHelper {
             Thread.currentThread().interrupt();
             throw new BpfchargeException(Exit.FAILED, "interrupted while creating the replacement map", e);
         }
+    }
+
+    /** The helper's command line with these arguments. */
+    static List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"));
+        cmd.addAll(sharedArchive());
+        cmd.addAll(List.of("-cp", classpath(), CreateHelper.class.getName()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Why a helper that printed nothing ended: Java reports death by signal N as exit 128 + N. */
+    private static String died(int exit) {
+        if (exit <= 128) return "the map-creating helper exited with " + exit;
+        int sig = exit - 128;
+        return "the map-creating helper was killed by signal " + sig + (sig == 9
+                ? " (SIGKILL: kill -9, the OOM killer, or its container's teardown)" : "");
     }
 
     /** The java binary running this process, so the helper uses the same JDK. */
@@ -83,32 +107,19 @@ public final class CreateHelper {
         }
     }
 
-    /** In the helper: args are parent pid, target cgroup, old map id, template map id (0: none), temporary pin path. */
+    /**
+     * In the helper: args are parent pid, target cgroup, old map id, template map id (0: none), temporary pin
+     * path; or {@code --serve}, for requests on stdin ({@link ResidentHelper}).
+     */
     public static void main(String[] args) {
+        if (args.length == 1 && args[0].equals("--serve")) {
+            ResidentHelper.serve();
+            return;
+        }
         try {
             long parent = Long.parseLong(args[0]);
-            String target = args[1];
-            int oldId = Integer.parseInt(args[2]), templateId = Integer.parseInt(args[3]);
             Path pin = Path.of(args[4]);
-            MemoryHierarchy h = MemoryHierarchy.detect();
-            long self = ProcessHandle.current().pid();
-            String own = h.cgroupOf(self);
-            int id;
-            try (MapFd old = MapFd.byId(oldId)) {
-                MapInfo info = old.info();
-                try (BtfFd btf = info.btfId() == 0 ? null : BtfFd.byId(info.btfId());
-                     MapFd template = templateId == 0 ? null : MapFd.byId(templateId)) {
-                    // Only the create runs inside the target: whatever this JVM touches there is charged to
-                    // it too (until the helper exits), so everything else happens outside.
-                    h.moveProcess(self, target);
-                    Crash.point("helper");
-                    try (MapFd twin = MapFd.create(info, btf, template)) {
-                        h.moveProcess(self, own);
-                        twin.pin(pin);
-                        id = twin.info().id();
-                    }
-                }
-            }
+            int id = createIn(MemoryHierarchy.detect(), args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), pin);
             Crash.point("helper_pinned");
             // A parent that died meanwhile cannot take the map over: leave nothing behind.
             if (!ProcessHandle.of(parent).map(ProcessHandle::isAlive).orElse(false)) {
@@ -123,6 +134,32 @@ public final class CreateHelper {
         } catch (RuntimeException | IOException e) {
             System.err.println(e.getMessage());
             System.exit(Exit.FAILED.code);
+        }
+    }
+
+    /** Creates the twin of map {@code oldId} from inside {@code target}, pins it at {@code pin} and returns its id. */
+    static int createIn(MemoryHierarchy h, String target, int oldId, int templateId, Path pin) {
+        long self = ProcessHandle.current().pid();
+        String own = h.cgroupOf(self);
+        try (MapFd old = MapFd.byId(oldId)) {
+            MapInfo info = old.info();
+            try (BtfFd btf = info.btfId() == 0 ? null : BtfFd.byId(info.btfId());
+                 MapFd template = templateId == 0 ? null : MapFd.byId(templateId)) {
+                // Only the create runs inside the target: whatever this JVM touches there is charged to
+                // it too, so everything else happens outside.
+                h.moveProcess(self, target);
+                Crash.point("helper");
+                MapFd twin;
+                try {
+                    twin = MapFd.create(info, btf, template);
+                } finally {
+                    h.moveProcess(self, own);
+                }
+                try (twin) {
+                    twin.pin(pin);
+                    return twin.info().id();
+                }
+            }
         }
     }
 }

@@ -60,11 +60,18 @@ public sealed interface Plan {
 
     int BPF_F_RDONLY = 1 << 3, BPF_F_WRONLY = 1 << 4;
 
+    /** The root memory cgroup's path, as /proc/PID/cgroup writes it. */
+    String ROOT = "/";
+
     static Plan of(Snapshot snapshot, MapRecord m, String target, long targetId, OptionalLong headroom,
                    MigrationRequest request) {
         MapInfo info = m.info();
         String what = describe(m);
         String source = m.memcg() == null ? "/" : m.memcg().path();
+        if (target.equals(ROOT))
+            return new Refused(m, Exit.REFUSED, "the target is the root memory cgroup, which the kernel charges nothing "
+                    + "to: a map created there would be charged to no cgroup; give the cgroup of a container (--to-cgroup) "
+                    + "or a process running in one (--to-pid), not a kernel thread or a process in the root cgroup");
         if (!SUPPORTED.contains(info.type())) {
             String why = UNCOPYABLE.contains(info.type().name())
                     ? "it holds kernel objects or a stream that cannot be copied from user space"
@@ -77,16 +84,7 @@ public sealed interface Plan {
                     + "cannot be copied: recreate it without BPF_F_RDONLY/BPF_F_WRONLY");
         if (m.memcg() != null && m.memcg().id() == targetId)
             return new Noop(m, target, what + " is already charged to " + target + ": nothing to do");
-        if (!m.programs().isEmpty() || !m.processes().isEmpty()) {
-            String holders = m.programs().stream().map(p -> "program " + p.id() + " (" + p.name() + ")")
-                    .collect(Collectors.joining(", "));
-            String procs = m.processes().stream().map(p -> "process " + p.pid() + " (" + p.comm() + ")")
-                    .collect(Collectors.joining(", "));
-            String all = holders.isEmpty() ? procs : procs.isEmpty() ? holders : holders + ", " + procs;
-            return new Refused(m, Exit.REFUSED, what + " is used directly by " + all + ": its charge cannot move "
-                    + "without reloading them; put the map in a slot of an array_of_maps/hash_of_maps that the "
-                    + "programs look it up through, and bpfcharge can swap a recharged copy into that slot");
-        }
+        if (!m.programs().isEmpty() || !m.processes().isEmpty()) return heldDirectly(m, what);
         Kind kind = m.outer().isEmpty() ? Kind.STANDALONE : Kind.INNER;
         if (kind == Kind.STANDALONE && m.pins().isEmpty())
             return new Refused(m, Exit.REFUSED, what + " is neither pinned nor in a map-of-maps slot: there is no "
@@ -118,6 +116,30 @@ public sealed interface Plan {
                     + ": raise the limit (or free memory there) and run again");
         return new Move(m, kind, source, target, targetId, m.outer(), m.pins(), templateId, headroom,
                 request.strategy(), request.merge());
+    }
+
+    /**
+     * A program or process holding the map itself keeps writing to the old map after any swap. What to do differs:
+     * a program can look the map up through a map-of-maps slot, which bpfcharge swaps; a process (an application
+     * with the map's fd) must either do the same or have the map recharged before it opens it.
+     */
+    private static Refused heldDirectly(MapRecord m, String what) {
+        String progs = m.programs().stream().map(p -> "program " + p.id() + " (" + p.name() + ")")
+                .collect(Collectors.joining(", "));
+        String procs = m.processes().stream().map(p -> "process " + p.pid() + " (" + p.comm() + ")")
+                .collect(Collectors.joining(", "));
+        StringBuilder b = new StringBuilder(what).append(" is used directly by ")
+                .append(progs.isEmpty() ? procs : procs.isEmpty() ? progs : progs + ", " + procs)
+                .append(", which would keep using the old map: its charge cannot move while ")
+                .append(procs.isEmpty() ? "they hold it" : "it is held open");
+        if (!progs.isEmpty())
+            b.append("; let the programs look the map up through a slot of an array_of_maps/hash_of_maps, and "
+                    + "bpfcharge swaps a recharged copy into that slot");
+        if (!procs.isEmpty())
+            b.append("; for the process: let it reach the map through a map-of-maps slot too, or recharge the map "
+                    + "before the program starts and opens it (run bpfcharge hook at createRuntime, or migrate "
+                    + "while the application is stopped)");
+        return new Refused(m, Exit.REFUSED, b.toString());
     }
 
     static String describe(MapRecord m) {

@@ -23,21 +23,22 @@ final class Reconciler {
     private Reconciler() {}
 
     /** @return keys whose value was carried over */
-    static long reconcile(MapFd old, MapFd neu, MapInfo info, Baseline base, MigrationRequest.Merge merge) {
+    static long reconcile(MapFd old, MapFd twin, MapInfo info, Baseline base, MigrationRequest.Merge merge) {
         int ks = info.keySize(), vs = info.userValueSize();
         boolean array = info.type().isArray();
         long[] merged = {0};
         try (Arena arena = Arena.ofConfined();
-             MergeSum sum = merge == MigrationRequest.Merge.SUM ? MergeSum.load(neu, old, info.valueSize() / 8) : null) {
-            MemorySegment zero = arena.allocate(vs, 8), cur = arena.allocate(vs, 8);
+             MergeSum sum = merge == MigrationRequest.Merge.SUM ? MergeSum.load(twin, old, info.valueSize() / 8) : null) {
+            MemorySegment zero = arena.allocate(vs, 8), current = arena.allocate(vs, 8);
             long[] delta = new long[info.valueSize() / 8];
             Copier.read(old, info, (keys, values, n) -> {
                 for (int i = 0; i < n; i++) {
-                    MemorySegment k = keys.asSlice((long) i * ks, ks), f = values.asSlice((long) i * vs, vs);
-                    int b = base.find(k);
-                    MemorySegment bv = b >= 0 ? base.value(b) : array ? zero : null;
-                    if (bv != null && f.mismatch(bv) == -1) continue;
-                    boolean done = sum != null ? addDelta(sum, delta, k, f, bv, info) : overwrite(neu, k, f, bv, cur, zero, array);
+                    MemorySegment key = keys.asSlice((long) i * ks, ks), last = values.asSlice((long) i * vs, vs);
+                    int record = base.find(key);
+                    MemorySegment copied = record >= 0 ? base.value(record) : array ? zero : null;
+                    if (copied != null && last.mismatch(copied) == -1) continue;
+                    boolean done = sum != null ? addDelta(sum, delta, key, last, copied, info)
+                            : overwrite(twin, key, last, copied, current, zero, array);
                     if (done) {
                         merged[0]++;
                         Crash.point("reconcile");
@@ -47,39 +48,43 @@ final class Reconciler {
             if (sum == null && !array) {
                 // Keys the old map dropped after the copy: drop them too, unless the new map changed them.
                 base.unseen().forEach(i -> {
-                    MemorySegment k = base.key(i);
-                    if (neu.lookup(k, cur) && cur.mismatch(base.value(i)) == -1 && neu.delete(k)) merged[0]++;
+                    MemorySegment key = base.key(i);
+                    if (twin.lookup(key, current) && current.mismatch(base.value(i)) == -1 && twin.delete(key)) merged[0]++;
                 });
             }
         }
         return merged[0];
     }
 
-    private static boolean overwrite(MapFd neu, MemorySegment k, MemorySegment f, MemorySegment bv, MemorySegment cur,
-                                     MemorySegment zero, boolean array) {
-        MemorySegment now = neu.lookup(k, cur) ? cur : array ? zero : null;
-        boolean unchanged = now == null ? bv == null : bv != null && now.mismatch(bv) == -1;
+    /**
+     * @param last the old map's final value
+     * @param copied what the copy put in the twin (the baseline), null when the key was not there
+     */
+    private static boolean overwrite(MapFd twin, MemorySegment key, MemorySegment last, MemorySegment copied,
+                                     MemorySegment current, MemorySegment zero, boolean array) {
+        MemorySegment now = twin.lookup(key, current) ? current : array ? zero : null;
+        boolean unchanged = now == null ? copied == null : copied != null && now.mismatch(copied) == -1;
         if (!unchanged) return false; // the new map's writers moved on: their value is newer
-        neu.update(k, f, MapFd.BPF_ANY);
+        twin.update(key, last, MapFd.BPF_ANY);
         return true;
     }
 
     /** Sums the per-CPU copies of each u64 word, old minus baseline, and adds that in the kernel. */
-    private static boolean addDelta(MergeSum sum, long[] delta, MemorySegment k, MemorySegment f,
-                                    MemorySegment bv, MapInfo info) {
+    private static boolean addDelta(MergeSum sum, long[] delta, MemorySegment key, MemorySegment last,
+                                    MemorySegment copied, MapInfo info) {
         int words = delta.length, cpus = info.userValueSize() / info.valueSize();
         boolean any = false;
-        for (int w = 0; w < words; w++) {
+        for (int word = 0; word < words; word++) {
             long d = 0;
-            for (int c = 0; c < cpus; c++) {
-                long off = ((long) c * words + w) * 8;
-                d += f.get(ValueLayout.JAVA_LONG_UNALIGNED, off) - (bv == null ? 0 : bv.get(ValueLayout.JAVA_LONG_UNALIGNED, off));
+            for (int cpu = 0; cpu < cpus; cpu++) {
+                long off = ((long) cpu * words + word) * 8;
+                d += last.get(ValueLayout.JAVA_LONG_UNALIGNED, off) - (copied == null ? 0 : copied.get(ValueLayout.JAVA_LONG_UNALIGNED, off));
             }
-            delta[w] = d;
+            delta[word] = d;
             any |= d != 0;
         }
         if (!any) return false;
-        MergeSum.Result result = sum.add(k, delta);
+        MergeSum.Result result = sum.add(key, delta);
         if (result != MergeSum.Result.OK)
             throw new BpfException("merge_sum: " + result.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '), Errno.ENOENT);
         return true;

@@ -9,8 +9,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One line of /proc/PID/mountinfo (proc(5)); octal escapes in paths decoded. */
-public record Mountinfo(String root, Path mountPoint, String fsType, String source, String superOptions) {
+/**
+ * One line of /proc/PID/mountinfo (proc(5)); octal escapes in paths decoded.
+ * @param dev the mounted file system's device number, encoded as stat(2)'s st_dev
+ */
+public record Mountinfo(long dev, String root, Path mountPoint, String fsType, String source, String superOptions) {
 
     /** The mounts of this process's mount namespace. */
     public static List<Mountinfo> self() {
@@ -33,7 +36,20 @@ public record Mountinfo(String root, Path mountPoint, String fsType, String sour
         String[] pre = halves[0].split(" ");
         String[] post = halves[1].split(" ");
         if (pre.length < 5 || post.length < 3) return null;
-        return new Mountinfo(unescape(pre[3]), Path.of(unescape(pre[4])), post[0], post[1], post[2]);
+        String[] majorMinor = pre[2].split(":");
+        if (majorMinor.length != 2) return null;
+        long dev;
+        try {
+            dev = dev(Long.parseLong(majorMinor[0]), Long.parseLong(majorMinor[1]));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        return new Mountinfo(dev, unescape(pre[3]), Path.of(unescape(pre[4])), post[0], post[1], post[2]);
+    }
+
+    /** glibc's makedev(): how st_dev packs a major and a minor number. */
+    static long dev(long major, long minor) {
+        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
     }
 
     static String unescape(String s) {

@@ -118,9 +118,12 @@ class RuntimeRootsTest {
         assertEquals("c1", only(roots.scan()).id());
     }
 
-    static void crun(Path root, String id, long pid, long start) throws IOException {
+    static void crun(Path root, String id, long pid, long start) throws IOException { crun(root, id, pid, start, CONFIG); }
+
+    /** A container's directory as crun writes it, with this config.json. */
+    static void crun(Path root, String id, long pid, long start, String config) throws IOException {
         Path dir = Files.createDirectories(root.resolve(id));
-        Files.writeString(dir.resolve("config.json"), CONFIG);
+        Files.writeString(dir.resolve("config.json"), config);
         Files.writeString(dir.resolve("status"), """
                 {
                     "pid" : %d,

@@ -35,6 +35,26 @@ class BtfLayoutTest {
     }
 
     @Test
+    void referenceRecordsMatchTheReferencesObject() throws IOException {
+        Btf btf = objectBtf("references");
+        assertSame(btf.struct("file_ref"), Structs.FileRef.LAYOUT, true);
+        assertSame(btf.struct("map_ref"), Structs.MapRef.LAYOUT, true);
+        Map<String, Long> java = new LinkedHashMap<>();
+        for (ReferenceIterators.Kind k : ReferenceIterators.Kind.values())
+            java.put("REF_" + k.name(), (long) k.ordinal() + Structs.FileRef.FIRST_KIND);
+        assertEquals(java, btf.enumValues("ref_kind"));
+    }
+
+    /** The OOM map's value as bpfcharge writes it, and the example reader's context as OomMapIT builds it. */
+    @Test
+    void oomMapValueAndTheExampleReadersContextMatchItsObject() throws IOException {
+        Btf btf = objectBtf("oom_policy");
+        assertSame(btf.struct("bpfcharge_oom_value"), Structs.OomValue.LAYOUT, true);
+        assertSame(btf.struct("oom_candidate"), io.bpfcharge.testing.OomPolicy.CANDIDATE, true);
+        assertSame(btf.struct("oom_pick"), io.bpfcharge.testing.OomPolicy.PICK, true);
+    }
+
+    @Test
     void mergeSumContextAndResultsMatchItsObject() throws IOException {
         Btf btf = objectBtf("merge_sum");
         assertSame(btf.struct("merge_args"), Structs.MergeArgs.LAYOUT, true);

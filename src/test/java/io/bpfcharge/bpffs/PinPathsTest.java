@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PinPathsTest {
     private TestCgroups cg;
-    private Path dir, tmpfs, outside;
+    private Path dir, tmpfs, hidden, outside;
     private final PinPaths paths = PinPaths.current();
 
     @BeforeAll
@@ -47,12 +47,21 @@ class PinPathsTest {
         tmpfs = Files.createDirectory(dir.resolve("mnt"));
         run("mount", "-t", "tmpfs", "-o", "size=64k", "bpfcharge-test", tmpfs.toString());
         Files.writeString(tmpfs.resolve("e"), "not a pin");
+        // A bpffs mount hidden under a later tmpfs mount: its mountinfo line says bpf, its mount point shows tmpfs.
+        hidden = Files.createDirectory(dir.resolve("hidden"));
+        run("mount", "-t", "bpf", "bpf", hidden.toString());
+        run("mount", "-t", "tmpfs", "-o", "size=64k", "bpfcharge-test", hidden.toString());
+        Files.writeString(hidden.resolve("f"), "not a pin either");
     }
 
     @AfterAll
     void cleanup() throws Exception {
         try {
             if (tmpfs != null) run("umount", tmpfs.toString());
+            if (hidden != null) {
+                run("umount", hidden.toString()); // the tmpfs
+                run("umount", hidden.toString()); // the bpffs under it
+            }
         } finally {
             if (cg != null) cg.close();
             if (outside != null) {
@@ -103,6 +112,12 @@ class PinPathsTest {
         // "**" never descends into the tmpfs or through the linked directory.
         List<String> all = paths.expand(dir + "/sub/**").stream().map(Path::toString).toList();
         assertEquals(2, all.size());
+    }
+
+    @Test
+    void aBpffsMountHiddenUnderAnotherFileSystemHoldsNoPins() {
+        assertTrue(refused(hidden + "/f").getMessage().contains("not in a bpffs mount"));
+        assertFalse(Pins.mounts().contains(hidden), Pins.mounts().toString());
     }
 
     @Test

@@ -38,17 +38,18 @@ class PrinterTest {
     @Test
     void cgroupTotalsAgreeBetweenTableAndJsonAndCountUnchargedMapsApart() throws Exception {
         Snapshot s = new Snapshot(Instant.EPOCH, Duration.ZERO, List.of(map(1, 3000, EMPTY), map(2, 1000, EMPTY), map(3, 500, null)),
-                List.of(new CgroupTotal(EMPTY, 4000, 2, OptionalLong.of(9000), OptionalLong.empty())));
+                List.of(new CgroupTotal(EMPTY, 4000, 2, OptionalLong.of(9000), OptionalLong.empty(), 0)), java.util.Map.of());
         JsonNode total = Json.MAPPER.readTree(capture(out -> new CgroupsPrinter().print(out, true, s))).get("total");
         assertEquals(4000, total.get("bpf_bytes").asLong());
         assertEquals(2, total.get("maps").asInt());
         assertEquals(4000, total.get("stranded_bytes").asLong());
+        assertEquals(4000, total.get("bpf_surviving_kill_bytes").asLong());
         assertEquals(500, total.get("uncharged_bytes").asLong());
         assertEquals(1, total.get("uncharged_maps").asInt());
 
         String table = capture(out -> new CgroupsPrinter().print(out, false, s));
         String totalRow = table.lines().filter(l -> l.startsWith("TOTAL")).findFirst().orElseThrow();
-        assertEquals(List.of("TOTAL", "3.9K", "2", "3.9K"), List.of(totalRow.trim().split("\\s+")), table);
+        assertEquals(List.of("TOTAL", "3.9K", "2", "3.9K", "3.9K"), List.of(totalRow.trim().split("\\s+")), table);
         assertTrue(table.contains("1 more maps (500B) are charged to no memory cgroup"), table);
     }
 

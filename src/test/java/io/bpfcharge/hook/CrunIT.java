@@ -4,175 +4,194 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bpfcharge.bpf.BpfFd;
+import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Snapshot;
 import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.Crun;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static io.bpfcharge.testing.MapMaker.spec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * End to end with a real OCI runtime: crun starts busybox containers whose config carries the
- * shipped hooks.d/bpfcharge.json hook and the io.bpfcharge.maps annotation; crun itself runs
- * bpfcharge. After a "restart" (a second container with the same annotation) the maps the first
- * one's memcg paid for are charged to the second one's.
- *
- * Cgroups: crun runs with --cgroup-manager=disabled from a process already placed in a test memcg
- * (below this process's own), so the container inherits it and crun creates no cgroup anywhere.
- * crun 1.8 refuses to start at all on a hybrid host whose v2 tree has controllers, even with
- * cgroups disabled; it is run in a private mount namespace without the v2 mount at
- * /sys/fs/cgroup/unified, which changes nothing outside that namespace.
+ * End to end with a real OCI runtime: crun runs containers whose config carries the hook exactly as the shipped
+ * hooks.d files say (their stages, their arguments) and the io.bpfcharge.maps annotation; crun itself runs
+ * bpfcharge. Each container's program (src/test/c/pinwriter.c) opens the pins at start and keeps writing: into a
+ * standalone hash through the fd it holds, and into the inner map of a pinned hash_of_maps through the BPF
+ * program it loads. After a restart the maps the first container's memcg paid for are charged to the second's,
+ * and every write of both containers is there: at createRuntime the hook runs before the program opens anything.
+ * Crun (io.bpfcharge.testing) runs each container from a test memcg with cgroups disabled, in a private mount
+ * namespace without the hybrid v2 mount crun 1.8 refuses.
  */
 @KernelTest
 class CrunIT {
-    static final Path CRUN = Path.of("/usr/bin/crun"), BUSYBOX = Path.of("/bin/busybox");
     static final ObjectMapper JSON = new ObjectMapper();
+    static final int ENTRIES = 2000, WRITES = 100;
+    static final Duration WAIT = Duration.ofSeconds(120);
 
     @Test
-    void restartedContainerRechargesItsPinnedMapsThroughTheRuntimeHook() throws Exception {
-        for (Path tool : List.of(CRUN, BUSYBOX)) {
-            if (Files.isExecutable(tool)) continue;
-            if ("true".equals(System.getenv("CI"))) fail(tool + " is missing: scripts/setup installs crun and busybox-static");
-            Assumptions.abort(tool + " is missing (apt-get install crun busybox-static)");
-        }
+    void restartedContainerRechargesTheMapsItsProgramHoldsThroughTheRuntimeHook() throws Exception {
+        Crun.requireTools();
         Path tmp = Files.createTempDirectory("bpfcharge-crun");
-        List<String> containers = new ArrayList<>();
         TestCgroups cg = new TestCgroups();
-        try {
-            Path bundle = bundle(tmp);
-            String annotation = cg.pinDir() + "/*";
+        try (Crun crun = new Crun(tmp)) {
             String first = cg.child("first"), second = cg.child("second");
+            Map<String, String> claim = Map.of(Wanted.ANNOTATION, cg.pinDir() + "/*");
+            crun.hooks(hooks(tmp, "bpfcharge.json", List.of("--json-log")));
 
-            // The first container starts before its maps exist: the hook finds nothing to do.
-            containers.add("bpfcharge-it-1");
-            Path log1 = start(tmp, bundle, cg, first, "bpfcharge-it-1", annotation);
-            List<JsonNode> lines1 = hookLog(log1);
-            assertTrue(lines1.stream().allMatch(l -> l.get("result").asText().equals("no_match")), lines1.toString());
-
-            // Its loader pins maps from the first container's memcg (busybox cannot create maps itself).
+            // The first container's loader made and filled the maps (charged to its memcg); its program then
+            // writes keys [0, WRITES) through them.
             Path hash = cg.pin("hash"), outer = cg.pin("outer");
-            MapMaker.run(cg, first, false, spec("hash", 8, 64, HookIT.ENTRIES, "crun_hash").pin(hash),
-                    spec("hash", 8, 8, 64, "crun_inner"),
+            MapMaker.run(cg, first, false, spec("hash", 8, 8, ENTRIES + 2 * WRITES, "crun_hash").pin(hash),
+                    spec("hash", 8, 8, 4 * WRITES, "crun_inner"),
                     spec("hash_of_maps", 4, 4, 4, "crun_outer").pin(outer).outerOfPrevious()).close();
-            HookIT.fill(hash, HookIT.ENTRIES, 64);
-            stop(tmp, "bpfcharge-it-1");
+            HookIT.fill(hash, ENTRIES, 8);
+            Crun.Started c1 = crun.run(cg, first, "bpfcharge-it-1", withLog(claim, tmp, "bpfcharge-it-1"), cg.pinDir(),
+                    "pinwriter", "/pins/outer", "0", "" + WRITES, "+/pins/hash");
+            crun.await(c1, "done", WAIT);
+            for (JsonNode l : hookLog(tmp, "bpfcharge-it-1"))
+                assertEquals("unchanged", l.get("result").asText(), l.toString()); // already charged to its memcg
+            crun.delete(c1.id());
 
-            // Restart: a second container, same annotation, in a fresh memcg.
-            containers.add("bpfcharge-it-2");
-            Path log2 = start(tmp, bundle, cg, second, "bpfcharge-it-2", annotation);
-            long pid = JSON.readTree(crun(tmp, "state", "bpfcharge-it-2").out()).get("pid").asLong();
-            assertEquals(second, cg.hierarchy().cgroupOf(pid), "the container runs in its test memcg");
-            List<JsonNode> lines2 = hookLog(log2);
-            // hash, the outer's inner map (found through the inventory), and the outer map itself (nothing holds it).
-            assertEquals(List.of("crun_hash", "crun_inner", "crun_outer"), lines2.stream().map(l -> l.get("map_name").asText()).toList());
-            for (JsonNode l : lines2) {
+            // Restart: a second container, same annotation, fresh memcg; its program writes keys [WRITES, 2*WRITES).
+            Crun.Started c2 = crun.run(cg, second, "bpfcharge-it-2", withLog(claim, tmp, "bpfcharge-it-2"), cg.pinDir(),
+                    "pinwriter", "/pins/outer", "" + WRITES, "" + WRITES, "+/pins/hash");
+            assertEquals(second, cg.hierarchy().cgroupOf(c2.pid()), "the container runs in its test memcg");
+            List<JsonNode> lines = hookLog(tmp, "bpfcharge-it-2");
+            // hash, the outer's inner map (found through the inventory), and the outer map itself: nothing held
+            // them when the hook ran, because the program had not started.
+            assertEquals(List.of("crun_hash", "crun_inner", "crun_outer"), lines.stream().map(l -> l.get("map_name").asText()).toList());
+            for (JsonNode l : lines) {
                 assertEquals("migrated", l.get("result").asText(), l.toString());
                 assertEquals(first, l.get("from").asText());
                 assertEquals(second, l.get("to").asText());
             }
+            crun.await(c2, "done", WAIT);
 
             try (Inventory inv = new Inventory(cg.hierarchy())) {
                 Snapshot s = inv.scan();
                 MapRecord h = s.pinnedAt(hash.toString()).orElseThrow();
                 assertEquals(second, h.memcg().path());
+                assertTrue(h.processes().stream().anyMatch(p -> p.pid() == c2.pid()),
+                        "the program holds the recharged map: " + h.processes());
                 int outerId = s.pinnedAt(outer.toString()).orElseThrow().id();
                 MapRecord inner = s.maps().stream().filter(m -> m.outer().stream().anyMatch(o -> o.outerId() == outerId))
                         .findFirst().orElseThrow();
                 assertEquals(second, inner.memcg().path());
+                assertWrites(MapFd.byId(inner.id()), 0x100000, 2 * WRITES);
             }
-            HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
+            HookIT.assertFilled(hash, ENTRIES, 8);
+            try (MapFd m = (MapFd) BpfFd.openPin(hash)) {
+                assertWrites(m, 0x200000, 2 * WRITES);
+            }
         } finally {
-            // Containers first: their processes sit in the test's cgroups.
-            for (String id : containers) crun(tmp, "delete", "--force", id);
             cg.close();
             deleteTree(tmp);
         }
     }
 
-    /** A busybox rootfs and crun's default config, made non-interactive and without cgroup settings. */
-    private static Path bundle(Path tmp) throws IOException, InterruptedException {
-        Path bundle = Files.createDirectories(tmp.resolve("bundle"));
-        Path bin = Files.createDirectories(bundle.resolve("rootfs/bin"));
-        Files.copy(BUSYBOX, bin.resolve("busybox"));
-        for (String applet : List.of("sh", "sleep")) Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
-        Cli.Result spec = Cli.exec(List.of(CRUN.toString(), "spec", "--bundle", bundle.toString()), null);
-        assertEquals(0, spec.exit(), spec.err());
-        // The runtime runs the hook exactly as hooks.d/bpfcharge.json says, through a "bpfcharge" on this test's jar.
+    /**
+     * Whatever stage the runtime runs it at, a failing hook would stop the container (createRuntime always, and
+     * poststart in newer runtimes): the hook is fail-open, so a hook that cannot even read its rules file says
+     * so in one line and the container runs.
+     */
+    @Test
+    void aFailingHookDoesNotStopTheContainer() throws Exception {
+        Crun.requireTools();
+        Path tmp = Files.createTempDirectory("bpfcharge-crun");
+        TestCgroups cg = new TestCgroups();
+        Path rules = Files.createTempFile("bpfcharge-rules", ".yaml");
+        try (Crun crun = new Crun(tmp)) {
+            Files.writeString(rules, "rules: []\n");
+            Files.setPosixFilePermissions(rules, PosixFilePermissions.fromString("rw-rw-rw-")); // refused: exit 6
+            String ctr = cg.child("ctr");
+            ObjectNode hooks = hooks(tmp, "bpfcharge-rules.json", List.of());
+            hooks.properties().forEach(stage -> {
+                ArrayNode args = (ArrayNode) stage.getValue().get(0).get("args");
+                for (int i = 0; i < args.size(); i++)
+                    if (args.get(i).asText().equals("--rules")) args.set(i + 1, rules.toString());
+            });
+            crun.hooks(hooks);
+            Crun.Started c = crun.run(cg, ctr, "bpfcharge-it-fail", withLog(Map.of(), tmp, "bpfcharge-it-fail"), null,
+                    "sleep", "600");
+            assertEquals("running", crun.status(c.id()));
+            List<String> err = Files.readAllLines(tmp.resolve("bpfcharge-it-fail.hook.err"));
+            assertEquals(1, err.size(), err.toString());
+            assertTrue(err.getFirst().startsWith("bpfcharge: rules file " + rules + " is writable by group or others"), err.toString());
+        } finally {
+            cg.close();
+            Files.deleteIfExists(rules);
+            deleteTree(tmp);
+        }
+    }
+
+    /**
+     * The "hooks" of a container's config as the shipped hooks.d file FILE says: its hook (run through a
+     * "bpfcharge" launcher on this test's jar, with {@code extra} arguments) at each of its stages.
+     */
+    static ObjectNode hooks(Path tmp, String file, List<String> extra) throws IOException {
         Path launcher = tmp.resolve("bpfcharge");
-        Files.writeString(launcher, "#!/bin/sh\nexec " + String.join(" ", Cli.command()) + " \"$@\"\n");
-        Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return bundle;
+        if (!Files.exists(launcher)) {
+            Files.writeString(launcher, "#!/bin/sh\nexec " + String.join(" ", Cli.command()) + " \"$@\"\n");
+            Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        JsonNode shipped = JSON.readTree(Path.of("hooks.d", file).toFile());
+        ObjectNode hook = ((ObjectNode) shipped.get("hook")).deepCopy();
+        hook.put("path", launcher.toString());
+        extra.forEach(((ArrayNode) hook.get("args"))::add);
+        ObjectNode hooks = JSON.createObjectNode();
+        for (JsonNode stage : shipped.get("stages")) hooks.putArray(stage.asText()).add(hook);
+        return hooks;
     }
 
-    /** Writes the container's config and starts it from a process placed in {@code cgroup}; returns the hook log file. */
-    private static Path start(Path tmp, Path bundle, TestCgroups cg, String cgroup, String id, String annotation)
-            throws IOException, InterruptedException {
-        ObjectNode config = (ObjectNode) JSON.readTree(bundle.resolve("config.json").toFile());
-        ObjectNode process = (ObjectNode) config.get("process");
-        process.put("terminal", false);
-        process.putArray("args").add("sleep").add("600");
-        ((ObjectNode) config.get("linux")).remove("resources");
-        ArrayNode mounts = (ArrayNode) config.get("mounts");
-        for (int i = mounts.size() - 1; i >= 0; i--)
-            if (mounts.get(i).get("destination").asText().equals("/sys/fs/cgroup")) mounts.remove(i);
+    /** crun's annotations that send the hook's stdout and stderr to files. */
+    static Map<String, String> withLog(Map<String, String> annotations, Path tmp, String id) {
+        Map<String, String> a = new java.util.HashMap<>(annotations);
+        a.put("run.oci.hooks.stdout", tmp.resolve(id + ".hook.log").toString());
+        a.put("run.oci.hooks.stderr", tmp.resolve(id + ".hook.err").toString());
+        return a;
+    }
+
+    private static List<JsonNode> hookLog(Path tmp, String id) throws IOException {
         Path log = tmp.resolve(id + ".hook.log");
-        config.putObject("annotations").put(Wanted.ANNOTATION, annotation)
-                .put("run.oci.hooks.stdout", log.toString()).put("run.oci.hooks.stderr", tmp.resolve(id + ".hook.err").toString());
-        ObjectNode hook = ((ObjectNode) JSON.readTree(Path.of("hooks.d", "bpfcharge.json").toFile()).get("hook")).deepCopy();
-        hook.put("path", tmp.resolve("bpfcharge").toString());
-        ((ArrayNode) hook.get("args")).add("--json-log");
-        config.putObject("hooks").putArray("poststart").add(hook);
-        JSON.writeValue(bundle.resolve("config.json").toFile(), config);
-
-        Path procs = cg.hierarchy().dir(cgroup).resolve("cgroup.procs");
-        String script = "if mountpoint -q /sys/fs/cgroup/unified; then umount -l /sys/fs/cgroup/unified; fi; "
-                + "echo $$ > " + procs + " && exec " + CRUN + " --root " + tmp.resolve("state") + " --cgroup-manager=disabled "
-                + "run --detach --bundle " + bundle + " " + id;
-        // The detached container inherits crun's stdio: files, not pipes that would never reach EOF.
-        Path out = tmp.resolve(id + ".crun.out");
-        Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(out.toFile()).redirectErrorStream(true).start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "crun run " + id + " did not return");
-        assertEquals(0, p.exitValue(), "crun run " + id + ": " + Files.readString(out));
-        return log;
-    }
-
-    private static void stop(Path tmp, String id) throws IOException, InterruptedException {
-        Cli.Result r = crun(tmp, "delete", "--force", id);
-        assertEquals(0, r.exit(), r.err());
-    }
-
-    private static Cli.Result crun(Path tmp, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(CRUN.toString(), "--root", tmp.resolve("state").toString()));
-        cmd.addAll(List.of(args));
-        return Cli.exec(cmd, null);
-    }
-
-    private static List<JsonNode> hookLog(Path log) throws IOException {
         assertTrue(Files.exists(log), "the runtime did not run the hook (no " + log + ")");
         List<JsonNode> lines = new ArrayList<>();
         for (String l : Files.readAllLines(log)) if (!l.isBlank()) lines.add(JSON.readTree(l));
-        assertTrue(!lines.isEmpty(), "the hook logged nothing; stderr: " + Files.readString(Path.of(log.toString().replace(".log", ".err"))));
+        assertTrue(!lines.isEmpty(), "the hook logged nothing; stderr: " + Files.readString(tmp.resolve(id + ".hook.err")));
         return lines;
+    }
+
+    /** Keys base+i -> i*3 for i in [0, n): every write pinwriter made, in whichever container. */
+    private static void assertWrites(MapFd map, long base, int n) {
+        try (map; Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(8), v = a.allocate(8);
+            for (long i = 0; i < n; i++) {
+                k.set(ValueLayout.JAVA_LONG, 0, base + i);
+                assertTrue(map.lookup(k, v), "write " + Long.toHexString(base + i) + " lost");
+                assertEquals(i * 3, v.get(ValueLayout.JAVA_LONG, 0));
+            }
+        }
     }
 
     private static void deleteTree(Path dir) throws IOException {

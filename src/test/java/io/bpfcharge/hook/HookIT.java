@@ -11,6 +11,7 @@ import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
+import io.bpfcharge.testing.PausePoints;
 import io.bpfcharge.testing.TestCgroups;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,9 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a "container" process in a fresh memcg, and that process's real state JSON on stdin.
  */
 @KernelTest
-class HookIT {
+public class HookIT {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final int ENTRIES = 2000;
+    public static final int ENTRIES = 2000;
 
     private TestCgroups cg;
 
@@ -50,7 +51,7 @@ class HookIT {
     void cleanup() { cg.close(); }
 
     /** A process placed in {@code cgroup} before it reports ready; stands for the container's init. */
-    static Process container(TestCgroups cg, String cgroup) throws IOException {
+    public static Process container(TestCgroups cg, String cgroup) throws IOException {
         Path procs = cg.hierarchy().dir(cgroup).resolve("cgroup.procs");
         Process p = cg.track(new ProcessBuilder("sh", "-c", "echo $$ > " + procs + " && echo ready && exec sleep 600").start());
         String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
@@ -72,7 +73,7 @@ class HookIT {
     }
 
     /** Writes key i -> value i*7 for i in [0, n) through the map's pin. */
-    static void fill(Path pin, int n, int valueSize) {
+    public static void fill(Path pin, int n, int valueSize) {
         try (MapFd m = (MapFd) BpfFd.openPin(pin); Arena a = Arena.ofConfined()) {
             MemorySegment k = a.allocate(8), v = a.allocate(valueSize);
             for (long i = 0; i < n; i++) {
@@ -83,7 +84,7 @@ class HookIT {
         }
     }
 
-    static void assertFilled(Path pin, int n, int valueSize) {
+    public static void assertFilled(Path pin, int n, int valueSize) {
         try (MapFd m = (MapFd) BpfFd.openPin(pin); Arena a = Arena.ofConfined()) {
             MemorySegment k = a.allocate(8), v = a.allocate(valueSize);
             for (long i = 0; i < n; i++) {
@@ -151,6 +152,48 @@ class HookIT {
         }
     }
 
+    /** A helper killed mid-create (kill -9, OOM killer) fails that map only: the hook goes on and exits 0. */
+    @Test
+    void killedHelperFailsOneMapAndTheHookGoesOnToTheNext() throws Exception {
+        String old = cg.child("old"), ctr = cg.child("ctr");
+        Path a = cg.pin("a_killed"), b = cg.pin("b_next");
+        int aId;
+        try (MapMaker.Maps m = MapMaker.run(cg, old, false, spec("hash", 8, 8, 64, "hook_a").pin(a),
+                spec("hash", 8, 8, 64, "hook_b").pin(b))) {
+            aId = m.id(0);
+        }
+        Process p = container(cg, ctr);
+        String state = state("killed-helper", p.pid(), Map.of(Wanted.ANNOTATION, cg.pinDir() + "/*"));
+        Path runDir = Files.createTempDirectory("bpfcharge-run");
+        Cli.Result r;
+        try (PausePoints pause = new PausePoints()) {
+            List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
+            cmd.addAll(Cli.command("hook", "--json-log"));
+            var run = Cli.start(pause.command("helper", cmd), state);
+            PausePoints.kill9(pause.await()); // a_killed's helper
+            pause.release(pause.await());     // b_next's helper goes on
+            r = run.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            try (var files = Files.list(runDir)) {
+                for (Path f : files.toList()) Files.delete(f);
+            }
+            Files.delete(runDir);
+        }
+        assertEquals(0, r.exit(), r.out() + r.err());
+        List<JsonNode> log = lines(r);
+        assertEquals(2, log.size(), r.out());
+        assertEquals("failed", log.get(0).get("result").asText(), r.out());
+        assertEquals(8, log.get(0).get("exit").asInt());
+        assertTrue(log.get(0).get("message").asText().contains("killed by signal 9"), r.out());
+        assertEquals("migrated", log.get(1).get("result").asText(), r.out());
+        try (Inventory inv = new Inventory(cg.hierarchy())) {
+            Snapshot s = inv.scan();
+            assertEquals(aId, pinned(s, a).id(), "the killed create replaced the map");
+            assertEquals(old, pinned(s, a).memcg().path());
+            assertEquals(ctr, pinned(s, b).memcg().path());
+        }
+    }
+
     @Test
     @HostOnly // rule matching and the rules file's ownership; the hook's migration is the first test's
     void rulesFileSelectsTheContainersPinsAndMustBeRootOwned() throws Exception {
@@ -181,11 +224,7 @@ class HookIT {
             }
 
             Files.setPosixFilePermissions(rules, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-r--"));
-            Cli.Result writable = Cli.runWithInput(state, "hook", "--rules", rules.toString());
-            assertEquals(6, writable.exit(), writable.err());
-            assertEquals(1, writable.err().strip().lines().count(), writable.err());
-            assertTrue(writable.err().contains("writable by group or others"), writable.err());
-            assertEquals("", writable.out());
+            failOpen(state, 6, "writable by group or others", "--rules", rules.toString());
         } finally {
             Files.deleteIfExists(rules);
         }
@@ -217,14 +256,31 @@ class HookIT {
         }
     }
 
+    /**
+     * Fail-open whatever fails, since a runtime stops the container when its hook exits non-zero: one line on
+     * stderr and exit 0, nothing on stdout; --strict exits with the code.
+     */
+    private static void failOpen(String state, int strictExit, String expect, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("hook"));
+        cmd.addAll(List.of(args));
+        Cli.Result open = Cli.runWithInput(state, cmd.toArray(String[]::new));
+        assertEquals(0, open.exit(), open.err());
+        assertEquals(1, open.err().strip().lines().count(), open.err());
+        assertTrue(open.err().startsWith("bpfcharge: ") && open.err().contains(expect) && open.err().contains("fail-open"),
+                open.err());
+        assertEquals("", open.out());
+        cmd.add("--strict");
+        Cli.Result strict = Cli.runWithInput(state, cmd.toArray(String[]::new));
+        assertEquals(strictExit, strict.exit(), strict.err());
+        assertEquals(1, strict.err().strip().lines().count(), strict.err());
+        assertTrue(strict.err().contains(expect), strict.err());
+    }
+
     @Test
     @HostOnly // OCI state parsing
-    void badStateIsOneLineAndExitTwo() throws Exception {
-        Cli.Result r = Cli.runWithInput("{\"id\":\"x\",\"pid\":", "hook");
-        assertEquals(2, r.exit());
-        assertEquals(1, r.err().strip().lines().count(), r.err());
-        assertTrue(r.err().startsWith("bpfcharge: OCI state on stdin is truncated"), r.err());
-        Cli.Result gone = Cli.runWithInput(state("gone", Integer.MAX_VALUE - 1, Map.of(Wanted.ANNOTATION, cg.pinDir() + "/*")), "hook");
-        assertEquals(5, gone.exit(), gone.err());
+    void badStateOrAGoneContainerIsOneLineAndFailOpen() throws Exception {
+        failOpen("{\"id\":\"x\",\"pid\":", 2, "OCI state on stdin is truncated");
+        failOpen(state("gone", Integer.MAX_VALUE - 1, Map.of(Wanted.ANNOTATION, cg.pinDir() + "/*")), 5,
+                "run the hook at createRuntime");
     }
 }

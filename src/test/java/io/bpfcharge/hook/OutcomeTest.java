@@ -62,7 +62,7 @@ class OutcomeTest {
         for (String file : List.of("bpfcharge.json", "bpfcharge-rules.json")) {
             JsonNode h = JSON.readTree(Path.of("hooks.d", file).toFile());
             assertEquals("1.0.0", h.get("version").asText());
-            assertEquals(List.of("poststart"), List.of(h.get("stages").get(0).asText()));
+            assertEquals(List.of("createRuntime"), List.of(h.get("stages").get(0).asText())); // before the program runs
             assertEquals(1, h.get("stages").size());
             assertTrue(h.get("hook").get("path").asText().startsWith("/"));
             assertEquals("hook", h.get("hook").get("args").get(1).asText());

@@ -8,7 +8,6 @@ import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -18,26 +17,31 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** `bpfcharge serve` started from the built jar on a free loopback port; stopped (SIGTERM) on close. */
-final class Daemon implements AutoCloseable {
+public final class Daemon implements AutoCloseable {
     private static final Pattern SERVING = Pattern.compile("serving (https?://\\S+)/metrics");
     private final Process process;
     final URI base;
 
     Daemon(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        this(List.of(), env, args);
+        this(env, ProcessBuilder.Redirect.DISCARD, args);
+    }
+
+    /** @param stdout where its stdout goes (the node agent logs there) */
+    public Daemon(Map<String, String> env, ProcessBuilder.Redirect stdout, String... args) throws IOException, InterruptedException {
+        this(List.of(), env, stdout, args);
     }
 
     /** With the JVM settings of the systemd unit (contrib/serve-jvm.args), so that its memory is what a node sees. */
     static Daemon asUnit(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        return new Daemon(List.of("@" + Path.of("contrib/serve-jvm.args").toAbsolutePath()), env, args);
+        return new Daemon(List.of("@" + Path.of("contrib/serve-jvm.args").toAbsolutePath()), env, ProcessBuilder.Redirect.DISCARD, args);
     }
 
-    private Daemon(List<String> jvm, Map<String, String> env, String... args) throws IOException, InterruptedException {
+    private Daemon(List<String> jvm, Map<String, String> env, ProcessBuilder.Redirect stdout, String... args) throws IOException, InterruptedException {
         List<String> cmd = Cli.java();
         cmd.addAll(jvm);
         cmd.addAll(List.of("-jar", Cli.jar().toString(), "serve", "--listen", "127.0.0.1:0"));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout);
         pb.environment().putAll(env);
         process = pb.start();
         BlockingQueue<String> lines = new ArrayBlockingQueue<>(1000);
@@ -65,7 +69,9 @@ final class Daemon implements AutoCloseable {
         }
     }
 
-    URI uri(String path) { return base.resolve(path); }
+    public URI uri(String path) { return base.resolve(path); }
+
+    public Process process() { return process; }
 
     boolean alive() { return process.isAlive(); }
 
@@ -78,6 +84,7 @@ final class Daemon implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        if (!process.isAlive()) return;
         process.destroy();
         if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
     }

@@ -34,10 +34,10 @@ class ScanMetricsTest {
 
     static Snapshot snapshot(List<MapRecord> maps) {
         List<CgroupTotal> totals = List.of(
-                new CgroupTotal(LIVE, sum(maps, LIVE), count(maps, LIVE), OptionalLong.of(5000), OptionalLong.of(9000)),
-                new CgroupTotal(EMPTY, sum(maps, EMPTY), count(maps, EMPTY), OptionalLong.of(700), OptionalLong.empty()),
-                new CgroupTotal(GONE, sum(maps, GONE), count(maps, GONE), OptionalLong.empty(), OptionalLong.empty()));
-        return new Snapshot(Instant.ofEpochSecond(1000), Duration.ofMillis(250), maps, totals);
+                new CgroupTotal(LIVE, sum(maps, LIVE), count(maps, LIVE), OptionalLong.of(5000), OptionalLong.of(9000), 0),
+                new CgroupTotal(EMPTY, sum(maps, EMPTY), count(maps, EMPTY), OptionalLong.of(700), OptionalLong.empty(), 0),
+                new CgroupTotal(GONE, sum(maps, GONE), count(maps, GONE), OptionalLong.empty(), OptionalLong.empty(), 0));
+        return new Snapshot(Instant.ofEpochSecond(1000), Duration.ofMillis(250), maps, totals, Map.of());
     }
 
     static long sum(List<MapRecord> maps, Memcg m) { return maps.stream().filter(r -> r.memcg() == m).mapToLong(MapRecord::bytes).sum(); }
@@ -71,15 +71,32 @@ class ScanMetricsTest {
     @Test
     void cgroupFamiliesSumMemcgsThatShareAPathAndNameTheStrandedReason() {
         List<MetricSnapshot> f = ScanMetrics.of(snapshot(maps), 0);
-        assertEquals(Map.of("cgroup=/pod/new", 4300.0, "cgroup=/pod/idle", 300.0), points(f, "bpfcharge_cgroup_bpf_memory_bytes"));
-        assertEquals(Map.of("cgroup=/pod/new", 3.0, "cgroup=/pod/idle", 1.0), points(f, "bpfcharge_cgroup_bpf_maps"));
-        assertEquals(Map.of("cgroup=/pod/new", 5000.0, "cgroup=/pod/idle", 700.0), points(f, "bpfcharge_cgroup_memory_usage_bytes"));
-        assertEquals(Map.of("cgroup=/pod/new", 9000.0), points(f, "bpfcharge_cgroup_memory_limit_bytes"));
-        assertEquals(Map.of("cgroup=/pod/idle,reason=empty", 300.0, "cgroup=/pod/new,reason=offline", 200.0),
+        assertEquals(Map.of(NEW, 4300.0, IDLE, 300.0), points(f, "bpfcharge_cgroup_bpf_memory_bytes"));
+        assertEquals(Map.of(NEW, 3.0, IDLE, 1.0), points(f, "bpfcharge_cgroup_bpf_maps"));
+        assertEquals(Map.of(NEW, 5000.0, IDLE, 700.0), points(f, "bpfcharge_cgroup_memory_usage_bytes"));
+        assertEquals(Map.of(NEW, 9000.0), points(f, "bpfcharge_cgroup_memory_limit_bytes"));
+        assertEquals(Map.of(IDLE + ",reason=empty", 300.0, NEW + ",reason=offline", 200.0),
                 points(f, "bpfcharge_cgroup_stranded_bpf_memory_bytes"));
         assertEquals(Map.of("", 5.0), points(f, "bpfcharge_maps"));
         assertEquals(Map.of("", 0.25), points(f, "bpfcharge_scan_duration_seconds"));
         assertEquals(Map.of("", 1000.0), points(f, "bpfcharge_scan_timestamp_seconds"));
+    }
+
+    /** Per-cgroup label sets of a cgroup that names no pod or container. */
+    static final String NEW = "cgroup=/pod/new,container_id=,pod_uid=,qos=", IDLE = "cgroup=/pod/idle,container_id=,pod_uid=,qos=";
+
+    @Test
+    void podAndContainerLabelsAndTheBytesAKillWouldNotFree() {
+        String uid = "0f6a4a1e-5c2b-4b8e-9d3c-2a7e1f0b9c44", id = "ab".repeat(32);
+        Memcg ctr = new Memcg(20, "/kubepods/burstable/pod" + uid + "/" + id, true, true);
+        MapRecord pinned = map(1, "pinned", 4000, ctr, true), held = map(2, "held", 100, ctr, false);
+        Snapshot s = new Snapshot(Instant.ofEpochSecond(1000), Duration.ofMillis(250), List.of(pinned, held),
+                List.of(new CgroupTotal(ctr, 4100, 2, OptionalLong.of(9000), OptionalLong.empty(), 100)), Map.of());
+        String labels = "cgroup=" + ctr.path() + ",container_id=" + id + ",pod_uid=" + uid + ",qos=burstable";
+        List<MetricSnapshot> f = ScanMetrics.of(s, 0);
+        assertEquals(Map.of(labels, 4000.0), points(f, "bpfcharge_cgroup_bpf_memory_surviving_kill_bytes"));
+        assertEquals(Map.of(labels, 4100.0), points(f, "bpfcharge_cgroup_bpf_memory_bytes"));
+        assertEquals(Map.of(labels, 9000.0), points(f, "bpfcharge_cgroup_memory_usage_bytes"));
     }
 
     @Test

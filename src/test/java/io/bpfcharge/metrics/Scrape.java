@@ -7,10 +7,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /** A parsed Prometheus text scrape: every sample line as name, labels and value. */
-record Scrape(List<Sample> samples) {
-    record Sample(String name, Map<String, String> labels, double value) {}
+public record Scrape(List<Sample> samples) {
+    public record Sample(String name, Map<String, String> labels, double value) {}
 
-    static Scrape parse(String text) {
+    public static Scrape parse(String text) {
         List<Sample> out = new ArrayList<>();
         for (String line : text.split("\n")) {
             if (line.isEmpty() || line.startsWith("#")) continue;
@@ -47,10 +47,10 @@ record Scrape(List<Sample> samples) {
         return new Scrape(out);
     }
 
-    List<Sample> all(String name) { return samples.stream().filter(s -> s.name().equals(name)).toList(); }
+    public List<Sample> all(String name) { return samples.stream().filter(s -> s.name().equals(name)).toList(); }
 
     /** The one sample of a name whose labels include every given pair. */
-    Optional<Sample> find(String name, String... pairs) {
+    public Optional<Sample> find(String name, String... pairs) {
         List<Sample> hits = all(name).stream().filter(s -> {
             for (int i = 0; i < pairs.length; i += 2) if (!pairs[i + 1].equals(s.labels().get(pairs[i]))) return false;
             return true;
@@ -59,7 +59,7 @@ record Scrape(List<Sample> samples) {
         return hits.stream().findFirst();
     }
 
-    double value(String name, String... pairs) {
+    public double value(String name, String... pairs) {
         return find(name, pairs).orElseThrow(() -> new AssertionError("no " + name + " series with " + List.of(pairs))).value();
     }
 }

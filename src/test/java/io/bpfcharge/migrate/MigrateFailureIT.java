@@ -6,13 +6,17 @@ import io.bpfcharge.bpf.ProgFd;
 import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.MapMaker;
+import io.bpfcharge.testing.PausePoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static io.bpfcharge.testing.MapMaker.spec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,7 +45,36 @@ class MigrateFailureIT extends MigrationTestBase {
                 spec("queue", 0, 8, 16, "q").pin(queue))) {
             refused(5, "no such pin", null, "--map", cg.pin("nope").toString(), "--to-cgroup", dst);
             refused(5, "no map with id", null, "--map", "id:2000000000", "--to-cgroup", dst);
+            refused(2, "a positive number", null, "--map", "id:-5", "--to-cgroup", dst);
+            refused(2, "a positive number", null, "--map", "id:0", "--to-cgroup", dst);
+            // What --map names instead of a pin is said, not an errno.
+            Path outside = Files.createTempFile("bpfcharge-not-a-pin", ""), link = cg.pin("link_out");
+            try {
+                Files.createSymbolicLink(link, outside);
+                refused(5, link + " (a symlink to " + outside.toRealPath() + ") is not in a bpffs mount", null,
+                        "--map", link.toString(), "--to-cgroup", dst);
+                refused(5, cg.pinDir() + " is a directory, not a pin", null, "--map", cg.pinDir().toString(), "--to-cgroup", dst);
+            } finally {
+                Files.deleteIfExists(link);
+                Files.delete(outside);
+            }
             refused(6, "queue map", queue, "--map", queue.toString(), "--to-cgroup", dst);
+            // Under --json the refusal is also one JSON object on stdout, with the same exit code.
+            Cli.Result json = Kernel.migrate(runDir, null, "--map", queue.toString(), "--to-cgroup", dst, "--json");
+            assertEquals(6, json.exit(), json.err());
+            var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+            assertEquals(6, doc.get("exit").asInt());
+            assertTrue(doc.get("error").asText().contains("queue map"), json.out());
+            // A dry run records nothing in migrations.jsonl, refused or not.
+            long lines = history().size();
+            Cli.Result dry = Kernel.migrate(runDir, null, "--map", queue.toString(), "--to-cgroup", dst, "--dry-run");
+            assertEquals(6, dry.exit(), dry.err());
+            Cli.Result dryNoop = Kernel.migrate(runDir, null, "--map", pin.toString(), "--to-cgroup", src, "--dry-run");
+            assertEquals(0, dryNoop.exit(), dryNoop.err());
+            assertEquals(lines, history().size(), "a dry run was recorded");
+            // The root memcg is no target: refused before anything is created.
+            refused(6, "root memory cgroup", pin, "--map", pin.toString(), "--to-cgroup", "/");
+            refused(6, "root memory cgroup", pin, "--map", pin.toString(), "--to-pid", Long.toString(kthreadd()));
             refused(5, "does not exist", pin, "--map", pin.toString(), "--to-cgroup", cg.base() + "/missing");
             Process dead = new ProcessBuilder("true").start();
             dead.waitFor();
@@ -53,6 +86,25 @@ class MigrateFailureIT extends MigrationTestBase {
         }
         Files.delete(pin);
         Files.delete(queue);
+    }
+
+    private List<MigrationEvent> history() {
+        return MigrationHistory.read(runDir.resolve("migrations.jsonl"));
+    }
+
+    /** The kernel's thread creator: a kernel thread, in the root memcg, in any pid namespace that shows it. */
+    private static long kthreadd() throws Exception {
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    if (Files.readString(p.resolve("comm")).strip().equals("kthreadd"))
+                        return Long.parseLong(p.getFileName().toString());
+                } catch (java.io.IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        throw new AssertionError("no kthreadd in /proc");
     }
 
     @Test
@@ -96,6 +148,44 @@ class MigrateFailureIT extends MigrationTestBase {
             Files.delete(progPin);
             Files.delete(used);
         }
+    }
+
+    /**
+     * The helper killed by SIGKILL while it creates the twin (kill -9, the OOM killer, a container teardown while
+     * it sits in the target) is a failed create: exit 8, one line, the old map untouched, nothing left behind.
+     */
+    @HostOnly // process supervision; the helper's create in a v2 memcg is every migration's
+    @ParameterizedTest(name = "helper killed at {0}")
+    @ValueSource(strings = {"helper", "helper_pinned"})
+    void helperKilledMidCreateIsAFailedCreateAndTheOldMapStays(String step) throws Exception {
+        Path pin = cg.pin("killed_" + step);
+        int id;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 8, 64, 1000, "killed").pin(pin))) {
+            id = m.id(0);
+        }
+        Map<String, String> before;
+        try (MapFd f = Kernel.open(pin)) {
+            Kernel.fill(f, 500, 3);
+            before = Kernel.dump(f);
+        }
+        Cli.Result r;
+        try (PausePoints pause = new PausePoints()) {
+            var run = Cli.start(pause.command(step,
+                    Kernel.migrateCommand(runDir, null, "--map", pin.toString(), "--to-cgroup", dst)), null);
+            PausePoints.kill9(pause.await());
+            r = run.get(120, TimeUnit.SECONDS);
+        }
+        assertEquals(8, r.exit(), r.out() + r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertTrue(err.startsWith("bpfcharge: ") && err.contains("killed by signal 9") && err.contains("untouched"), err);
+        assertEquals(id, Kernel.idAt(pin), "the old map is still pinned");
+        assertEquals(cg.hierarchy().id(src), Kernel.chargedTo(id));
+        try (MapFd f = Kernel.open(pin)) {
+            assertEquals(before, Kernel.dump(f));
+        }
+        assertEquals("rolled_back", MigrationHistory.read(runDir.resolve("migrations.jsonl")).getLast().result());
+        Files.delete(pin);
     }
 
     /** A crash after the swap whose replacement its owner then removed must not wedge later migrations. */

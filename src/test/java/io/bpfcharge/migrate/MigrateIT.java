@@ -71,6 +71,28 @@ class MigrateIT extends MigrationTestBase {
         Files.delete(pin);
     }
 
+    /**
+     * The usage "after" is read once the old map's memory is really gone: the kernel frees a map after its id
+     * (per-CPU memory in a work item), and a preallocated percpu_hash's source (17 MB charged at creation) used
+     * to show its full usage after.
+     */
+    @Test
+    void usageAfterIsReadOnceTheOldMapIsUncharged() throws Exception {
+        Path pin = cg.pin("usage_after");
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("percpu_hash", 8, 16, 200_000, "usage").pin(pin))) {
+            assertTrue(m.id(0) > 0);
+        }
+        Cli.Result r = Kernel.migrate(runDir, null, "--map", pin.toString(), "--to-cgroup", dst, "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = JSON.readTree(r.out()), u = j.get("usage_bytes");
+        long charge = u.get("target_after").asLong() - u.get("target_before").asLong();
+        assertTrue(charge > 4 << 20, "the twin's charge is visible in the target: " + u);
+        assertTrue(j.get("old_freed").asBoolean(), r.out());
+        assertTrue(u.get("source_after").asLong() <= u.get("source_before").asLong() - charge / 2,
+                "source usage after " + u + " still holds the map");
+        Files.delete(pin);
+    }
+
     @Test
     void innerMapIsSwappedIntoItsSlotAndRepinned() throws Exception {
         Path outerPin = cg.pin("outer"), innerPin = cg.pin("inner");

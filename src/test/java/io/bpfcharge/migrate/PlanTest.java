@@ -40,7 +40,7 @@ class PlanTest {
     private static Plan plan(MapRecord m, OptionalLong headroom, MigrationRequest req, MapRecord... others) {
         List<MapRecord> all = new java.util.ArrayList<>(List.of(others));
         all.add(m);
-        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, all, List.of());
+        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, all, List.of(), java.util.Map.of());
         return Plan.of(snap, m, TARGET, TARGET_ID, headroom, req);
     }
 
@@ -112,11 +112,22 @@ class PlanTest {
         MapInfo i = info(7, MapType.HASH, 64, 0);
         MapRecord byProc = new MapRecord(i, 1, OLD, List.of("/sys/fs/bpf/a"), List.of(),
                 List.of(new MapRecord.ProcessHolder(42, "agent")), List.of());
-        refused(plan(byProc), Exit.REFUSED, "process 42 (agent)");
+        // A process is told what it can do: reach the map through a slot, or have it recharged before it opens it.
+        Plan.Refused p = refused(plan(byProc), Exit.REFUSED, "process 42 (agent)", "held open", "map-of-maps slot",
+                "before the program starts", "createRuntime");
+        assertTrue(!p.message().contains("reloading") && !p.message().contains("programs"), p.message());
         MapRecord byProg = new MapRecord(i, 1, OLD, List.of(), List.of(new MapRecord.Slot(3, "00000000")), List.of(),
                 List.of(new MapRecord.ProgramHolder(9, "xdp_main")));
         Plan.Refused r = refused(plan(byProg), Exit.REFUSED, "program 9 (xdp_main)", "array_of_maps/hash_of_maps");
         assertTrue(!r.message().contains("process"), r.message());
+    }
+
+    @Test
+    void theRootMemcgIsNoTarget() {
+        MapRecord m = pinned(7, MapType.HASH);
+        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, List.of(m), List.of(), java.util.Map.of());
+        Plan p = Plan.of(snap, m, "/", 1, OptionalLong.empty(), new MigrationRequest("id:7", "/", null, null, null, false));
+        refused(p, Exit.REFUSED, "root memory cgroup", "charged to no cgroup");
     }
 
     @Test

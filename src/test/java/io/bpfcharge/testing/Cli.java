@@ -56,6 +56,17 @@ public final class Cli {
         return exec(cmd, null);
     }
 
+    /** {@link #exec} in the background, for a test that acts while the command runs. */
+    public static java.util.concurrent.CompletableFuture<Result> start(List<String> cmd, String input) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return exec(cmd, input);
+            } catch (IOException | InterruptedException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, r -> Thread.ofPlatform().daemon().start(r)); // not the common pool: exec() itself uses it
+    }
+
     public static Result exec(List<String> cmd, String input) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).start();
         if (input != null) p.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));

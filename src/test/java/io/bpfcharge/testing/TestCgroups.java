@@ -50,6 +50,20 @@ public final class TestCgroups implements AutoCloseable {
         return path;
     }
 
+    /**
+     * Nested memcgs below the test's base, one level per name (e.g. a kubelet layout); returns the deepest.
+     * Each level but the last delegates memory to the next, as a v2 hierarchy needs.
+     */
+    public String nested(String... names) {
+        String path = base;
+        for (int i = 0; i < names.length; i++) {
+            path = hierarchy.createChild(path, names[i]);
+            cgroups.add(path);
+            if (i < names.length - 1) enableMemoryBelow(path);
+        }
+        return path;
+    }
+
     /** The test's private bpffs directory. */
     public Path pinDir() { return pinDir; }
 

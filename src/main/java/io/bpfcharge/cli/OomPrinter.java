@@ -1,0 +1,92 @@
+package io.bpfcharge.cli;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfcharge.oom.Leaf;
+import io.bpfcharge.oom.Ranking;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+
+/** `oom`: one row, or one JSON object, per leaf cgroup, in the policy's order, and where the victim changes. */
+final class OomPrinter implements Printer<Ranking> {
+    private final int columns;
+
+    OomPrinter(int columns) { this.columns = columns; }
+
+    @Override
+    public void plain(PrintWriter out, Ranking r) {
+        Table t = new Table(">RANK", ">ADJ", "CGROUP", ">FIGURE", ">BPF", ">SURVIVES", ">ADJUSTED", "VICTIM");
+        for (Ranking.Row row : r.rows()) {
+            Leaf l = row.leaf();
+            t.row(rank(row.rank()), rank(row.adjustedRank()), l.path(), size(row.figure()), Table.bytes(l.bpfBytes()),
+                    Table.bytes(l.survivingKillBytes()), size(row.adjusted()), mark(row));
+        }
+        t.fit(2, columns).print(out);
+        out.println(summary(r));
+    }
+
+    private static String rank(int rank) { return rank == 0 ? "-" : Integer.toString(rank); }
+
+    /** Figures with an oom_score_adj can be negative; the rest are bytes. */
+    private static String size(Long v) { return v == null ? "-" : v < 0 ? "-" + Table.bytes(-v) : Table.bytes(v); }
+
+    private static String mark(Ranking.Row row) {
+        if (row.victim() && row.adjustedVictim()) return "<- victim";
+        if (row.victim()) return "<- victim now";
+        return row.adjustedVictim() ? "<- victim if surviving BPF counted" : "";
+    }
+
+    static String summary(Ranking r) {
+        String policy = r.policy().label();
+        if (r.victim().isEmpty()) return "no cgroup " + policy + " would kill";
+        String now = r.victim().get().leaf().path();
+        if (!r.victimChanges()) return policy + " would kill " + now + " either way";
+        return "victim changes: " + policy + " kills " + now + ", which frees " + Table.bytes(freed(r.victim().get()))
+                + " less than it counts; without the BPF bytes that survive a kill it would kill "
+                + r.adjustedVictim().map(v -> v.leaf().path()).orElse("nothing");
+    }
+
+    private static long freed(Ranking.Row victim) { return victim.leaf().survivingKillBytes(); }
+
+    @Override
+    public void json(JsonGenerator g, Ranking r) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("policy", r.policy().label());
+        g.writeArrayFieldStart("cgroups");
+        for (Ranking.Row row : r.rows()) row(g, row);
+        g.writeEndArray();
+        Json.string(g, "victim", r.victim().map(v -> v.leaf().path()).orElse(null));
+        Json.string(g, "adjusted_victim", r.adjustedVictim().map(v -> v.leaf().path()).orElse(null));
+        g.writeBooleanField("victim_changes", r.victimChanges());
+        g.writeEndObject();
+    }
+
+    private static void row(JsonGenerator g, Ranking.Row row) throws IOException {
+        Leaf l = row.leaf();
+        g.writeStartObject();
+        g.writeStringField("path", l.path());
+        g.writeNumberField("id", l.id());
+        Json.string(g, "pod_uid", l.identity().podUid().isEmpty() ? null : l.identity().podUid());
+        Json.string(g, "container_id", l.identity().containerId().isEmpty() ? null : l.identity().containerId());
+        Json.string(g, "qos", l.identity().qos().isEmpty() ? null : l.identity().qos());
+        g.writeNumberField("usage_bytes", l.usage());
+        Json.optional(g, "low_bytes", l.low());
+        Json.optional(g, "min_bytes", l.min());
+        if (l.oomGroup().isPresent()) g.writeBooleanField("oom_group", l.oomGroup().get());
+        else g.writeNullField("oom_group");
+        g.writeNumberField("oom_score_adj", l.oomScoreAdj());
+        g.writeNumberField("processes", l.processes());
+        g.writeNumberField("bpf_bytes", l.bpfBytes());
+        g.writeNumberField("bpf_surviving_kill_bytes", l.survivingKillBytes());
+        number(g, "figure", row.figure());
+        number(g, "adjusted_figure", row.adjusted());
+        number(g, "rank", row.rank() == 0 ? null : (long) row.rank());
+        number(g, "adjusted_rank", row.adjustedRank() == 0 ? null : (long) row.adjustedRank());
+        g.writeEndObject();
+    }
+
+    private static void number(JsonGenerator g, String field, Long v) throws IOException {
+        if (v == null) g.writeNullField(field);
+        else g.writeNumberField(field, v);
+    }
+}

@@ -1,0 +1,19 @@
+package io.bpfcharge.oom;
+
+import io.bpfcharge.cgroup.ContainerIdentity;
+
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * A leaf memory cgroup (a container, a service) with what OOM policies read from its files and what bpfcharge
+ * adds: the BPF bytes charged to it and how many of them would survive a kill of its tasks.
+ * @param usage memory.current (v2) or memory.usage_in_bytes (v1)
+ * @param low memory.low, v2 only
+ * @param min memory.min, v2 only
+ * @param oomGroup memory.oom.group, v2 only
+ * @param oomScoreAdj the largest oom_score_adj of its processes (the one the kernel would pick first); 0 when none
+ * @param processes processes directly in it
+ */
+public record Leaf(String path, long id, ContainerIdentity identity, long usage, OptionalLong low, OptionalLong min,
+                   Optional<Boolean> oomGroup, int oomScoreAdj, int processes, long bpfBytes, long survivingKillBytes) {}

@@ -1,0 +1,192 @@
+package io.bpfcharge.agent;
+
+import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.hook.HookIT;
+import io.bpfcharge.inventory.Inventory;
+import io.bpfcharge.inventory.MapRecord;
+import io.bpfcharge.inventory.Snapshot;
+import io.bpfcharge.metrics.Daemon;
+import io.bpfcharge.metrics.Scrape;
+import io.bpfcharge.testing.Crun;
+import io.bpfcharge.testing.KernelTest;
+import io.bpfcharge.testing.MapMaker;
+import io.bpfcharge.testing.TestCgroups;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static io.bpfcharge.testing.MapMaker.spec;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The node agent against a real runtime, with no hook anywhere: crun runs the containers with a private state
+ * root, `serve --recharge` watches that root. Container 1's loader pins a filled hash, an inner map in a pinned
+ * hash_of_maps and a small "held" hash; container 2 (same annotation, fresh memcg) runs pinwriter, whose BPF
+ * program holds the OUTER map and writes through it while its process holds the held map's pin. Container 3
+ * restarts it once more while the agent already runs.
+ */
+@KernelTest
+class AgentCrunIT {
+    static final int INNER = 1000, WRITES = 300;
+    /**
+     * How long the test waits for a restarted container's maps to be charged to it, the agent running: far
+     * above the 5 s target (bench/agent-bench measures that) so that a loaded shared host does not fail the
+     * test; times BPFCHARGE_TEST_TIME_SCALE under emulation (the VM stage).
+     */
+    static final Duration BOUND = Duration.ofSeconds(30).multipliedBy(timeScale());
+    /** An agent that starts after the container also starts its helper and warms its migration path. */
+    static final Duration STARTUP = Duration.ofSeconds(60).multipliedBy(timeScale());
+
+    static int timeScale() {
+        String s = System.getenv("BPFCHARGE_TEST_TIME_SCALE");
+        return s == null || s.isBlank() ? 1 : Integer.parseInt(s.strip());
+    }
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void restartedContainersMapsAreRechargedByTheAgentAloneWithEveryEntryAndWrite() throws Exception {
+        Crun.requireTools();
+        Path tmp = Files.createTempDirectory("bpfcharge-agent");
+        TestCgroups cg = new TestCgroups();
+        Daemon agent = null;
+        try (Crun crun = new Crun(tmp); Inventory inv = new Inventory(cg.hierarchy())) {
+            String first = cg.child("first"), second = cg.child("second"), third = cg.child("third");
+            Map<String, String> claim = Map.of("io.bpfcharge.maps", cg.pinDir() + "/*");
+            crun.run(cg, first, "agent-it-1", claim, null, "sleep", "600");
+            Path hash = cg.pin("hash"), outer = cg.pin("outer"), held = cg.pin("held");
+            List<Integer> ids = MapMaker.run(cg, first, false, spec("hash", 8, 64, HookIT.ENTRIES, "agent_hash").pin(hash),
+                    spec("hash", 8, 8, 4096, "agent_inner"), spec("hash_of_maps", 4, 4, 4, "agent_outer").pin(outer).outerOfPrevious(),
+                    spec("hash", 8, 8, 64, "agent_held").pin(held)).ids();
+            HookIT.fill(hash, HookIT.ENTRIES, 64);
+            fillInner(ids.get(1));
+            crun.delete("agent-it-1");
+
+            // Container 2 holds its pins before the agent starts: the held map cannot move, the others can.
+            Crun.Started c2 = crun.run(cg, second, "agent-it-2", claim, cg.pinDir(), "pinwriter", "/pins/outer", "0", "" + WRITES, "/pins/held");
+            crun.await(c2, "holding", Duration.ofSeconds(30));
+            Path log = tmp.resolve("agent.log");
+            agent = new Daemon(Map.of("BPFCHARGE_RUN_DIR", Files.createDirectories(tmp.resolve("run")).toString()),
+                    ProcessBuilder.Redirect.to(log.toFile()), "--recharge",
+                    "--runtime-root", crun.stateRoot().toString(), "--recharge-interval", "1");
+            awaitCharged(inv, outer, List.of(hash), second, STARTUP, "the agent's start", log);
+            crun.await(c2, "done", Duration.ofSeconds(60));
+            HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
+            assertInner(inv, outer, WRITES);
+
+            // Several reconciles and back-offs later the held map is still reported once.
+            Thread.sleep(4500);
+            List<String> heldLines = lines(log).stream().filter(l -> l.contains("(agent_held)")).toList();
+            assertEquals(1, heldLines.size(), "refused once per container start: " + heldLines);
+            assertTrue(heldLines.getFirst().contains(": refused: ") && heldLines.getFirst().contains("pinwriter"), heldLines.getFirst());
+            assertEquals(first, memcg(inv.scan(), held), "a held map stays where it is");
+            Scrape s = scrape(agent);
+            assertEquals(1, s.value("bpfcharge_recharges_total", "result", "refused"), Files.readString(log));
+            assertEquals(2, s.value("bpfcharge_recharges_total", "result", "migrated"), "the hash and the inner map");
+            assertEquals(1, s.value("bpfcharge_recharges_total", "result", "unchanged"), "the outer map, used by the program");
+            assertEquals(0, s.value("bpfcharge_recharges_total", "result", "conflict"));
+            assertEquals(1, s.value("bpfcharge_containers", "root", crun.stateRoot().toString()));
+            assertEquals(0, s.value("bpfcharge_recharge_seconds_count"), "container 2 keeps a refused map");
+
+            // Restart while the agent runs: the new container's state file wakes it.
+            crun.delete("agent-it-2");
+            Crun.Started c3 = crun.run(cg, third, "agent-it-3", claim, cg.pinDir(), "pinwriter", "/pins/outer", "" + WRITES, "" + WRITES);
+            awaitCharged(inv, outer, List.of(hash, held), third, BOUND, "container 3's start", log);
+            crun.await(c3, "done", Duration.ofSeconds(60));
+            HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
+            assertInner(inv, outer, 2 * WRITES);
+            Scrape after = scrape(agent);
+            assertEquals(5, after.value("bpfcharge_recharges_total", "result", "migrated"));
+            assertEquals(1, after.value("bpfcharge_recharge_seconds_count"), "container 3's maps were all charged to it; agent log:\n" + Files.readString(log));
+            assertTrue(after.value("bpfcharge_recharge_seconds_sum") < BOUND.toSeconds(), "" + after.value("bpfcharge_recharge_seconds_sum"));
+        } finally {
+            if (agent != null) agent.close();
+            cg.close();
+            deleteTree(tmp);
+        }
+    }
+
+    /** Waits up to {@code bound} until the pins and the outer map's inner map are charged to {@code target}. */
+    static void awaitCharged(Inventory inv, Path outer, List<Path> pins, String target, Duration bound, String since, Path log)
+            throws InterruptedException, IOException {
+        long t0 = System.nanoTime();
+        while (true) {
+            Snapshot s = inv.scan();
+            String inner = s.pinnedAt(outer.toString()).isEmpty() ? "(outer not seen)" : inner(s, outer).memcg().path();
+            List<String> at = pins.stream().map(p -> memcg(s, p)).toList();
+            if (inner.equals(target) && at.stream().allMatch(target::equals)) return;
+            if (System.nanoTime() - t0 > bound.toNanos())
+                fail("not charged to " + target + " within " + bound.toSeconds() + " s of " + since + ": inner in " + inner
+                        + ", " + pins + " in " + at + "; agent log:\n" + Files.readString(log));
+            Thread.sleep(50);
+        }
+    }
+
+    /** Where the map pinned at {@code pin} is charged; a scan racing a re-pin's rename may not see the pin at all. */
+    static String memcg(Snapshot s, Path pin) {
+        return s.pinnedAt(pin.toString()).map(m -> m.memcg().path()).orElse("(pin not seen)");
+    }
+
+    static MapRecord inner(Snapshot s, Path outer) {
+        int outerId = s.pinnedAt(outer.toString()).orElseThrow().id();
+        return s.maps().stream().filter(m -> m.outer().stream().anyMatch(o -> o.outerId() == outerId)).findFirst().orElseThrow();
+    }
+
+    /** Container 1's entries: key i -> i*7. */
+    static void fillInner(int id) {
+        try (MapFd m = MapFd.byId(id); Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(8), v = a.allocate(8);
+            for (long i = 0; i < INNER; i++) {
+                k.set(ValueLayout.JAVA_LONG, 0, i);
+                v.set(ValueLayout.JAVA_LONG, 0, i * 7);
+                m.update(k, v, MapFd.BPF_ANY);
+            }
+        }
+    }
+
+    /** The inner map in the outer slot now holds container 1's entries and every write pinwriter made (0x100000+i -> i*3). */
+    static void assertInner(Inventory inv, Path outer, int writes) {
+        try (MapFd m = MapFd.byId(inner(inv.scan(), outer).id()); Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(8), v = a.allocate(8);
+            for (long i = 0; i < INNER; i++) {
+                k.set(ValueLayout.JAVA_LONG, 0, i);
+                assertTrue(m.lookup(k, v), "container 1's key " + i + " lost");
+                assertEquals(i * 7, v.get(ValueLayout.JAVA_LONG, 0));
+            }
+            for (long i = 0; i < writes; i++) {
+                k.set(ValueLayout.JAVA_LONG, 0, 0x100000 + i);
+                assertTrue(m.lookup(k, v), "the program's write " + i + " lost");
+                assertEquals(i * 3, v.get(ValueLayout.JAVA_LONG, 0));
+            }
+        }
+    }
+
+    private Scrape scrape(Daemon d) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(d.uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        return Scrape.parse(r.body());
+    }
+
+    static List<String> lines(Path log) throws IOException { return Files.readAllLines(log); }
+
+    static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}
