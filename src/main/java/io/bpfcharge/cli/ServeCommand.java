@@ -115,7 +115,10 @@ final class ServeCommand implements Callable<Integer> {
         OomMapPublisher publisher = null;
         ScheduledExecutorService oomScans = null;
         try {
-<<<<<<< HEAD
+            if (oomPin != null) {
+                publisher = new OomMapPublisher(openOomMap(oomPin), System.err);
+                exporter.afterScan(publisher);
+            }
             try {
                 exporter.warmUp();
             } catch (OutOfMemoryError e) { // before serving, the scan's garbage is all there is: it can be told
@@ -123,14 +126,6 @@ final class ServeCommand implements Callable<Integer> {
                         + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): raise -Xmx in serve-jvm.args (the heap a scan needs grows with the maps on the node)");
             }
             server = MetricsServer.start(address, exporter, webConfig, maxConnections);
-=======
-            if (oomPin != null) {
-                publisher = new OomMapPublisher(openOomMap(oomPin), System.err);
-                exporter.afterScan(publisher);
-            }
-            exporter.warmUp();
-            server = MetricsServer.start(address, exporter, webConfig);
->>>>>>> main
         } catch (BindException e) {
             exporter.close();
             throw new BpfchargeException(Exit.USAGE, "cannot listen on " + listen + ": " + e.getMessage() + ": pick another --listen");
