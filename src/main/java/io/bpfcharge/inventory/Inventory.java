@@ -60,6 +60,9 @@ public final class Inventory implements AutoCloseable {
 
     public MemoryHierarchy hierarchy() { return hierarchy; }
 
+    /** The loaded iterators, for callers that need a fresh walk between scans (a migration's holder checks). */
+    public InventoryIterators iterators() { return iterators; }
+
     public synchronized Snapshot scan() {
         long t0 = System.nanoTime();
         Instant at = Instant.now();
