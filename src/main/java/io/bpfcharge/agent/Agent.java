@@ -9,9 +9,11 @@ import io.bpfcharge.hook.Rules;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.Snapshot;
 import io.bpfcharge.migrate.Migrator;
+import io.bpfcharge.provenance.OriginStore;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,7 +39,8 @@ public final class Agent implements AutoCloseable {
         Outcome migrate(OciState state, String target, Claim.Move move);
     }
 
-    public record Options(RuntimeRoots roots, Rules rules, Duration interval, boolean dryRun) {}
+    /** @param origins the state file where the first memcg of each map is kept ({@link OriginStore}) */
+    public record Options(RuntimeRoots roots, Rules rules, Duration interval, boolean dryRun, Path origins) {}
 
     private final Options options;
     private final Inventory inventory;
@@ -46,6 +49,7 @@ public final class Agent implements AutoCloseable {
     private final PrintStream log;
     private final Ledger ledger = new Ledger();
     private final RootWatcher watcher;
+    private final OriginStore origins;
     private volatile boolean closed;
     private Thread thread;
 
@@ -57,6 +61,7 @@ public final class Agent implements AutoCloseable {
         this.migration = migration;
         this.log = log;
         this.watcher = new RootWatcher();
+        this.origins = OriginStore.open(options.origins());
     }
 
     /** Reconciles now and then on every state-root change and every interval, on a thread of its own. */
@@ -94,6 +99,7 @@ public final class Agent implements AutoCloseable {
         ledger.running(running.stream().map(Container::instance).collect(Collectors.toSet()), now);
         Snapshot snapshot = inventory.scan();
         List<Decided> decided = new ArrayList<>();
+        Map<String, String> containerOf = new HashMap<>();
         for (Container c : running) {
             String target;
             try {
@@ -101,6 +107,7 @@ public final class Agent implements AutoCloseable {
             } catch (BpfchargeException e) {
                 continue; // gone since the state roots were read
             }
+            containerOf.putIfAbsent(target, c.id());
             try {
                 List<Claim> claims = Hook.claims(c.state(), options.rules(), target, snapshot);
                 if (!claims.isEmpty()) decided.add(new Decided(c, target, claims));
@@ -108,6 +115,8 @@ public final class Agent implements AutoCloseable {
                 report(c, "(claims)", "(claims)", Result.REFUSED, e.getMessage(), null);
             }
         }
+        // Passive, so also in a dry run: where each map was first charged, before its cgroup can be removed.
+        if (origins.record(snapshot, containerOf)) origins.save();
         Map<Integer, Map<String, Container>> claimants = claimants(decided);
         Set<String> claimed = new HashSet<>();
         for (Decided d : decided) {

@@ -153,6 +153,15 @@ public record MemoryHierarchy(CgroupMode mode, int version, Path root) {
         return v.isPresent() ? java.util.Optional.of(v.getAsLong() == 1) : java.util.Optional.empty();
     }
 
+    /** Whether a cgroup has child cgroups. */
+    public boolean hasChildren(String path) {
+        try (var children = Files.newDirectoryStream(dir(path), Files::isDirectory)) {
+            return children.iterator().hasNext();
+        } catch (IOException e) {
+            return false; // gone
+        }
+    }
+
     /** The processes directly in a cgroup (cgroup.procs); empty when it is gone. */
     public List<Long> processes(String path) {
         try {

@@ -3,10 +3,14 @@ package io.bpfcharge.cli;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfcharge.cgroup.ContainerIdentity;
 import io.bpfcharge.inventory.CgroupTotal;
+import io.bpfcharge.inventory.MapRecord;
+import io.bpfcharge.inventory.Origin;
 import io.bpfcharge.inventory.Snapshot;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /** `cgroups`: one row, or one JSON object, per memcg holding BPF charges, and the totals over them. */
@@ -17,7 +21,8 @@ final class CgroupsPrinter implements Printer<Snapshot> {
         for (CgroupTotal c : s.cgroups()) {
             t.row(c.memcg().path(), Table.bytes(c.bpfBytes()), c.maps(), size(c.usage()), size(c.usageWithoutBpf()),
                     c.limit().isPresent() ? Table.bytes(c.limit().getAsLong()) : "max",
-                    (c.memcg().online() ? "online" : "offline") + "," + (c.memcg().populated() ? "populated" : "empty"),
+                    (c.memcg().online() ? "online" : "offline") + "," + (c.memcg().populated() ? "populated" : "empty")
+                            + (c.memcg().interior() ? ",interior" : "") + (c.reparentedBytes() > 0 ? ",reparented" : ""),
                     Table.bytes(c.strandedBytes()), Table.bytes(c.survivingKillBytes()));
         }
         Snapshot.Totals total = s.totals();
@@ -36,7 +41,7 @@ final class CgroupsPrinter implements Printer<Snapshot> {
     public void json(JsonGenerator g, Snapshot s) throws IOException {
         g.writeStartObject();
         g.writeArrayFieldStart("cgroups");
-        for (CgroupTotal t : s.cgroups()) cgroup(g, t);
+        for (CgroupTotal t : s.cgroups()) cgroup(g, t, s);
         g.writeEndArray();
         Snapshot.Totals total = s.totals();
         g.writeObjectFieldStart("total");
@@ -50,7 +55,7 @@ final class CgroupsPrinter implements Printer<Snapshot> {
         g.writeEndObject();
     }
 
-    private static void cgroup(JsonGenerator g, CgroupTotal t) throws IOException {
+    private static void cgroup(JsonGenerator g, CgroupTotal t, Snapshot s) throws IOException {
         g.writeStartObject();
         g.writeStringField("path", t.memcg().path());
         g.writeNumberField("id", t.memcg().id());
@@ -69,7 +74,30 @@ final class CgroupsPrinter implements Printer<Snapshot> {
         g.writeNumberField("bpf_freed_by_kill_bytes", t.freedByKillBytes());
         g.writeNumberField("bpf_surviving_kill_bytes", t.survivingKillBytes());
         g.writeNumberField("stranded_bytes", t.strandedBytes());
-        Json.string(g, "stranded_reason", t.memcg().strandedReason());
+        Json.string(g, "stranded_reason", t.strandedReason());
+        g.writeBooleanField("interior", t.memcg().interior());
+        g.writeNumberField("reparented_bytes", t.reparentedBytes());
+        // Where the reparented charges came from: one entry per removed cgroup.
+        Map<Origin, long[]> from = new LinkedHashMap<>();
+        for (MapRecord m : s.maps()) {
+            Origin o = s.reparented().get(m.id());
+            if (o != null && m.memcg().id() == t.memcg().id()) {
+                long[] sum = from.computeIfAbsent(o, k -> new long[2]);
+                sum[0] += m.bytes();
+                sum[1]++;
+            }
+        }
+        g.writeArrayFieldStart("reparented_from");
+        for (var e : from.entrySet()) {
+            g.writeStartObject();
+            g.writeNumberField("id", e.getKey().memcgId());
+            g.writeStringField("path", e.getKey().path());
+            Json.string(g, "container", e.getKey().container());
+            g.writeNumberField("bytes", e.getValue()[0]);
+            g.writeNumberField("maps", e.getValue()[1]);
+            g.writeEndObject();
+        }
+        g.writeEndArray();
         g.writeEndObject();
     }
 }

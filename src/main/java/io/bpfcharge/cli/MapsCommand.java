@@ -34,7 +34,7 @@ final class MapsCommand implements Callable<Integer> {
                 .filter(m -> !pinned || m.pinned())
                 .filter(m -> only == null || (m.memcg() != null && m.memcg().path().equals(only)))
                 .toList();
-        new MapsPrinter(s.fates()).print(spec.commandLine().getOut(), json, maps);
+        new MapsPrinter(s.fates(), s.reparented()).print(spec.commandLine().getOut(), json, maps);
         return 0;
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfcharge.inventory.Fate;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Memcg;
+import io.bpfcharge.inventory.Origin;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -15,8 +16,19 @@ import java.util.stream.Collectors;
 final class MapsPrinter implements Printer<List<MapRecord>> {
     /** What a kill of its memcg's subtree does to each map ({@link io.bpfcharge.inventory.Snapshot#fates}). */
     private final Map<Integer, Fate> fates;
+    /** Maps charged to an ancestor of their removed first cgroup ({@link io.bpfcharge.inventory.Snapshot#reparented}). */
+    private final Map<Integer, Origin> reparented;
 
-    MapsPrinter(Map<Integer, Fate> fates) { this.fates = fates; }
+    MapsPrinter(Map<Integer, Fate> fates, Map<Integer, Origin> reparented) {
+        this.fates = fates;
+        this.reparented = reparented;
+    }
+
+    /** "reparented" (its first cgroup was removed), else its cgroup's stranded reason; null when not stranded. */
+    private String strandedReason(MapRecord m) {
+        if (reparented.containsKey(m.id())) return "reparented";
+        return m.memcg() == null ? null : m.memcg().strandedReason();
+    }
 
     @Override
     public void plain(PrintWriter out, List<MapRecord> maps) {
@@ -24,7 +36,7 @@ final class MapsPrinter implements Printer<List<MapRecord>> {
         for (MapRecord m : maps) {
             t.row(m.id(), m.info().name(), m.info().type(), Table.bytes(m.bytes()),
                     m.memcg() == null ? "(not charged)" : m.memcg().path(),
-                    m.memcg() == null ? "" : m.memcg().stranded() ? "stranded:" + m.memcg().strandedReason() : "ok",
+                    m.memcg() == null ? "" : strandedReason(m) != null ? "stranded:" + strandedReason(m) : "ok",
                     String.join(",", m.pins()),
                     m.outer().stream().map(o -> o.outerId() + "[" + o.key() + "]").collect(Collectors.joining(",")),
                     holders(m));
@@ -75,6 +87,17 @@ final class MapsPrinter implements Printer<List<MapRecord>> {
         Json.pairs(g, "processes", m.processes(), "pid", MapRecord.ProcessHolder::pid, "comm", MapRecord.ProcessHolder::comm);
         Json.pairs(g, "programs", m.programs(), "id", MapRecord.ProgramHolder::id, "name", MapRecord.ProgramHolder::name);
         g.writeEndObject();
+        Json.string(g, "stranded_reason", strandedReason(m));
+        Origin origin = reparented.get(m.id());
+        if (origin == null) {
+            g.writeNullField("origin");
+        } else {
+            g.writeObjectFieldStart("origin");
+            g.writeNumberField("id", origin.memcgId());
+            g.writeStringField("path", origin.path());
+            Json.string(g, "container", origin.container());
+            g.writeEndObject();
+        }
         Fate fate = fates.get(m.id());
         Json.string(g, "kill", fate == null ? null : fate.label());
         g.writeEndObject();

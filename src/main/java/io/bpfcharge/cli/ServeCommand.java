@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import io.bpfcharge.metrics.MetricsServer;
 import io.bpfcharge.migrate.CreateHelper;
 import io.bpfcharge.migrate.ResidentHelper;
+import io.bpfcharge.provenance.OriginStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -102,6 +103,7 @@ final class ServeCommand implements Callable<Integer> {
         Path oomPin = oomMapPin();
         Checks.requireAll();
         Inventory inventory = new Inventory(MemoryHierarchy.detect());
+        inventory.origins(OriginStore.reader(OriginStore.defaultFile()));
         Exporter exporter = new Exporter(inventory, maxMapSeries,
                 Duration.ofNanos((long) (maxScanAge * 1e9)), Exporter.defaultJournal(), new Main.Version().getVersion()[0].replace("bpfcharge ", ""));
         MetricsServer server;
@@ -148,7 +150,6 @@ final class ServeCommand implements Callable<Integer> {
                 exporter.close();
                 throw e;
             }
-            agent.start();
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Agent running = agent;
@@ -174,6 +175,7 @@ final class ServeCommand implements Callable<Integer> {
         spec.commandLine().getErr().printf("bpfcharge: serving %s://%s:%d/metrics%n", server.tls() ? "https" : "http",
                 bound.getAddress().getHostAddress(), bound.getPort());
         spec.commandLine().getErr().flush();
+        if (agent != null) agent.start(); // after the line above: tests and supervisors wait for it
         stopped.await();
         return 0;
     }
@@ -194,7 +196,8 @@ final class ServeCommand implements Callable<Integer> {
         List<Path> roots = new ArrayList<>(RuntimeRoots.DEFAULTS);
         for (Path root : runtimeRoots) if (!roots.contains(root.normalize())) roots.add(root.normalize());
         Rules r = rules == null ? null : Rules.load(rules);
-        return new Agent.Options(new RuntimeRoots(roots), r, Duration.ofNanos((long) (rechargeInterval * 1e9)), rechargeDryRun);
+        return new Agent.Options(new RuntimeRoots(roots), r, Duration.ofNanos((long) (rechargeInterval * 1e9)), rechargeDryRun,
+                OriginStore.defaultFile());
     }
 
     private static OomMap openOomMap(Path pin) {

@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -59,6 +60,9 @@ public final class Inventory implements AutoCloseable {
 
     public MemoryHierarchy hierarchy() { return hierarchy; }
 
+    /** The loaded iterators, for callers that need a fresh walk between scans (a migration's holder checks). */
+    public InventoryIterators iterators() { return iterators; }
+
     public synchronized Snapshot scan() {
         long t0 = System.nanoTime();
         Instant at = Instant.now();
@@ -95,7 +99,41 @@ public final class Inventory implements AutoCloseable {
         }
         // Walked last, when this scan holds no fd of its own: every reference counted is someone else's.
         Map<Integer, Fate> fates = Survival.of(maps, references.walk(), pins.programsAndLinks(), this::cgroupOf);
-        return Snapshot.of(at, Duration.ofNanos(System.nanoTime() - t0), maps, memcgs::total, fates);
+        return Snapshot.of(at, Duration.ofNanos(System.nanoTime() - t0), maps, memcgs::total, fates, reparented(maps));
+    }
+
+    /** Where the maps were first charged, as the node agent recorded it (none by default). */
+    private volatile Supplier<Map<Integer, Origin>> origins = Map::of;
+
+    /** Reads first-charged cgroups from {@code origins} at each scan (the node agent's state file). */
+    public void origins(Supplier<Map<Integer, Origin>> origins) { this.origins = origins; }
+
+    /**
+     * Maps charged to an ancestor of the cgroup they were first charged to, that cgroup being gone: the kernel
+     * moved their charge up when it was removed (objcg reparenting, Linux 6.0+) and forgot where it came from.
+     */
+    private Map<Integer, Origin> reparented(List<MapRecord> maps) {
+        Map<Integer, Origin> known = origins.get();
+        if (known.isEmpty()) return Map.of();
+        Map<Integer, Origin> out = new HashMap<>();
+        Map<Long, Boolean> gone = new HashMap<>();
+        for (MapRecord m : maps) {
+            Origin o = known.get(m.id());
+            if (o == null || m.memcg() == null || o.memcgId() == m.memcg().id()) continue;
+            String at = m.memcg().path();
+            if (!o.path().startsWith(at.equals("/") ? "/" : at + "/")) continue; // moved elsewhere (migrated), not up
+            if (gone.computeIfAbsent(o.memcgId(), id -> !sameCgroup(o))) out.put(m.id(), o);
+        }
+        return out;
+    }
+
+    /** Whether the origin's cgroup still exists (its path names a cgroup with its id). */
+    private boolean sameCgroup(Origin o) {
+        try {
+            return hierarchy.exists(o.path()) && hierarchy.id(o.path()) == o.memcgId();
+        } catch (CgroupException e) {
+            return false;
+        }
     }
 
     private String cgroupOf(long pid) {

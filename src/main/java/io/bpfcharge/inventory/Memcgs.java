@@ -22,7 +22,10 @@ final class Memcgs {
         if (c == null || !c.charged()) return null;
         return resolved.computeIfAbsent(c.cgroupId(), id -> {
             String path = c.online() ? index.path(id) : null;
-            if (path != null) return new Memcg(id, path, true, hierarchy.populated(path));
+            if (path != null) {
+                boolean populated = hierarchy.populated(path);
+                return new Memcg(id, path, true, populated, populated && hierarchy.processes(path).isEmpty() && hierarchy.hasChildren(path));
+            }
             // Offline: the directory is gone, so name it from its parent and its own kernfs name.
             String parent = index.path(c.parentCgroupId());
             String guess = parent == null ? "(offline cgroup " + id + ")"

@@ -13,29 +13,35 @@ import java.util.function.Function;
 /**
  * One consistent scan of every BPF map in the system; never changes after it is made.
  * @param fates what a kill of its memcg's subtree does to each charged map, by map id
+ * @param reparented maps charged to an ancestor of the (removed) cgroup they were first charged to, with that origin
  */
-public record Snapshot(Instant at, Duration scanTime, List<MapRecord> maps, List<CgroupTotal> cgroups, Map<Integer, Fate> fates) {
+public record Snapshot(Instant at, Duration scanTime, List<MapRecord> maps, List<CgroupTotal> cgroups, Map<Integer, Fate> fates,
+                       Map<Integer, Origin> reparented) {
+    public Snapshot(Instant at, Duration scanTime, List<MapRecord> maps, List<CgroupTotal> cgroups, Map<Integer, Fate> fates) {
+        this(at, scanTime, maps, cgroups, fates, Map.of());
+    }
 
     static Snapshot of(Instant at, Duration scanTime, List<MapRecord> maps, Function<Memcg, CgroupTotal> usage,
-                       Map<Integer, Fate> fates) {
-        Map<Long, long[]> sums = new HashMap<>(); // memcg id -> {bytes, count, bytes freed by a kill}
+                       Map<Integer, Fate> fates, Map<Integer, Origin> reparented) {
+        Map<Long, long[]> sums = new HashMap<>(); // memcg id -> {bytes, count, bytes freed by a kill, reparented bytes}
         Map<Long, Memcg> memcgs = new HashMap<>();
         for (MapRecord m : maps) {
             if (m.memcg() == null) continue;
             memcgs.putIfAbsent(m.memcg().id(), m.memcg());
-            long[] s = sums.computeIfAbsent(m.memcg().id(), k -> new long[3]);
+            long[] s = sums.computeIfAbsent(m.memcg().id(), k -> new long[4]);
             s[0] += m.bytes();
             s[1]++;
             if (fates.get(m.id()).freed()) s[2] += m.bytes();
+            if (reparented.containsKey(m.id())) s[3] += m.bytes();
         }
         List<CgroupTotal> totals = new ArrayList<>();
         for (Memcg cg : memcgs.values()) {
             CgroupTotal u = usage.apply(cg);
             long[] s = sums.get(cg.id());
-            totals.add(new CgroupTotal(cg, s[0], (int) s[1], u.usage(), u.limit(), s[2]));
+            totals.add(new CgroupTotal(cg, s[0], (int) s[1], u.usage(), u.limit(), s[2], s[3]));
         }
         totals.sort(Comparator.comparingLong(CgroupTotal::bpfBytes).reversed().thenComparing(t -> t.memcg().path()));
-        return new Snapshot(at, scanTime, List.copyOf(maps), List.copyOf(totals), Map.copyOf(fates));
+        return new Snapshot(at, scanTime, List.copyOf(maps), List.copyOf(totals), Map.copyOf(fates), Map.copyOf(reparented));
     }
 
     /** What a kill of its memcg's subtree does to a map; null for a map charged to no memcg. */

@@ -40,7 +40,7 @@ final class ScanMetrics {
         Gauge limit = new Gauge("bpfcharge_cgroup_memory_limit_bytes", Unit.BYTES,
                 "Hard memory limit of a cgroup that holds BPF charges (absent when unlimited)");
         Gauge stranded = new Gauge("bpfcharge_cgroup_stranded_bpf_memory_bytes", Unit.BYTES,
-                "BPF memory charged to a cgroup no OOM kill can free: reason=empty (no tasks) or offline (removed)");
+                "BPF memory charged to a cgroup no OOM kill can free: reason=empty (no tasks), offline (removed), interior (children but no task of its own) or reparented (moved up from a removed child)");
         Gauge surviving = new Gauge("bpfcharge_cgroup_bpf_memory_surviving_kill_bytes", Unit.BYTES,
                 "BPF memory charged to a cgroup that killing every task in its subtree would not free (pinned, or held from outside)");
         for (CgroupTotal t : s.cgroups()) {
@@ -50,7 +50,10 @@ final class ScanMetrics {
             surviving.add(t.survivingKillBytes(), cg);
             if (t.usage().isPresent()) usage.add(t.usage().getAsLong(), cg);
             if (t.limit().isPresent()) limit.add(t.limit().getAsLong(), cg);
-            if (t.memcg().stranded()) stranded.add(t.strandedBytes(), with(cg, "reason", t.memcg().strandedReason()));
+            // Reparented maps are stranded whatever the cgroup; the rest only when the cgroup itself is stranded.
+            if (t.reparentedBytes() > 0) stranded.add(t.reparentedBytes(), with(cg, "reason", "reparented"));
+            if (t.memcg().stranded() && t.bpfBytes() > t.reparentedBytes())
+                stranded.add(t.bpfBytes() - t.reparentedBytes(), with(cg, "reason", t.ownStrandedReason()));
         }
         Gauge total = new Gauge("bpfcharge_maps", null, "Number of BPF maps on the node");
         total.add(s.maps().size());

@@ -6,6 +6,7 @@ import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.BpfFd;
+import io.bpfcharge.bpf.MergeSum;
 import io.bpfcharge.bpf.Cpus;
 import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapCharge;
@@ -35,6 +36,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -69,13 +71,25 @@ public final class Migrator {
         MemoryHierarchy h = MemoryHierarchy.detect();
         String target = target(h, req);
         List<String> recovered = new ArrayList<>();
-        Map<Integer, Integer> renamed = recoverAll(h, recovered);
-        phase("recover");
-        int id = mapId(req.map(), renamed);
         try (Inventory inv = new Inventory(h)) {
+            InventoryIterators it = inv.iterators();
+            Map<Integer, Integer> renamed = recoverAll(it, recovered);
+            phase("recover");
+            int resolved = mapId(req.map(), renamed);
+            requireNotMigrating(resolved);
             Snapshot snap = inv.scan();
+            if (snap.map(resolved).isEmpty() && !req.map().startsWith("id:")) {
+                resolved = mapId(req.map(), renamed); // replaced meanwhile (a migration that just ended): the pin's map now
+                snap = inv.scan();
+            }
+            int id = resolved;
             MapRecord m = snap.map(id).orElseThrow(() -> new BpfchargeException(Exit.NOT_FOUND, "map " + id
                     + " (" + req.map() + ") was freed meanwhile: list maps with `bpfcharge maps`"));
+            // A process seen holding it may be a writer that opens the pin for each write: only one that keeps it
+            // open is a holder to refuse. (Whatever opens it later is checked again after the swap.)
+            if (m.programs().isEmpty() && !m.processes().isEmpty() && Quiescence.awaitNoProcess(it, id))
+                m = new MapRecord(m.info(), m.bytes(), m.memcg(), m.pins(), m.outer(), List.of(), m.programs());
+            requireNotMigrating(id); // a run that started meanwhile holds it now: say so, not "used by process java"
             Plan plan = Plan.of(snap, m, target, h.id(target), h.headroom(target), req);
             phase("plan");
             String source = m.memcg() == null ? "/" : m.memcg().path();
@@ -94,7 +108,7 @@ public final class Migrator {
                     if (req.dryRun())
                         return new MigrationResult("dry_run", mv, m.id(), 0, source, target, 0, m.bytes(), 0, phases,
                                 Map.of(), false, recovered);
-                    return execute(h, mv, recovered);
+                    return execute(h, it, mv, recovered);
                 }
             }
         }
@@ -121,6 +135,16 @@ public final class Migrator {
             throw new BpfchargeException(Exit.NOT_FOUND, "memory cgroup " + req.toCgroup() + " does not exist under "
                     + h.root() + ": give a path as /proc/PID/cgroup shows it, or --to-pid");
         return path;
+    }
+
+    private static void requireNotMigrating(int id) {
+        for (Journal.Entry a : Journal.active())
+            if (a.oldId() == id || a.newId() == id) throw migratingElsewhere(id);
+    }
+
+    private static BpfchargeException migratingElsewhere(int id) {
+        return new BpfchargeException(Exit.REFUSED, "map " + id + " is being migrated by another bpfcharge process: "
+                + "wait for it to finish (it is already on its way to a new memory cgroup)");
     }
 
     /** The id of the map a --map names; a map a resumed migration replaced is named by its new id. */
@@ -156,26 +180,27 @@ public final class Migrator {
 
     // ---- a new migration ----
 
-    private MigrationResult execute(MemoryHierarchy h, Plan.Move mv, List<String> recovered) {
+    private MigrationResult execute(MemoryHierarchy h, InventoryIterators it, Plan.Move mv, List<String> recovered) {
         int oldId = mv.map().id();
         String token = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         Path dir = mv.pins().isEmpty() ? Pins.mounts().getFirst() : Path.of(mv.pins().getFirst()).getParent();
-        boolean keep = mv.writable() || mv.strategy() == MigrationRequest.Strategy.SWAP_BACKFILL;
-        boolean baseline = mv.writable() && mv.strategy() == MigrationRequest.Strategy.COPY_SWAP;
+        // Every map may be written while it is migrated (an inner map through its slot, any map through its pin
+        // or an fd opened from it): the old map stays pinned until it is settled into the replacement.
+        boolean baseline = mv.strategy() == MigrationRequest.Strategy.COPY_SWAP;
         Journal.Entry entry = new Journal.Entry(Journal.Phase.PREPARED, oldId, 0, token, mv.kind(), mv.source(),
                 mv.target(), mv.strategy(), mv.merge(), mv.slots(), mv.pins(),
                 dir.resolve(TEMP_PREFIX + oldId + "_" + token).toString(),
-                keep ? dir.resolve(KEEP_PREFIX + oldId + "_" + token).toString() : null,
+                dir.resolve(KEEP_PREFIX + oldId + "_" + token).toString(),
                 baseline ? Journal.runDir().resolve("baseline-" + oldId + "-" + token + ".bin").toString() : null,
-                mv.bytes());
+                mv.bytes(), false);
         Map<String, OptionalLong> usage = new LinkedHashMap<>();
         usage.put("source_before", h.usage(mv.source()));
         usage.put("target_before", h.usage(mv.target()));
         long entries = 0;
         int newId;
+        Settled settled;
         try (MapFd old = MapFd.byId(oldId); Journal j = Journal.begin(entry)) {
-            if (j == null)
-                throw new BpfchargeException(Exit.REFUSED, "map " + oldId + " is being migrated by another bpfcharge process: wait for it");
+            if (j == null) throw migratingElsewhere(oldId);
             Crash.point("journal");
             MapFd neu = null;
             try {
@@ -184,13 +209,13 @@ public final class Migrator {
                 phase("create");
                 Crash.point("created");
                 neu = (MapFd) BpfFd.openPin(Path.of(entry.tempPin()));
-                verifyCharge(newId, mv);
+                verifyCharge(it, newId, mv);
                 phase("verify");
                 if (mv.strategy() == MigrationRequest.Strategy.COPY_SWAP) {
                     entries = copy(old, neu, mv.info(), entry.baseline());
                     phase("copy");
                 }
-                if (keep) old.pin(Path.of(entry.keepPin()));
+                old.pin(Path.of(entry.keepPin()));
                 j.write(j.entry().with(Journal.Phase.READY, newId));
             } catch (RuntimeException e) {
                 if (neu != null) neu.close();
@@ -201,7 +226,7 @@ public final class Migrator {
             }
             Crash.point("copied");
             try (MapFd n = neu) {
-                entries = finish(j, old, n, mv.info(), entries);
+                settled = finish(j, it, old, n, mv.info(), entries);
             }
         }
         // The old map's last reference (our fd) is gone: wait until the kernel frees it and uncharges its memcg by
@@ -214,11 +239,12 @@ public final class Migrator {
         usage.put("source_after", h.usage(mv.source()));
         usage.put("target_after", h.usage(mv.target()));
         log("ok", oldId, newId, mv.bytes(), mv.source(), mv.target());
-        return new MigrationResult("ok", mv, oldId, newId, mv.source(), mv.target(), entries, mv.bytes(),
-                lastMerged, phases, usage, freed, recovered);
+        return new MigrationResult("ok", mv, oldId, newId, mv.source(), mv.target(), settled.entries(), mv.bytes(),
+                settled.merged(), phases, usage, freed, recovered);
     }
 
-    private long lastMerged;
+    /** What a migration's last steps settled: entries in the replacement (copied, or backfilled) and keys reconciled. */
+    private record Settled(long entries, long merged) {}
 
     private long copy(MapFd old, MapFd neu, MapInfo info, String baselinePath) {
         long expected = info.type().isArray() ? info.maxEntries() : 0;
@@ -251,13 +277,11 @@ public final class Migrator {
                 + " entries copied (the kernel evicted the rest); " + fix);
     }
 
-    private static void verifyCharge(int newId, Plan.Move mv) {
-        try (InventoryIterators it = InventoryIterators.open()) {
-            MapCharge c = it.maps().get(newId);
-            if (c == null || !c.charged() || c.cgroupId() != mv.targetId())
-                throw new BpfchargeException(Exit.FAILED, "the replacement map " + newId + " is charged to cgroup id "
-                        + (c == null ? "?" : c.cgroupId()) + ", not to " + mv.target() + " (id " + mv.targetId() + ")");
-        }
+    private static void verifyCharge(InventoryIterators it, int newId, Plan.Move mv) {
+        MapCharge c = it.maps().get(newId);
+        if (c == null || !c.charged() || c.cgroupId() != mv.targetId())
+            throw new BpfchargeException(Exit.FAILED, "the replacement map " + newId + " is charged to cgroup id "
+                    + (c == null ? "?" : c.cgroupId()) + ", not to " + mv.target() + " (id " + mv.targetId() + ")");
     }
 
     private static BpfchargeException rolledBack(RuntimeException e, Plan.Move mv) {
@@ -272,42 +296,130 @@ public final class Migrator {
     // ---- steps shared with recovery ----
 
     /**
-     * From READY on: swap the replacement into every slot, re-pin it over every pin, reconcile, clean up.
-     * Every step can run again (it checks what is already done), so a resumed run uses this same code.
+     * From READY on: swap the replacement into every slot, re-pin it over every pin, wait until nothing else
+     * holds the old map, settle it into the replacement, check again, clean up. Every step can run again (it
+     * checks what is already done), so a resumed run uses this same code. When something else still holds
+     * the old map (it could write there after the settling), the swap is reversed instead: see {@link #undo}.
      */
-    private long finish(Journal j, MapFd old, MapFd neu, MapInfo info, long entries) {
+    private Settled finish(Journal j, InventoryIterators it, MapFd old, MapFd neu, MapInfo info, long entries) {
         Journal.Entry e = j.entry();
-        swapSlots(e, neu);
-        repin(e, neu);
-        if (e.phase() != Journal.Phase.SWAPPED) j.write(e.with(Journal.Phase.SWAPPED, e.newId()));
+        swapSlots(e, e.oldId(), neu);
+        repin(e, e.oldId(), neu);
+        if (e.phase() == Journal.Phase.READY) j.write(e.with(Journal.Phase.SWAPPED, e.newId()));
         phase("swap");
         Crash.point("swapped");
-        // The outer map updates waited for running programs (the kernel's synchronize_rcu after a
-        // map-of-maps update), so no program still writes the old map: it is quiescent now.
-        if (old != null && e.keepPin() != null) {
-            try (Baseline base = e.baseline() != null ? Baseline.open(Path.of(e.baseline()))
-                    : Baseline.empty(info.keySize(), info.userValueSize())) {
-                lastMerged = Reconciler.reconcile(old, neu, info, base, e.merge());
-                if (e.strategy() == MigrationRequest.Strategy.SWAP_BACKFILL) entries = lastMerged;
-            }
+        long merged = 0;
+        // Programs that reached the old map through a slot are done with it (a map-of-maps update returns
+        // after an RCU grace period); processes that opened its pin before the rename may still write it.
+        if (old != null) {
+            merged = settle(j, it, old, neu, info);
+            if (j.entry().strategy() == MigrationRequest.Strategy.SWAP_BACKFILL) entries = merged;
             phase("reconcile");
         }
-        Crash.point("reconciled");
+        e = j.entry();
         for (String p : new String[]{e.baseline(), e.keepPin(), e.tempPin()}) delete(p);
         j.finish();
-        return entries;
+        return new Settled(entries, merged);
     }
 
-    private static void swapSlots(Journal.Entry e, MapFd neu) {
+    /** This process's user references to the old map while it settles: its fd and its keep pin. */
+    private static final int OURS = 2;
+    /** Settling passes before a map that keeps being opened is given back. */
+    private static final int PASSES = 3;
+
+    /**
+     * The old map's writes after the baseline, into the replacement, in passes. A pass starts once nothing else
+     * holds the old map and ends with a look at it; the last look is without the keep pin, so that only this
+     * process's fd reaches it. Anything that opened it meanwhile (by id, or through the keep pin) may have
+     * written after its key was read: once it is gone, another pass settles what it wrote against what the
+     * last pass read (sum needs no baseline for that: each pass took its deltas off the old map). A holder
+     * that stays makes the migration roll back.
+     * @return keys carried over
+     */
+    private long settle(Journal j, InventoryIterators it, MapFd old, MapFd neu, MapInfo info) {
+        long merged = 0;
+        for (int pass = 1; ; pass++) {
+            Optional<String> held = Quiescence.await(it, j.entry().oldId(), OURS, Quiescence.WAIT);
+            if (held.isPresent() || pass > PASSES)
+                throw undo(j, it, old, neu, info, held.orElse("something that keeps opening it"));
+            Journal.Entry e = j.entry();
+            boolean overwrite = e.merge() == MigrationRequest.Merge.OVERWRITE;
+            String read = overwrite ? Journal.runDir().resolve("baseline-" + e.oldId() + "-" + e.token() + "-" + pass
+                    + ".bin").toString() : null;
+            try (Baseline base = e.baseline() != null ? Baseline.open(Path.of(e.baseline()))
+                    : Baseline.empty(info.keySize(), info.userValueSize());
+                 Baseline.Writer tee = read == null ? null : new Baseline.Writer(Path.of(read), info.keySize(), info.userValueSize());
+                 MergeSum sum = overwrite ? null : Reconciler.sum(old, neu, info)) {
+                merged += Reconciler.reconcile(old, neu, info, base, e.merge(), tee, sum);
+                if (tee != null) tee.finish();
+            }
+            if (read != null) {
+                j.write(e.withBaseline(read));
+                delete(e.baseline());
+            }
+            if (Quiescence.await(it, e.oldId(), OURS, Duration.ZERO).isPresent()) continue;
+            Crash.point("reconciled");
+            delete(e.keepPin());
+            if (Quiescence.await(it, e.oldId(), OURS - 1, Duration.ZERO).isEmpty()) return merged;
+            old.pin(Path.of(e.keepPin())); // opened at the last moment: keep it for the next pass (or the rollback)
+        }
+    }
+
+    /**
+     * Reverses a swap because something else holds the old map: every slot and pin goes back to the old map,
+     * then what was written to the replacement through them meanwhile is settled into the old map (once
+     * nothing else holds the replacement, or after the wait), and the replacement is freed. Nothing written to
+     * either map is lost, and the application keeps the map it holds.
+     * @return the error that reports it (exit 8)
+     */
+    private BpfchargeException undo(Journal j, InventoryIterators it, MapFd old, MapFd neu, MapInfo info, String holder) {
+        if (!j.entry().undo()) j.write(j.entry().undoing());
+        Journal.Entry e = j.entry();
+        swapSlots(e, e.newId(), old);
+        repin(e, e.newId(), old);
+        Crash.point("unswapped");
+        Optional<String> stillNew = Quiescence.await(it, e.newId(), OURS, Quiescence.WAIT);
+        settleBack(e, old, neu, info);
+        phase("rollback");
+        for (String p : new String[]{e.baseline(), e.keepPin(), e.tempPin()}) delete(p);
+        j.finish();
+        log("rolled_back", e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
+        return new BpfchargeException(Exit.ROLLED_BACK, "map " + e.oldId() + " is held by " + holder
+                + ", which could still write to it: rolled back, map " + e.oldId() + " is in place with every write made"
+                + " to either map" + stillNew.map(h -> "; " + h + " still holds the replacement " + e.newId()
+                        + ", whose later writes reach no pin: restart it").orElse("")
+                + "; migrate again once it has closed the map (or start it after the migration)");
+    }
+
+    /**
+     * The replacement's writes since the swap, into the old map. Overwrite compares with what both maps last
+     * held alike (the copy's baseline, or what the last settling pass read); sum with what each settling pass
+     * left in the old map (the copy's baseline, or nothing after a backfill). Before any pass, a backfill's
+     * replacement holds only what was written to it, all newer than the old map's values.
+     */
+    private static void settleBack(Journal.Entry e, MapFd old, MapFd neu, MapInfo info) {
+        if (e.baseline() == null && e.merge() == MigrationRequest.Merge.OVERWRITE) {
+            Copier.copy(neu, old, info, null, c -> {});
+            return;
+        }
+        try (Baseline base = e.baseline() == null ? Baseline.empty(info.keySize(), info.userValueSize())
+                : Baseline.open(Path.of(e.baseline()));
+             MergeSum sum = e.merge() == MigrationRequest.Merge.SUM ? Reconciler.sum(neu, old, info) : null) {
+            Reconciler.reconcile(neu, old, info, base, e.merge(), null, sum);
+        }
+    }
+
+    /** Puts {@code to} into every journaled slot that still holds map {@code fromId}. */
+    private static void swapSlots(Journal.Entry e, int fromId, MapFd to) {
         boolean first = true;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment val = arena.allocate(ValueLayout.JAVA_INT);
             for (MapRecord.Slot s : e.slots()) {
                 MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_BYTE, HexFormat.of().parseHex(s.key()));
                 try (MapFd outer = MapFd.byId(s.outerId())) {
-                    // Only a slot still holding the old map: one the owner changed meanwhile is theirs.
-                    if (!outer.lookup(key, val) || val.get(ValueLayout.JAVA_INT, 0) != e.oldId()) continue;
-                    val.set(ValueLayout.JAVA_INT, 0, neu.fd());
+                    // Only a slot still holding that map: one the owner changed meanwhile is theirs.
+                    if (!outer.lookup(key, val) || val.get(ValueLayout.JAVA_INT, 0) != fromId) continue;
+                    val.set(ValueLayout.JAVA_INT, 0, to.fd());
                     outer.update(key, val, MapFd.BPF_ANY); // fd arrays take nothing else
                 } catch (BpfException ex) {
                     if (ex.errno() != Errno.ENOENT) throw ex; // outer map or slot gone
@@ -318,18 +430,19 @@ public final class Migrator {
         }
     }
 
-    private static void repin(Journal.Entry e, MapFd neu) {
+    /** Pins {@code to} over every journaled pin that still holds map {@code fromId}. */
+    private static void repin(Journal.Entry e, int fromId, MapFd to) {
         for (int i = 0; i < e.pins().size(); i++) {
             Path pin = Path.of(e.pins().get(i));
             try (BpfFd cur = BpfFd.openPin(pin)) {
-                if (!(cur instanceof MapFd m) || m.info().id() != e.oldId()) continue; // done, or replaced by its owner
+                if (!(cur instanceof MapFd m) || m.info().id() != fromId) continue; // done, or replaced by its owner
             } catch (BpfException ex) {
                 if (ex.errno() != Errno.ENOENT) throw ex;
                 continue; // unpinned by its owner meanwhile
             }
             Path tmp = e.repinTemp(i);
             delete(tmp.toString());
-            neu.pin(tmp);
+            to.pin(tmp);
             try {
                 Files.move(tmp, pin, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces the old pin atomically
             } catch (IOException ex) {
@@ -411,12 +524,15 @@ public final class Migrator {
     public List<String> recover() {
         Checks.requireAll();
         List<String> recovered = new ArrayList<>();
-        recoverAll(MemoryHierarchy.detect(), recovered);
+        if (!Journal.any()) return recovered; // the usual case: no iterator to load
+        try (Inventory inv = new Inventory(MemoryHierarchy.detect())) {
+            recoverAll(inv.iterators(), recovered);
+        }
         return recovered;
     }
 
     /** Finishes or undoes every orphaned journal; returns old id to new id for maps it finished. */
-    private Map<Integer, Integer> recoverAll(MemoryHierarchy h, List<String> recovered) {
+    private Map<Integer, Integer> recoverAll(InventoryIterators it, List<String> recovered) {
         Map<Integer, Integer> renamed = new HashMap<>();
         for (Journal j : Journal.orphans()) {
             Journal.Entry e = j.entry();
@@ -442,7 +558,12 @@ public final class Migrator {
             MapFd old = e.keepPin() != null && Files.exists(Path.of(e.keepPin()))
                     ? (MapFd) BpfFd.openPin(Path.of(e.keepPin())) : null;
             try (neu; old) {
-                finish(j, old, neu, neu.info(), 0);
+                if (e.undo() && old != null) throw undo(j, it, old, neu, neu.info(), "a process (before a crash)");
+                finish(j, it, old, neu, neu.info(), 0);
+            } catch (BpfchargeException ex) {
+                if (ex.exit() != Exit.ROLLED_BACK) throw ex;
+                recovered.add("rolled back the interrupted migration of map " + e.oldId() + ": " + ex.getMessage());
+                continue;
             }
             awaitFreed(e.oldId());
             log("ok", e.oldId(), e.newId(), e.bytes(), e.source(), e.target());

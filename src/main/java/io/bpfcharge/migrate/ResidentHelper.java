@@ -46,18 +46,11 @@ public final class ResidentHelper implements AutoCloseable {
         }
         requests = new DataOutputStream(new BufferedOutputStream(process.getOutputStream()));
         replies = new DataInputStream(new BufferedInputStream(process.getInputStream()));
-        // Ready once its JVM has started and loaded the bindings, so the first create costs no start-up.
-        Process p = process;
-        Thread watchdog = watchdog(p);
-        try {
-            replies.readInt();
-        } catch (IOException e) {
-            p.destroyForcibly();
-            throw new BpfchargeException(Exit.FAILED, "the map-creating helper did not start: " + e.getMessage());
-        } finally {
-            watchdog.interrupt();
-        }
+        ready = false;
     }
+
+    /** Whether the helper said it is ready (its JVM started while the daemon did other things). */
+    private boolean ready;
 
     /** Kills {@code p} unless interrupted within the timeout: a reply that never comes ends in EOF. */
     private static Thread watchdog(Process p) {
@@ -80,6 +73,10 @@ public final class ResidentHelper implements AutoCloseable {
         Process p = process;
         Thread watchdog = watchdog(p);
         try {
+            if (!ready) {
+                replies.readInt();
+                ready = true;
+            }
             requests.writeUTF(target);
             requests.writeInt(oldId);
             requests.writeInt(templateId);
