@@ -19,6 +19,19 @@ public final class ProgFd extends BpfFd {
     /** Ids of every loaded program, ascending. */
     public static List<Integer> ids() { return Ids.all(Native.PROG_GET_NEXT_ID, "next prog id"); }
 
+    /** Every loaded program's info, ascending by id; one freed while it is read is left out. */
+    public static List<ProgInfo> loaded() {
+        List<ProgInfo> infos = new ArrayList<>();
+        for (int id : ids()) {
+            try (ProgFd fd = byId(id)) {
+                infos.add(fd.info());
+            } catch (BpfException e) {
+                if (!e.notFound()) throw e;
+            }
+        }
+        return infos;
+    }
+
     public ProgInfo info() {
         try (Arena arena = Arena.ofConfined()) {
             // First call learns how many maps; the second fetches their ids.

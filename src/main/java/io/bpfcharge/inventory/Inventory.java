@@ -4,7 +4,6 @@ import io.bpfcharge.bpffs.Pins;
 import io.bpfcharge.cgroup.CgroupIndex;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.Bpffs;
-import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapCharge;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
@@ -180,7 +179,7 @@ public final class Inventory implements AutoCloseable {
         try (MapFd fd = MapFd.byId(info.id())) {
             return facts(fd, info, fd.memlock());
         } catch (BpfException e) {
-            if (e.errno() == Errno.ENOENT) return null; // freed since the iterator saw it
+            if (e.notFound()) return null; // freed since the iterator saw it
             throw e;
         }
     }
@@ -193,14 +192,7 @@ public final class Inventory implements AutoCloseable {
 
     private static Map<Integer, List<MapRecord.ProgramHolder>> programHolders() {
         Map<Integer, List<MapRecord.ProgramHolder>> holders = new HashMap<>();
-        for (int id : ProgFd.ids()) {
-            ProgInfo info;
-            try (ProgFd fd = ProgFd.byId(id)) {
-                info = fd.info();
-            } catch (BpfException e) {
-                if (e.errno() == Errno.ENOENT) continue;
-                throw e;
-            }
+        for (ProgInfo info : ProgFd.loaded()) {
             for (int mapId : info.mapIds())
                 holders.computeIfAbsent(mapId, k -> new ArrayList<>()).add(new MapRecord.ProgramHolder(info.id(), info.name()));
         }

@@ -1,7 +1,5 @@
 package io.bpfcharge.migrate;
 
-import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.bpf.ProgFd;
 import io.bpfcharge.bpf.ProgInfo;
@@ -75,16 +73,8 @@ final class Quiescence {
     /** Loaded programs that use the map directly (a program being freed is no longer listed). */
     private static List<String> programs(int mapId) {
         List<String> found = new ArrayList<>();
-        for (int id : ProgFd.ids()) {
-            ProgInfo info;
-            try (ProgFd fd = ProgFd.byId(id)) {
-                info = fd.info();
-            } catch (BpfException e) {
-                if (e.errno() == Errno.ENOENT) continue;
-                throw e;
-            }
-            if (info.mapIds().contains(mapId)) found.add("program " + id + " (" + info.name() + ")");
-        }
+        for (ProgInfo info : ProgFd.loaded())
+            if (info.mapIds().contains(mapId)) found.add("program " + info.id() + " (" + info.name() + ")");
         return found;
     }
 }
