@@ -101,16 +101,16 @@ public final class Agent implements AutoCloseable {
         List<Decided> decided = new ArrayList<>();
         Map<String, String> containerOf = new HashMap<>();
         for (Container c : running) {
-            String target;
+            Hook.Target target;
             try {
                 target = Hook.containerCgroup(inventory.hierarchy(), c.pid());
             } catch (BpfchargeException e) {
                 continue; // gone since the state roots were read
             }
-            containerOf.putIfAbsent(target, c.id());
+            containerOf.putIfAbsent(target.path(), c.id());
             try {
                 List<Claim> claims = Hook.claims(c.state(), options.rules(), target, snapshot);
-                if (!claims.isEmpty()) decided.add(new Decided(c, target, claims));
+                if (!claims.isEmpty()) decided.add(new Decided(c, target.path(), claims));
             } catch (BpfchargeException e) {
                 report(c, "(claims)", "(claims)", Result.REFUSED, e.getMessage(), null);
             }

@@ -26,7 +26,7 @@ public final class ProgFd extends BpfFd {
 
     /** Every loaded program's info, by ascending id; one unloaded while listed is left out. */
     public static List<ProgInfo> loaded() {
-        List<ProgInfo> infos = new java.util.ArrayList<>();
+        List<ProgInfo> infos = new ArrayList<>();
         for (int id : ids()) find(id).ifPresent(fd -> {
             try (fd) {
                 infos.add(fd.info());

@@ -40,13 +40,13 @@ public record MigrationResult(Result result, Plan plan, int newId, Settled settl
                 OptionalLong.empty());
     }
 
-    public int oldId() { return map().id(); }
+    public int oldId() { return plan.map().id(); }
 
-    public long bytes() { return map().bytes(); }
+    public long bytes() { return plan.map().bytes(); }
 
     /** The memcg charged before ("/" when none). */
     public String source() {
-        return plan instanceof Plan.Move m ? m.source() : map().memcg() == null ? Plan.ROOT : map().memcg().path();
+        return plan instanceof Plan.Move m ? m.source() : plan.map().memcg() == null ? Plan.ROOT : plan.map().memcg().path();
     }
 
     public String target() {
@@ -54,14 +54,6 @@ public record MigrationResult(Result result, Plan plan, int newId, Settled settl
             case Plan.Move m -> m.target();
             case Plan.Noop n -> n.target();
             case Plan.Refused r -> throw new IllegalStateException("a refused plan has no result");
-        };
-    }
-
-    private io.bpfcharge.inventory.MapRecord map() {
-        return switch (plan) {
-            case Plan.Move m -> m.map();
-            case Plan.Noop n -> n.map();
-            case Plan.Refused r -> r.map();
         };
     }
 }

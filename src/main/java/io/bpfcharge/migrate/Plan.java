@@ -17,6 +17,9 @@ import java.util.stream.Collectors;
  * request, without touching the kernel, so every case is unit-testable.
  */
 public sealed interface Plan {
+    /** The map the plan is about, as the scan saw it. */
+    MapRecord map();
+
     /** The map is already charged to the target. */
     record Noop(MapRecord map, String target, String message) implements Plan {}
 
