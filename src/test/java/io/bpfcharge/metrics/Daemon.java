@@ -52,13 +52,14 @@ public final class Daemon implements AutoCloseable {
                 // daemon gone
             }
         });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        // Under emulation (test/vm) a JVM start plus the first scan took over 60 s on a loaded host.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         StringBuilder seen = new StringBuilder();
         while (true) {
             String l = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             if (l == null) {
                 close();
-                throw new IOException("daemon did not start within 60 s: " + seen);
+                throw new IOException("daemon did not start within 180 s: " + seen);
             }
             seen.append(l).append('\n');
             Matcher m = SERVING.matcher(l);
