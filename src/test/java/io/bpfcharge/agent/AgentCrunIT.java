@@ -11,6 +11,7 @@ import io.bpfcharge.testing.Crun;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
+import io.bpfcharge.testing.TimeScale;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -48,14 +49,9 @@ class AgentCrunIT {
      * above the 5 s target (bench/agent-bench measures that) so that a loaded shared host does not fail the
      * test; times BPFCHARGE_TEST_TIME_SCALE under emulation (the VM stage).
      */
-    static final Duration BOUND = Duration.ofSeconds(30).multipliedBy(timeScale());
+    static final Duration BOUND = TimeScale.of(Duration.ofSeconds(30));
     /** An agent that starts after the container also starts its helper and warms its migration path. */
-    static final Duration STARTUP = Duration.ofSeconds(60).multipliedBy(timeScale());
-
-    static int timeScale() {
-        String s = System.getenv("BPFCHARGE_TEST_TIME_SCALE");
-        return s == null || s.isBlank() ? 1 : Integer.parseInt(s.strip());
-    }
+    static final Duration STARTUP = TimeScale.of(Duration.ofSeconds(60));
 
     private final HttpClient http = HttpClient.newHttpClient();
 

@@ -1,6 +1,7 @@
 package io.bpfcharge.metrics;
 
 import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.TimeScale;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -40,13 +41,15 @@ public final class Daemon implements AutoCloseable {
                 // daemon gone
             }
         });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        // Under emulation (the VM stage) a daemon with --recharge starts its helper's JVM beside its own.
+        long deadline = System.nanoTime() + TimeScale.of(java.time.Duration.ofSeconds(60)).toNanos();
         StringBuilder seen = new StringBuilder();
         while (true) {
             String l = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             if (l == null) {
                 close();
-                throw new IOException("daemon did not start within 60 s: " + seen);
+                throw new IOException("daemon did not start within " + TimeScale.of(java.time.Duration.ofSeconds(60)).toSeconds()
+                        + " s: " + seen);
             }
             seen.append(l).append('\n');
             Matcher m = SERVING.matcher(l);
