@@ -93,7 +93,7 @@ public final class Agent implements AutoCloseable {
     /** One pass: find running containers, decide against one scan, migrate what must move. */
     void reconcile(long now) {
         // A migration cut short (this agent killed mid-way, or a hook or CLI run) converges before anything is decided.
-        if (!options.dryRun()) for (String line : new Migrator().recover()) say("bpfcharge recharge: " + line);
+        if (!options.dryRun()) for (String line : new Migrator(inventory).recover()) say("bpfcharge recharge: " + line);
         List<Container> running = options.roots().scan();
         metrics.containers(options.roots().roots(), running);
         ledger.running(running.stream().map(Container::instance).collect(Collectors.toSet()), now);

@@ -10,6 +10,7 @@ import io.bpfcharge.doctor.Checks;
 import io.bpfcharge.hook.Hook;
 import io.bpfcharge.hook.Rules;
 import io.bpfcharge.inventory.Inventory;
+import io.bpfcharge.migrate.Migrator;
 import io.bpfcharge.metrics.Exporter;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.Errno;
@@ -153,8 +154,10 @@ final class ServeCommand implements Callable<Integer> {
             try {
                 // Migrations run in this process: one warm map-creating helper instead of a JVM start per map.
                 if (!agentOptions.dryRun()) CreateHelper.useResident(helper = ResidentHelper.start());
+                // The migration service shares the exporter's inventory: one loaded iterator object, warm scans.
+                Migrator migrator = new Migrator(inventory);
                 agent = new Agent(agentOptions, inventory, new RechargeMetrics(exporter.registry(), exporter::metersChanged),
-                        Hook::migrate, System.out);
+                        (state, target, move) -> Hook.migrate(migrator, state, target, move), System.out);
             } catch (RuntimeException | IOException e) {
                 if (helper != null) helper.close();
                 server.close();

@@ -12,6 +12,7 @@ import io.bpfcharge.inventory.Snapshot;
 import io.bpfcharge.migrate.MigrationRequest;
 import io.bpfcharge.migrate.MigrationResult;
 import io.bpfcharge.migrate.Migrator;
+import io.bpfcharge.migrate.Requests;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,25 +41,26 @@ public final class Hook {
         Checks.requireAll();
         MemoryHierarchy h = MemoryHierarchy.detect();
         Target target = containerCgroup(h, state.pid());
-        Snapshot snapshot;
+        // One inventory (one loaded iterator object) for the claims' scan and every migration after it.
         try (Inventory inv = new Inventory(h)) {
-            snapshot = inv.scan();
+            Snapshot snapshot = inv.scan();
+            Migrator migrator = new Migrator(inv);
+            List<Outcome> outcomes = new ArrayList<>();
+            for (Claim c : claims(state, rules, wanted, target, PinPaths.current(), snapshot)) {
+                Outcome o = switch (c) {
+                    case Claim.Settled s -> s.outcome();
+                    case Claim.Move m -> migrate(migrator, state, target.path(), m);
+                };
+                outcomes.add(o);
+                log.accept(o);
+            }
+            return List.copyOf(outcomes);
         }
-        List<Outcome> outcomes = new ArrayList<>();
-        for (Claim c : claims(state, rules, wanted, target, PinPaths.current(), snapshot)) {
-            Outcome o = switch (c) {
-                case Claim.Settled s -> s.outcome();
-                case Claim.Move m -> migrate(state, target.path(), m);
-            };
-            outcomes.add(o);
-            log.accept(o);
-        }
-        return List.copyOf(outcomes);
     }
 
     /**
-     * The container's memory cgroup, resolved once so every line names it; the Migrator resolves
-     * the same pid again per map. A container whose process is gone has nothing to recharge.
+     * The container's memory cgroup, resolved once: every line names it and every map goes there. A container
+     * whose process is gone has nothing to recharge.
      */
     public static Target containerCgroup(MemoryHierarchy h, long pid) {
         try {
@@ -147,23 +149,22 @@ public final class Hook {
     }
 
     /** Migrates one claimed map into {@code target} (the memcg of the container's process); never throws. */
-    public static Outcome migrate(OciState state, String target, Claim.Move m) {
+    public static Outcome migrate(Migrator migrator, OciState state, String target, Claim.Move m) {
         MapRecord rec = m.map();
         long t0 = System.nanoTime();
         try {
-            MigrationResult r = new Migrator().migrate(new MigrationRequest(m.spec(), null, state.pid(), null, null, false));
-            boolean moved = r.result().equals("ok");
+            int id = rec != null ? rec.id() : Requests.mapId(m.spec()); // a pin the scan did not see as a map says why
+            MigrationResult r = migrator.migrate(MigrationRequest.of(id, target));
+            boolean moved = r.result() == MigrationResult.Result.OK;
             // The map the Migrator moved: the scan's, unless an interrupted migration it finished first replaced it.
             return outcome(state, target, m.source(), m.pin(), r.plan().map(), moved ? Outcome.Result.MIGRATED : Outcome.Result.UNCHANGED,
                     r.source(), r.bytes(), millis(t0), Exit.OK, moved ? (r.oldFreed() ? "" : "old map not yet freed: its charge "
                             + "leaves when its last holder closes it") : "already charged to " + r.target());
-        } catch (BpfchargeException e) {
-            Outcome.Result result = e.exit() == Exit.REFUSED ? Outcome.Result.REFUSED : Outcome.Result.FAILED;
-            return outcome(state, target, m.source(), m.pin(), rec, result, rec == null || rec.memcg() == null ? null
-                    : rec.memcg().path(), 0, millis(t0), e.exit(), e.getMessage());
         } catch (RuntimeException e) {
-            return outcome(state, target, m.source(), m.pin(), rec, Outcome.Result.FAILED, null, 0, millis(t0), Exit.FAILED,
-                    e.getClass().getSimpleName() + ": " + e.getMessage());
+            BpfchargeException b = BpfchargeException.of(e); // the CLI's translation: the same exit codes and messages
+            Outcome.Result result = b.exit() == Exit.REFUSED ? Outcome.Result.REFUSED : Outcome.Result.FAILED;
+            return outcome(state, target, m.source(), m.pin(), rec, result, rec == null || rec.memcg() == null ? null
+                    : rec.memcg().path(), 0, millis(t0), b.exit(), b.getMessage());
         }
     }
 

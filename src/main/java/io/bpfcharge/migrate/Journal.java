@@ -47,6 +47,20 @@ final class Journal implements AutoCloseable {
     record Entry(Phase phase, int oldId, int newId, String token, Plan.Kind kind, String source, String target,
                  MigrationRequest.Strategy strategy, MigrationRequest.Merge merge, List<MapRecord.Slot> slots,
                  List<String> pins, String tempPin, String keepPin, String baseline, long bytes, boolean undo) {
+        /**
+         * A new migration's first entry: every name it will create, next to the map's first pin (or in
+         * {@code dir}, a bpffs mount, for a map with none) and in the run directory.
+         */
+        static Entry prepared(Plan.Move mv, String token, Path dir) {
+            int oldId = mv.map().id();
+            // Copy-swap's baseline is written by the copy; swap-backfill starts from an empty replacement.
+            String baseline = mv.strategy() == MigrationRequest.Strategy.COPY_SWAP
+                    ? runDir().resolve("baseline-" + oldId + "-" + token + ".bin").toString() : null;
+            return new Entry(Phase.PREPARED, oldId, 0, token, mv.kind(), mv.source(), mv.target(), mv.strategy(),
+                    mv.merge(), mv.slots(), mv.pins(), dir.resolve(MigrationRun.TEMP_PREFIX + oldId + "_" + token).toString(),
+                    dir.resolve(MigrationRun.KEEP_PREFIX + oldId + "_" + token).toString(), baseline, mv.bytes(), false);
+        }
+
         Entry with(Phase p, int newId) {
             return new Entry(p, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
                     keepPin, baseline, bytes, undo);

@@ -1,55 +1,25 @@
 package io.bpfcharge.migrate;
 
-import io.bpfcharge.bpffs.PinPaths;
-import io.bpfcharge.bpffs.Pins;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
-import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.BpfFd;
-import io.bpfcharge.bpf.MergeSum;
-import io.bpfcharge.bpf.Cpus;
-import io.bpfcharge.bpf.Errno;
-import io.bpfcharge.bpf.MapCharge;
-import io.bpfcharge.bpf.MapFd;
-import io.bpfcharge.bpf.MapInfo;
-import io.bpfcharge.bpf.InventoryIterators;
-import io.bpfcharge.cgroup.CgroupException;
-import io.bpfcharge.cgroup.MemoryHierarchy;
-import io.bpfcharge.doctor.Checks;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Snapshot;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.OptionalLong;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Moves a map's memory charge to another memory cgroup: the one code path behind the CLI, the hook and the
- * daemon. Steps: finish or undo interrupted migrations (journals), scan, plan, create the replacement inside
- * the target (helper process), verify its charge, copy, swap it into every slot and pin, reconcile writes
- * made to the old map meanwhile, release the old map and wait until its memcg is uncharged.
+ * Moves maps' memory charges to other memory cgroups: the one migration service behind the CLI, the hook and the
+ * agent. Built from its collaborators (the memory hierarchy and the inventory, whose loaded iterators every step
+ * uses), so that its callers share one loaded BPF object and warm scans across many migrations. Each
+ * {@link #migrate} finishes or undoes interrupted migrations first ({@link Recovery}), scans, plans ({@link Plan})
+ * and runs the plan ({@link MigrationRun}). Requests arrive resolved ({@link Requests}) and checked
+ * (preflight is the caller's). One migration at a time per instance.
  */
 public final class Migrator {
-    static final String TEMP_PREFIX = "bpfcharge_tmp_", KEEP_PREFIX = "bpfcharge_old_";
-    private static final Duration RELEASE_WAIT = Duration.ofSeconds(10);
-
     /** Copy progress, for a terminal. */
     @FunctionalInterface
     public interface Progress {
@@ -58,83 +28,65 @@ public final class Migrator {
         void copied(long entries, long expected);
     }
 
+    private final Inventory inventory;
     private final Progress progress;
-    private final Map<String, Duration> phases = new LinkedHashMap<>();
-    private long mark = System.nanoTime();
 
-    public Migrator(Progress progress) { this.progress = progress; }
-
-    public Migrator() { this(Progress.NONE); }
-
-    public MigrationResult migrate(MigrationRequest req) {
-        Checks.requireAll();
-        MemoryHierarchy h = MemoryHierarchy.detect();
-        String target = target(h, req);
-        List<String> recovered = new ArrayList<>();
-        try (Inventory inv = new Inventory(h)) {
-            InventoryIterators it = inv.iterators();
-            Map<Integer, Integer> renamed = recoverAll(it, recovered);
-            phase("recover");
-            int resolved = mapId(req.map(), renamed);
-            requireNotMigrating(resolved);
-            Snapshot snap = inv.scan();
-            if (snap.map(resolved).isEmpty() && !req.map().startsWith("id:")) {
-                resolved = mapId(req.map(), renamed); // replaced meanwhile (a migration that just ended): the pin's map now
-                snap = inv.scan();
-            }
-            int id = resolved;
-            MapRecord m = snap.map(id).orElseThrow(() -> new BpfchargeException(Exit.NOT_FOUND, "map " + id
-                    + " (" + req.map() + ") was freed meanwhile: list maps with `bpfcharge maps`"));
-            // A process seen holding it may be a writer that opens the pin for each write: only one that keeps it
-            // open is a holder to refuse. (Whatever opens it later is checked again after the swap.)
-            if (m.programs().isEmpty() && !m.processes().isEmpty() && Quiescence.awaitNoProcess(it, id))
-                m = new MapRecord(m.info(), m.bytes(), m.memcg(), m.pins(), m.outer(), List.of(), m.programs());
-            requireNotMigrating(id); // a run that started meanwhile holds it now: say so, not "used by process java"
-            Plan plan = Plan.of(snap, m, target, h.id(target), h.headroom(target), req);
-            phase("plan");
-            String source = m.memcg() == null ? "/" : m.memcg().path();
-            // A dry run changes nothing and records nothing: it is no attempt, and must not count as one.
-            switch (plan) {
-                case Plan.Noop n -> {
-                    if (!req.dryRun()) log("noop", m.id(), 0, 0, source, target);
-                    return new MigrationResult("noop", n, m.id(), 0, source, target, 0, m.bytes(), 0, phases,
-                            Map.of(), false, recovered);
-                }
-                case Plan.Refused r -> {
-                    if (!req.dryRun()) log("refused", m.id(), 0, 0, source, target);
-                    throw new BpfchargeException(r.exit(), r.message());
-                }
-                case Plan.Move mv -> {
-                    if (req.dryRun())
-                        return new MigrationResult("dry_run", mv, m.id(), 0, source, target, 0, m.bytes(), 0, phases,
-                                Map.of(), false, recovered);
-                    return execute(h, it, mv, recovered);
-                }
-            }
-        }
+    public Migrator(Inventory inventory, Progress progress) {
+        this.inventory = inventory;
+        this.progress = progress;
     }
 
-    private static String target(MemoryHierarchy h, MigrationRequest req) {
-        if (req.toPid() != null) {
-            if (ProcessHandle.of(req.toPid()).map(p -> !p.isAlive()).orElse(true))
-                throw new BpfchargeException(Exit.NOT_FOUND, "process " + req.toPid() + " does not exist: give the pid "
-                        + "of a live process in the target container, or --to-cgroup");
-            try {
-                return h.cgroupOf(req.toPid());
-            } catch (CgroupException e) {
-                throw new BpfchargeException(Exit.NOT_FOUND, e.getMessage() + ": give a live process, or --to-cgroup");
+    public Migrator(Inventory inventory) { this(inventory, Progress.NONE); }
+
+    public synchronized MigrationResult migrate(MigrationRequest req) {
+        var h = inventory.hierarchy();
+        Map<String, Duration> phases = new LinkedHashMap<>();
+        long t0 = System.nanoTime();
+        Recovery recovery = Recovery.run(h, inventory.iterators());
+        long t1 = System.nanoTime();
+        phases.put("recover", Duration.ofNanos(t1 - t0));
+        int id = recovery.follow(req.mapId());
+        requireNotMigrating(id);
+        Snapshot snap = inventory.scan();
+        MapRecord m = snap.map(id).orElseThrow(() -> new BpfchargeException(Exit.NOT_FOUND, "map " + id
+                + " was freed meanwhile: list maps with `bpfcharge maps`"));
+        // A process seen holding it may be a writer that opens the pin for each write: only one that keeps it
+        // open is a holder to refuse. (Whatever opens it later is checked again after the swap.)
+        if (m.programs().isEmpty() && !m.processes().isEmpty() && Quiescence.awaitNoProcess(inventory.iterators(), id))
+            m = new MapRecord(m.info(), m.bytes(), m.memcg(), m.pins(), m.outer(), List.of(), m.programs());
+        requireNotMigrating(id); // a run that started meanwhile holds it now: say so, not "used by process java"
+        Plan plan = Plan.of(snap, m, req.target(), h.id(req.target()), h.headroom(req.target()), req);
+        phases.put("plan", Duration.ofNanos(System.nanoTime() - t1));
+        String source = m.memcg() == null ? Plan.ROOT : m.memcg().path();
+        // A dry run changes nothing and records nothing: it is no attempt, and must not count as one.
+        return switch (plan) {
+            case Plan.Noop n -> {
+                if (!req.dryRun()) MigrationRun.log(MigrationRun.History.NOOP, m.id(), 0, 0, source, req.target());
+                yield new MigrationResult(MigrationResult.Result.NOOP, n, 0, MigrationResult.Settled.NONE, phases,
+                        MigrationResult.Usage.NONE, false, recovery.lines());
             }
-        }
-        String path;
-        try {
-            path = h.pathOf(h.dir(req.toCgroup()));
-        } catch (CgroupException e) {
-            throw new BpfchargeException(Exit.USAGE, e.getMessage());
-        }
-        if (!h.exists(path))
-            throw new BpfchargeException(Exit.NOT_FOUND, "memory cgroup " + req.toCgroup() + " does not exist under "
-                    + h.root() + ": give a path as /proc/PID/cgroup shows it, or --to-pid");
-        return path;
+            case Plan.Refused r -> {
+                if (!req.dryRun()) MigrationRun.log(MigrationRun.History.REFUSED, m.id(), 0, 0, source, req.target());
+                throw new BpfchargeException(r.exit(), r.message());
+            }
+            case Plan.Move mv when req.dryRun() -> new MigrationResult(MigrationResult.Result.DRY_RUN, mv, 0,
+                    MigrationResult.Settled.NONE, phases, MigrationResult.Usage.NONE, false, recovery.lines());
+            case Plan.Move mv -> {
+                MigrationRun run = new MigrationRun(h, inventory.iterators(), progress);
+                run.phases().putAll(phases);
+                yield run.execute(mv, recovery.lines());
+            }
+        };
+    }
+
+    /**
+     * Finishes or undoes every interrupted migration in the run directory (journals whose process died), as each
+     * migration does first; a daemon calls it on its own so that a migration cut short converges even when the
+     * map needs no further migration. One line per journal.
+     */
+    public synchronized List<String> recover() {
+        if (!Journal.any()) return List.of(); // the usual case
+        return Recovery.run(inventory.hierarchy(), inventory.iterators()).lines();
     }
 
     private static void requireNotMigrating(int id) {
@@ -142,456 +94,8 @@ public final class Migrator {
             if (a.oldId() == id || a.newId() == id) throw migratingElsewhere(id);
     }
 
-    private static BpfchargeException migratingElsewhere(int id) {
+    static BpfchargeException migratingElsewhere(int id) {
         return new BpfchargeException(Exit.REFUSED, "map " + id + " is being migrated by another bpfcharge process: "
                 + "wait for it to finish (it is already on its way to a new memory cgroup)");
-    }
-
-    /** The id of the map a --map names; a map a resumed migration replaced is named by its new id. */
-    private static int mapId(String spec, Map<Integer, Integer> renamed) {
-        if (spec.startsWith("id:")) {
-            int id;
-            try {
-                id = Integer.parseInt(spec.substring(3));
-            } catch (NumberFormatException e) {
-                id = 0;
-            }
-            if (id <= 0)
-                throw new BpfchargeException(Exit.USAGE, "--map " + BpfchargeException.clip(spec)
-                        + ": expected id:N with N a map id (a positive number, as bpfcharge maps lists it) or a pin path");
-            int now = renamed.getOrDefault(id, id);
-            try (MapFd ignored = MapFd.byId(now)) {
-                return now;
-            } catch (BpfException e) {
-                if (e.errno() != Errno.ENOENT) throw e;
-                throw new BpfchargeException(Exit.NOT_FOUND, "no map with id " + id + ": list them with `bpfcharge maps`");
-            }
-        }
-        Path p = PinPaths.current().pin(Path.of(spec).toAbsolutePath().normalize());
-        try (BpfFd fd = BpfFd.openPin(p)) {
-            if (!(fd instanceof MapFd map))
-                throw new BpfchargeException(Exit.NOT_FOUND, p + " is a pinned " + (fd instanceof io.bpfcharge.bpf.ProgFd
-                        ? "program" : "BPF object") + ", not a map: give a map's pin path or id:N");
-            return map.info().id();
-        } catch (BpfException e) {
-            throw new BpfchargeException(Exit.NOT_FOUND, "cannot open pin " + p + " (" + e.errnoName() + "): give a map's pin path or id:N");
-        }
-    }
-
-    // ---- a new migration ----
-
-    private MigrationResult execute(MemoryHierarchy h, InventoryIterators it, Plan.Move mv, List<String> recovered) {
-        int oldId = mv.map().id();
-        String token = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-        Path dir = mv.pins().isEmpty() ? Pins.mounts().getFirst() : Path.of(mv.pins().getFirst()).getParent();
-        // Every map may be written while it is migrated (an inner map through its slot, any map through its pin
-        // or an fd opened from it): the old map stays pinned until it is settled into the replacement.
-        boolean baseline = mv.strategy() == MigrationRequest.Strategy.COPY_SWAP;
-        Journal.Entry entry = new Journal.Entry(Journal.Phase.PREPARED, oldId, 0, token, mv.kind(), mv.source(),
-                mv.target(), mv.strategy(), mv.merge(), mv.slots(), mv.pins(),
-                dir.resolve(TEMP_PREFIX + oldId + "_" + token).toString(),
-                dir.resolve(KEEP_PREFIX + oldId + "_" + token).toString(),
-                baseline ? Journal.runDir().resolve("baseline-" + oldId + "-" + token + ".bin").toString() : null,
-                mv.bytes(), false);
-        Map<String, OptionalLong> usage = new LinkedHashMap<>();
-        usage.put("source_before", h.usage(mv.source()));
-        usage.put("target_before", h.usage(mv.target()));
-        long entries = 0;
-        int newId;
-        Settled settled;
-        try (MapFd old = MapFd.byId(oldId); Journal j = Journal.begin(entry)) {
-            if (j == null) throw migratingElsewhere(oldId);
-            Crash.point("journal");
-            MapFd neu = null;
-            try {
-                newId = CreateHelper.create(mv.target(), oldId, mv.templateId(), Path.of(entry.tempPin()));
-                j.write(entry.with(Journal.Phase.CREATED, newId));
-                phase("create");
-                Crash.point("created");
-                neu = (MapFd) BpfFd.openPin(Path.of(entry.tempPin()));
-                verifyCharge(it, newId, mv);
-                phase("verify");
-                if (mv.strategy() == MigrationRequest.Strategy.COPY_SWAP) {
-                    entries = copy(old, neu, mv.info(), entry.baseline());
-                    phase("copy");
-                }
-                old.pin(Path.of(entry.keepPin()));
-                j.write(j.entry().with(Journal.Phase.READY, newId));
-            } catch (RuntimeException e) {
-                if (neu != null) neu.close();
-                rollback(j.entry());
-                j.finish();
-                log("rolled_back", oldId, 0, mv.bytes(), mv.source(), mv.target());
-                throw rolledBack(e, mv);
-            }
-            Crash.point("copied");
-            try (MapFd n = neu) {
-                settled = finish(j, it, old, n, mv.info(), entries);
-            }
-        }
-        // The old map's last reference (our fd) is gone: wait until the kernel frees it and uncharges its memcg by
-        // about what its twin added to the target (memlock is no measure of the charge: a 14 MB percpu_array
-        // charged 1.6 MB, a 23 MB percpu_hash 17 MB).
-        OptionalLong targetNow = h.usage(mv.target()), targetBefore = usage.get("target_before");
-        long charge = targetNow.isPresent() && targetBefore.isPresent() ? targetNow.getAsLong() - targetBefore.getAsLong() : 0;
-        boolean freed = awaitReleased(h, oldId, mv.source(), usage.get("source_before"), charge);
-        phase("release");
-        usage.put("source_after", h.usage(mv.source()));
-        usage.put("target_after", h.usage(mv.target()));
-        log("ok", oldId, newId, mv.bytes(), mv.source(), mv.target());
-        return new MigrationResult("ok", mv, oldId, newId, mv.source(), mv.target(), settled.entries(), mv.bytes(),
-                settled.merged(), phases, usage, freed, recovered);
-    }
-
-    /** What a migration's last steps settled: entries in the replacement (copied, or backfilled) and keys reconciled. */
-    private record Settled(long entries, long merged) {}
-
-    private long copy(MapFd old, MapFd neu, MapInfo info, String baselinePath) {
-        long expected = info.type().isArray() ? info.maxEntries() : 0;
-        long n;
-        if (baselinePath == null) {
-            n = Copier.copy(old, neu, info, null, c -> progress.copied(c, expected));
-        } else {
-            try (Baseline.Writer w = new Baseline.Writer(Path.of(baselinePath), info.keySize(), info.userValueSize())) {
-                n = Copier.copy(old, neu, info, w, c -> progress.copied(c, expected));
-                w.finish();
-            }
-        }
-        if (info.type().isLru()) requireAllKept(neu, info, n);
-        return n;
-    }
-
-    /**
-     * An LRU map evicts instead of refusing an insert, so a copy into it can lose entries without an error
-     * (its free lists are per CPU, or split among CPUs). Nothing else writes the replacement before the
-     * swap: if it holds fewer entries than were written, some were evicted, and the migration rolls back.
-     */
-    private static void requireAllKept(MapFd neu, MapInfo info, long written) {
-        long kept = Copier.read(neu, info, (k, v, m) -> {});
-        if (kept >= written) return;
-        String fix = info.type().lruListPerCpu(info.flags())
-                ? "its lists are per CPU (BPF_F_NO_COMMON_LRU) and this process may run on " + Cpus.allowed().size()
-                  + " of " + Cpus.possible() + " CPUs: run the migration without a narrower CPU affinity (taskset, cpuset)"
-                : "the map is too full to copy from user space without eviction: run again when it holds fewer entries";
-        throw new BpfchargeException(Exit.FAILED, "the replacement LRU map kept " + kept + " of the " + written
-                + " entries copied (the kernel evicted the rest); " + fix);
-    }
-
-    private static void verifyCharge(InventoryIterators it, int newId, Plan.Move mv) {
-        MapCharge c = it.maps().get(newId);
-        if (c == null || !c.charged() || c.cgroupId() != mv.targetId())
-            throw new BpfchargeException(Exit.FAILED, "the replacement map " + newId + " is charged to cgroup id "
-                    + (c == null ? "?" : c.cgroupId()) + ", not to " + mv.target() + " (id " + mv.targetId() + ")");
-    }
-
-    private static BpfchargeException rolledBack(RuntimeException e, Plan.Move mv) {
-        String why = e instanceof BpfException b && b.errno() == Errno.ENOMEM
-                ? "the kernel ran out of memory for the copy in " + mv.target() + " (ENOMEM): raise its limit"
-                : e instanceof BpfchargeException b ? b.getMessage() : e.getMessage();
-        Exit exit = e instanceof BpfchargeException b && b.exit() == Exit.NO_ROOM ? Exit.NO_ROOM : Exit.ROLLED_BACK;
-        return new BpfchargeException(exit, why + "; the replacement was freed and map " + mv.map().id()
-                + " is untouched", e);
-    }
-
-    // ---- steps shared with recovery ----
-
-    /**
-     * From READY on: swap the replacement into every slot, re-pin it over every pin, wait until nothing else
-     * holds the old map, settle it into the replacement, check again, clean up. Every step can run again (it
-     * checks what is already done), so a resumed run uses this same code. When something else still holds
-     * the old map (it could write there after the settling), the swap is reversed instead: see {@link #undo}.
-     */
-    private Settled finish(Journal j, InventoryIterators it, MapFd old, MapFd neu, MapInfo info, long entries) {
-        Journal.Entry e = j.entry();
-        swapSlots(e, e.oldId(), neu);
-        repin(e, e.oldId(), neu);
-        if (e.phase() == Journal.Phase.READY) j.write(e.with(Journal.Phase.SWAPPED, e.newId()));
-        phase("swap");
-        Crash.point("swapped");
-        long merged = 0;
-        // Programs that reached the old map through a slot are done with it (a map-of-maps update returns
-        // after an RCU grace period); processes that opened its pin before the rename may still write it.
-        if (old != null) {
-            merged = settle(j, it, old, neu, info);
-            if (j.entry().strategy() == MigrationRequest.Strategy.SWAP_BACKFILL) entries = merged;
-            phase("reconcile");
-        }
-        e = j.entry();
-        for (String p : new String[]{e.baseline(), e.keepPin(), e.tempPin()}) delete(p);
-        j.finish();
-        return new Settled(entries, merged);
-    }
-
-    /** This process's user references to the old map while it settles: its fd and its keep pin. */
-    private static final int OURS = 2;
-    /** Settling passes before a map that keeps being opened is given back. */
-    private static final int PASSES = 3;
-
-    /**
-     * The old map's writes after the baseline, into the replacement, in passes. A pass starts once nothing else
-     * holds the old map and ends with a look at it; the last look is without the keep pin, so that only this
-     * process's fd reaches it. Anything that opened it meanwhile (by id, or through the keep pin) may have
-     * written after its key was read: once it is gone, another pass settles what it wrote against what the
-     * last pass read (sum needs no baseline for that: each pass took its deltas off the old map). A holder
-     * that stays makes the migration roll back.
-     * @return keys carried over
-     */
-    private long settle(Journal j, InventoryIterators it, MapFd old, MapFd neu, MapInfo info) {
-        long merged = 0;
-        for (int pass = 1; ; pass++) {
-            Optional<String> held = Quiescence.await(it, j.entry().oldId(), OURS, Quiescence.WAIT);
-            if (held.isPresent() || pass > PASSES)
-                throw undo(j, it, old, neu, info, held.orElse("something that keeps opening it"));
-            Journal.Entry e = j.entry();
-            boolean overwrite = e.merge() == MigrationRequest.Merge.OVERWRITE;
-            String read = overwrite ? Journal.runDir().resolve("baseline-" + e.oldId() + "-" + e.token() + "-" + pass
-                    + ".bin").toString() : null;
-            try (Baseline base = e.baseline() != null ? Baseline.open(Path.of(e.baseline()))
-                    : Baseline.empty(info.keySize(), info.userValueSize());
-                 Baseline.Writer tee = read == null ? null : new Baseline.Writer(Path.of(read), info.keySize(), info.userValueSize());
-                 MergeSum sum = overwrite ? null : Reconciler.sum(old, neu, info)) {
-                merged += Reconciler.reconcile(old, neu, info, base, e.merge(), tee, sum);
-                if (tee != null) tee.finish();
-            }
-            if (read != null) {
-                j.write(e.withBaseline(read));
-                delete(e.baseline());
-            }
-            if (Quiescence.await(it, e.oldId(), OURS, Duration.ZERO).isPresent()) continue;
-            Crash.point("reconciled");
-            delete(e.keepPin());
-            if (Quiescence.await(it, e.oldId(), OURS - 1, Duration.ZERO).isEmpty()) return merged;
-            old.pin(Path.of(e.keepPin())); // opened at the last moment: keep it for the next pass (or the rollback)
-        }
-    }
-
-    /**
-     * Reverses a swap because something else holds the old map: every slot and pin goes back to the old map,
-     * then what was written to the replacement through them meanwhile is settled into the old map (once
-     * nothing else holds the replacement, or after the wait), and the replacement is freed. Nothing written to
-     * either map is lost, and the application keeps the map it holds.
-     * @return the error that reports it (exit 8)
-     */
-    private BpfchargeException undo(Journal j, InventoryIterators it, MapFd old, MapFd neu, MapInfo info, String holder) {
-        if (!j.entry().undo()) j.write(j.entry().undoing());
-        Journal.Entry e = j.entry();
-        swapSlots(e, e.newId(), old);
-        repin(e, e.newId(), old);
-        Crash.point("unswapped");
-        Optional<String> stillNew = Quiescence.await(it, e.newId(), OURS, Quiescence.WAIT);
-        settleBack(e, old, neu, info);
-        phase("rollback");
-        for (String p : new String[]{e.baseline(), e.keepPin(), e.tempPin()}) delete(p);
-        j.finish();
-        log("rolled_back", e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
-        return new BpfchargeException(Exit.ROLLED_BACK, "map " + e.oldId() + " is held by " + holder
-                + ", which could still write to it: rolled back, map " + e.oldId() + " is in place with every write made"
-                + " to either map" + stillNew.map(h -> "; " + h + " still holds the replacement " + e.newId()
-                        + ", whose later writes reach no pin: restart it").orElse("")
-                + "; migrate again once it has closed the map (or start it after the migration)");
-    }
-
-    /**
-     * The replacement's writes since the swap, into the old map. Overwrite compares with what both maps last
-     * held alike (the copy's baseline, or what the last settling pass read); sum with what each settling pass
-     * left in the old map (the copy's baseline, or nothing after a backfill). Before any pass, a backfill's
-     * replacement holds only what was written to it, all newer than the old map's values.
-     */
-    private static void settleBack(Journal.Entry e, MapFd old, MapFd neu, MapInfo info) {
-        if (e.baseline() == null && e.merge() == MigrationRequest.Merge.OVERWRITE) {
-            Copier.copy(neu, old, info, null, c -> {});
-            return;
-        }
-        try (Baseline base = e.baseline() == null ? Baseline.empty(info.keySize(), info.userValueSize())
-                : Baseline.open(Path.of(e.baseline()));
-             MergeSum sum = e.merge() == MigrationRequest.Merge.SUM ? Reconciler.sum(neu, old, info) : null) {
-            Reconciler.reconcile(neu, old, info, base, e.merge(), null, sum);
-        }
-    }
-
-    /** Puts {@code to} into every journaled slot that still holds map {@code fromId}. */
-    private static void swapSlots(Journal.Entry e, int fromId, MapFd to) {
-        boolean first = true;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment val = arena.allocate(ValueLayout.JAVA_INT);
-            for (MapRecord.Slot s : e.slots()) {
-                MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_BYTE, HexFormat.of().parseHex(s.key()));
-                try (MapFd outer = MapFd.byId(s.outerId())) {
-                    // Only a slot still holding that map: one the owner changed meanwhile is theirs.
-                    if (!outer.lookup(key, val) || val.get(ValueLayout.JAVA_INT, 0) != fromId) continue;
-                    val.set(ValueLayout.JAVA_INT, 0, to.fd());
-                    outer.update(key, val, MapFd.BPF_ANY); // fd arrays take nothing else
-                } catch (BpfException ex) {
-                    if (ex.errno() != Errno.ENOENT) throw ex; // outer map or slot gone
-                }
-                if (first) Crash.point("swap");
-                first = false;
-            }
-        }
-    }
-
-    /** Pins {@code to} over every journaled pin that still holds map {@code fromId}. */
-    private static void repin(Journal.Entry e, int fromId, MapFd to) {
-        for (int i = 0; i < e.pins().size(); i++) {
-            Path pin = Path.of(e.pins().get(i));
-            try (BpfFd cur = BpfFd.openPin(pin)) {
-                if (!(cur instanceof MapFd m) || m.info().id() != fromId) continue; // done, or replaced by its owner
-            } catch (BpfException ex) {
-                if (ex.errno() != Errno.ENOENT) throw ex;
-                continue; // unpinned by its owner meanwhile
-            }
-            Path tmp = e.repinTemp(i);
-            delete(tmp.toString());
-            to.pin(tmp);
-            try {
-                Files.move(tmp, pin, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces the old pin atomically
-            } catch (IOException ex) {
-                throw new UncheckedIOException("cannot rename " + tmp + " over " + pin + ": " + ex.getMessage(), ex);
-            }
-            Crash.point("swap");
-        }
-    }
-
-    /** Undoes a migration that did not reach READY: nothing but temporary names was created. */
-    private static void rollback(Journal.Entry e) {
-        for (int i = 0; i < e.pins().size(); i++) delete(e.repinTemp(i).toString());
-        for (String p : new String[]{e.tempPin(), e.keepPin(), e.baseline()}) delete(p);
-    }
-
-    private static void delete(String path) {
-        if (path == null) return;
-        try {
-            Files.deleteIfExists(Path.of(path));
-        } catch (IOException ex) {
-            throw new UncheckedIOException("cannot remove " + path + ": " + ex.getMessage(), ex);
-        }
-    }
-
-    /**
-     * Waits until the old map is freed and its source memcg uncharged, within {@link #RELEASE_WAIT}. The map's id
-     * goes away first; the kernel frees its memory afterwards in a work item (per-CPU memory and elements after RCU
-     * grace periods), and only then does the memcg's usage fall: a 17 MB percpu_hash's source still showed its full
-     * usage when the id was gone. So when the map's charge is big enough to see (memcg usage is cached per CPU, up
-     * to 64 pages each), it also waits until the source's usage has fallen by half of it. False when either did not
-     * happen in time.
-     */
-    private static boolean awaitReleased(MemoryHierarchy h, int id, String source, OptionalLong before, long charge) {
-        long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
-        if (!awaitFreed(id, deadline)) return false;
-        if (charge < UNCHARGE_VISIBLE || source.equals(Plan.ROOT) || before == null || before.isEmpty()) return true;
-        while (System.nanoTime() < deadline) {
-            OptionalLong now = h.usage(source);
-            if (now.isEmpty() || now.getAsLong() <= before.getAsLong() - charge / 2) return true;
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return false;
-    }
-
-    /** Below this, freeing a map may not move a memcg's usage at all (per-CPU charge caches of 64 pages). */
-    private static final long UNCHARGE_VISIBLE = 4L << 20;
-
-    private static boolean awaitFreed(int id) {
-        return awaitFreed(id, System.nanoTime() + RELEASE_WAIT.toNanos());
-    }
-
-    private static boolean awaitFreed(int id, long deadline) {
-        while (System.nanoTime() < deadline) {
-            try (MapFd ignored = MapFd.byId(id)) {
-                Thread.sleep(5);
-            } catch (BpfException ex) {
-                if (ex.errno() == Errno.ENOENT) return true;
-                throw ex;
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return false;
-    }
-
-    // ---- recovery ----
-
-    /**
-     * Finishes or undoes every interrupted migration in the run directory (journals whose process died), as each
-     * migration does first; a daemon calls it on its own so that a migration cut short converges even when the
-     * map needs no further migration. One line per journal.
-     */
-    public List<String> recover() {
-        Checks.requireAll();
-        List<String> recovered = new ArrayList<>();
-        if (!Journal.any()) return recovered; // the usual case: no iterator to load
-        try (Inventory inv = new Inventory(MemoryHierarchy.detect())) {
-            recoverAll(inv.iterators(), recovered);
-        }
-        return recovered;
-    }
-
-    /** Finishes or undoes every orphaned journal; returns old id to new id for maps it finished. */
-    private Map<Integer, Integer> recoverAll(InventoryIterators it, List<String> recovered) {
-        Map<Integer, Integer> renamed = new HashMap<>();
-        for (Journal j : Journal.orphans()) {
-            Journal.Entry e = j.entry();
-            if (e.phase().compareTo(Journal.Phase.READY) < 0) {
-                rollback(e);
-                j.finish();
-                log("rolled_back", e.oldId(), 0, e.bytes(), e.source(), e.target());
-                recovered.add("undid the interrupted migration of map " + e.oldId() + " (it had not been swapped)");
-                continue;
-            }
-            MapFd neu = openNew(e);
-            if (neu == null) {
-                // The replacement is gone (its owner unpinned and emptied every slot, or its temporary pin
-                // was removed by hand before the swap): nothing can be finished. Its original references
-                // still hold the old map if it was never swapped out; drop only our temporary names.
-                rollback(e);
-                j.finish();
-                log("failed", e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
-                recovered.add("dropped the interrupted migration of map " + e.oldId() + ": its replacement "
-                        + e.newId() + " no longer exists");
-                continue;
-            }
-            MapFd old = e.keepPin() != null && Files.exists(Path.of(e.keepPin()))
-                    ? (MapFd) BpfFd.openPin(Path.of(e.keepPin())) : null;
-            try (neu; old) {
-                if (e.undo() && old != null) throw undo(j, it, old, neu, neu.info(), "a process (before a crash)");
-                finish(j, it, old, neu, neu.info(), 0);
-            } catch (BpfchargeException ex) {
-                if (ex.exit() != Exit.ROLLED_BACK) throw ex;
-                recovered.add("rolled back the interrupted migration of map " + e.oldId() + ": " + ex.getMessage());
-                continue;
-            }
-            awaitFreed(e.oldId());
-            log("ok", e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
-            renamed.put(e.oldId(), e.newId());
-            recovered.add("finished the interrupted migration of map " + e.oldId() + " to map " + e.newId());
-        }
-        return renamed;
-    }
-
-    /** The replacement of an interrupted migration, or null when it no longer exists. */
-    private static MapFd openNew(Journal.Entry e) {
-        Path temp = Path.of(e.tempPin());
-        if (Files.exists(temp)) return (MapFd) BpfFd.openPin(temp);
-        try {
-            return MapFd.byId(e.newId()); // only the temporary pin was removed: slots and pins hold it
-        } catch (BpfException ex) {
-            if (ex.errno() == Errno.ENOENT) return null;
-            throw ex;
-        }
-    }
-
-    private void phase(String name) {
-        long now = System.nanoTime();
-        phases.merge(name, Duration.ofNanos(now - mark), Duration::plus);
-        mark = now;
-    }
-
-    private static void log(String result, int oldId, int newId, long bytes, String from, String to) {
-        MigrationHistory.append(new MigrationEvent(Instant.now(), result, oldId, newId, bytes, from, to));
     }
 }

@@ -1,10 +1,7 @@
 package io.bpfcharge.migrate;
 
-import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.bpf.ProgFd;
-import io.bpfcharge.bpf.ProgInfo;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,17 +71,7 @@ final class Quiescence {
 
     /** Loaded programs that use the map directly (a program being freed is no longer listed). */
     private static List<String> programs(int mapId) {
-        List<String> found = new ArrayList<>();
-        for (int id : ProgFd.ids()) {
-            ProgInfo info;
-            try (ProgFd fd = ProgFd.byId(id)) {
-                info = fd.info();
-            } catch (BpfException e) {
-                if (e.errno() == Errno.ENOENT) continue;
-                throw e;
-            }
-            if (info.mapIds().contains(mapId)) found.add("program " + id + " (" + info.name() + ")");
-        }
-        return found;
+        return ProgFd.loaded().stream().filter(p -> p.mapIds().contains(mapId))
+                .map(p -> "program " + p.id() + " (" + p.name() + ")").toList();
     }
 }

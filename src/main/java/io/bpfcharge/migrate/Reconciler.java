@@ -77,10 +77,34 @@ final class Reconciler {
     private static boolean overwrite(MapFd dst, Copier.Sink write, MemorySegment key, MemorySegment last,
                                      MemorySegment copied, MemorySegment current, MemorySegment zero, boolean array) {
         MemorySegment now = dst.lookup(key, current) ? current : array ? zero : null;
-        boolean unchanged = now == null ? copied == null : copied != null && now.mismatch(copied) == -1;
-        if (!unchanged) return false; // dst's writers moved on too: their value is newer
+        if (overwrites(last, copied, now) != Overwrite.WRITE) return false;
         write.accept(key, last, 1); // through the writer: a map of maps takes inner map fds, not the ids read
         return true;
+    }
+
+    /** What overwrite does with one key. */
+    enum Overwrite {
+        /** src still holds the baseline's value: nothing was written there. */
+        SRC_UNCHANGED,
+        /** dst's writers changed it too: their value is newer and stays. */
+        DST_CHANGED,
+        /** src's value goes to dst. */
+        WRITE
+    }
+
+    /**
+     * The overwrite rule for one key; null stands for "absent" (arrays pass zeros instead).
+     * @param last src's value now
+     * @param copied the baseline's value
+     * @param now dst's value now
+     */
+    static Overwrite overwrites(MemorySegment last, MemorySegment copied, MemorySegment now) {
+        if (same(last, copied)) return Overwrite.SRC_UNCHANGED;
+        return same(now, copied) ? Overwrite.WRITE : Overwrite.DST_CHANGED;
+    }
+
+    private static boolean same(MemorySegment a, MemorySegment b) {
+        return a == null ? b == null : b != null && a.mismatch(b) == -1;
     }
 
     /** Sums the per-CPU copies of each u64 word, old minus baseline, and adds that in the kernel. */

@@ -22,8 +22,8 @@ class PlanTest {
     private static final Memcg OLD = new Memcg(100, "/pod/old", true, false);
     private static final String TARGET = "/pod/new";
     private static final long TARGET_ID = 200;
-    private static final MigrationRequest REQ = new MigrationRequest("id:7", TARGET, null, null, null, false);
-    private static final MigrationRequest SUM = new MigrationRequest("id:7", TARGET, null, null, MigrationRequest.Merge.SUM, false);
+    private static final MigrationRequest REQ = MigrationRequest.of(7, TARGET);
+    private static final MigrationRequest SUM = new MigrationRequest(7, TARGET, null, MigrationRequest.Merge.SUM, false);
 
     private static MapInfo info(int id, MapType type, int valueSize, int flags) {
         return new MapInfo(id, type, "m" + id, 8, valueSize, 1024, flags, 0, 0, 0, 0, 0, 0);
@@ -124,7 +124,7 @@ class PlanTest {
     void theRootMemcgIsNoTarget() {
         MapRecord m = pinned(7, MapType.HASH);
         Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, List.of(m), List.of(), java.util.Map.of());
-        Plan p = Plan.of(snap, m, "/", 1, OptionalLong.empty(), new MigrationRequest("id:7", "/", null, null, null, false));
+        Plan p = Plan.of(snap, m, "/", 1, OptionalLong.empty(), MigrationRequest.of(7, "/"));
         refused(p, Exit.REFUSED, "root memory cgroup", "charged to no cgroup");
     }
 
