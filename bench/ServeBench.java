@@ -3,7 +3,9 @@
 //   - warm scrape latency (defaults: --max-scan-age 2, --max-map-series 1000) and the daemon's RSS,
 //   - scrape latency when every scrape scans afresh (--max-scan-age 0 --max-map-series 0),
 //   - `bpftool -j map show` on the same maps,
-//   - 100 concurrent scrapers for 60 s: errors, p50/p99, RSS.
+//   - 100 concurrent scrapers for 60 s: errors, p50/p99, RSS,
+//   - 3,000 one-byte connections held 20 s: RSS, then /-/healthy and a scrape,
+//   - a right password scraping among 50 clients sending wrong ones for 20 s: its p50/p99.
 // Every pin it made is removed on exit (the maps are freed with them).
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
@@ -27,15 +29,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 public class ServeBench {
-    static final List<String> JVM = List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Xmx48m", "-XX:NewRatio=1", "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=32m",
-            "-XX:MaxDirectMemorySize=16m"); // as contrib/systemd/bpfcharge.service
+    static String jvmArgs; // contrib/serve-jvm.args, as the systemd unit passes it
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     public static void main(String[] args) throws Exception {
         int n = Integer.parseInt(args[0]);
         String jar = args[1];
         int loadSeconds = Integer.parseInt(args[2]);
+        jvmArgs = "@" + args[3];
         Path dir = Path.of("/sys/fs/bpf/bpfcharge-serve-bench-" + ProcessHandle.current().pid());
         Files.createDirectories(dir);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> removePins(dir)));
@@ -66,6 +67,17 @@ public class ServeBench {
                         pct(lat, 50), pct(lat, 99), pct(bpftool, 50), pct(lat, 50) / pct(bpftool, 50), pct(lat, 99) / pct(bpftool, 50), d.rssMb());
                 load(d, 100, loadSeconds);
                 System.out.printf("daemon RSS after load %d MB, peak (VmHWM) %d MB%n", d.rssMb(), d.hwmMb());
+                flood(d, 3000, 20);
+            }
+            Path web = Files.createTempFile("serve-bench-web", ".yml");
+            try {
+                Files.writeString(web, "basic_auth_users:\n  prometheus: "
+                        + at.favre.lib.crypto.bcrypt.BCrypt.with(at.favre.lib.crypto.bcrypt.BCrypt.Version.VERSION_2Y).hashToString(10, "right".toCharArray()) + "\n");
+                try (Daemon d = new Daemon(jar, "--web-config", web.toString())) {
+                    authFlood(d, 50, 20);
+                }
+            } finally {
+                Files.deleteIfExists(web);
             }
         } finally {
             removePins(dir);
@@ -89,6 +101,74 @@ public class ServeBench {
         for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(seconds + 60));
         System.out.printf("load: %d scrapers x %d s: %d scrapes, %d errors, p50 %.1f ms, p99 %.1f ms%n",
                 scrapers, seconds, lat.size(), errors.get(), pct(lat, 50), pct(lat, 99));
+    }
+
+    /** Connections that send one byte and then nothing, held open; then how fast the daemon answers. */
+    static void flood(Daemon d, int connections, int seconds) throws Exception {
+        List<java.net.Socket> held = new ArrayList<>();
+        long peak = 0;
+        try {
+            long opening = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            for (int i = 0; i < connections && System.nanoTime() < opening; i++) {
+                java.net.Socket s = new java.net.Socket();
+                held.add(s);
+                try {
+                    s.connect(new java.net.InetSocketAddress(d.metrics.getHost(), d.metrics.getPort()), 1000);
+                    s.getOutputStream().write('G');
+                } catch (java.io.IOException e) {
+                    // refused by the daemon past --max-connections, or a full backlog
+                }
+            }
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < end) {
+                peak = Math.max(peak, d.rssMb());
+                Thread.sleep(500);
+            }
+            long t = System.nanoTime();
+            HttpResponse<String> h = HTTP.send(HttpRequest.newBuilder(d.metrics.resolve("/-/healthy")).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            double healthy = (System.nanoTime() - t) / 1e6;
+            double scrape = d.scrape();
+            System.out.printf("flood: %d one-byte connections held %d s: /-/healthy %d in %.0f ms, then a scrape in %.0f ms; RSS peak %d MB, after %d MB%n",
+                    held.stream().filter(java.net.Socket::isConnected).count(), seconds, h.statusCode(), healthy, scrape, peak, d.rssMb());
+        } finally {
+            for (java.net.Socket s : held) s.close();
+        }
+    }
+
+    /** A scraper with the right password every 100 ms, alone and then among clients sending a new wrong password each time. */
+    static void authFlood(Daemon d, int attackers, int seconds) throws Exception {
+        String right = "Basic " + java.util.Base64.getEncoder().encodeToString("prometheus:right".getBytes());
+        d.scrape("Authorization", right); // the one bcrypt the right password costs
+        List<Double> alone = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            alone.add(d.scrape("Authorization", right));
+            Thread.sleep(100);
+        }
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        AtomicLong guesses = new AtomicLong(), unauthorized = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < attackers; i++) threads.add(Thread.ofVirtual().start(() -> {
+            HttpClient own = HttpClient.newHttpClient();
+            while (System.nanoTime() < end) {
+                try {
+                    String wrong = "Basic " + java.util.Base64.getEncoder().encodeToString(("prometheus:guess" + guesses.incrementAndGet()).getBytes());
+                    if (own.send(HttpRequest.newBuilder(d.metrics).header("Authorization", wrong).timeout(Duration.ofSeconds(30)).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 401) unauthorized.incrementAndGet();
+                } catch (Exception e) {
+                    // counted as not answered 401
+                }
+            }
+        }));
+        List<Double> flooded = new ArrayList<>();
+        while (System.nanoTime() < end) {
+            flooded.add(d.scrape("Authorization", right));
+            Thread.sleep(100);
+        }
+        for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(60));
+        System.out.printf("auth flood: right scraper alone p50 %.1f ms, p99 %.1f ms; among %d clients x %d s of wrong passwords (%d guesses, %d answered 401, the rest 503): "
+                        + "%d scrapes, p50 %.1f ms, p99 %.1f ms; RSS %d MB%n", pct(alone, 50), pct(alone, 99), attackers, seconds, guesses.get(),
+                unauthorized.get(), flooded.size(), pct(flooded, 50), pct(flooded, 99), d.rssMb());
     }
 
     static double bpftool() throws Exception {
@@ -120,7 +200,7 @@ public class ServeBench {
 
         Daemon(String jar, String... args) throws Exception {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-            cmd.addAll(JVM);
+            cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", jvmArgs));
             cmd.addAll(List.of("-jar", jar, "serve", "--listen", "127.0.0.1:0"));
             cmd.addAll(List.of(args));
             process = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -130,10 +210,11 @@ public class ServeBench {
             metrics = URI.create(line.substring(line.indexOf("http")));
         }
 
-        double scrape() throws Exception {
+        double scrape(String... headers) throws Exception {
             long t = System.nanoTime();
-            HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(30)).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
+            HttpRequest.Builder b = HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(30));
+            if (headers.length > 0) b.headers(headers);
+            HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
             if (r.statusCode() != 200) throw new IllegalStateException("HTTP " + r.statusCode() + ": " + new String(r.body()).strip());
             return (System.nanoTime() - t) / 1e6;
         }

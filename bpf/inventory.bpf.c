@@ -44,6 +44,7 @@ static __noinline void read_map(struct bpf_map *map, struct map_record *rec)
 	struct mem_cgroup *memcg;
 
 	rec->map_id = BPF_CORE_READ(map, id);
+	rec->users = BPF_CORE_READ(map, usercnt.counter);
 	rec->map_type = BPF_CORE_READ(map, map_type);
 	rec->key_size = BPF_CORE_READ(map, key_size);
 	rec->value_size = BPF_CORE_READ(map, value_size);

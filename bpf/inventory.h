@@ -26,7 +26,7 @@ struct map_record {
 	__u32 btf_key_type_id;
 	__u32 btf_value_type_id;
 	__u32 btf_vmlinux_value_type_id;
-	__u32 pad;
+	__u32 users;            /* user references: fds and pins (an fd being opened too) */
 	__u64 map_extra;
 	char map_name[16];
 	char cgroup_name[64];   /* the cgroup directory's own name */

@@ -67,6 +67,10 @@ struct btf {
 	__u32 id;
 };
 
+typedef struct {
+	__s64 counter;
+} atomic64_t;
+
 struct bpf_map {
 	__u32 id;
 	enum bpf_map_type map_type;
@@ -81,6 +85,7 @@ struct bpf_map {
 	struct btf *btf;
 	char name[16];
 	struct obj_cgroup *objcg; /* 6.0+ */
+	atomic64_t usercnt;       /* fds and pins */
 };
 
 struct bpf_map___pre60 {

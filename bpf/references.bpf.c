@@ -20,10 +20,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-typedef struct {
-	__s64 counter;
-} atomic64_t;
-
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 /* "___refs" flavours: libbpf matches them to the kernel's types by the name before "___". */
 struct bpf_map___refs {

@@ -93,11 +93,10 @@ function pod(image, name) {
   for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) c.image = image;
   const configMaps = spec.volumes.filter((v) => v.configMap).map((v) => docs.find((o) =>
     o.kind === "ConfigMap" && o.metadata.name === v.configMap.name) ?? fail(`no ConfigMap ${v.configMap.name}`));
-  const pod = {
-    apiVersion: "v1", kind: "Pod",
-    metadata: { name, labels: ds.spec.template.metadata.labels, annotations: ds.spec.template.metadata.annotations },
-    spec,
-  };
+  // podman 4.3 removes a "once" init container while it may still be running and then fails the
+  // play ("cannot remove container ... as it is running"); "always" keeps it (it still runs first).
+  const annotations = { ...ds.spec.template.metadata.annotations, "io.podman.annotations.init.container.type": "always" };
+  const pod = { apiVersion: "v1", kind: "Pod", metadata: { name, labels: ds.spec.template.metadata.labels, annotations }, spec };
   process.stdout.write([pod, ...configMaps].map((o) => stringify(o)).join("---\n"));
 }
 

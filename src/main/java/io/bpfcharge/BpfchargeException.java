@@ -1,5 +1,9 @@
 package io.bpfcharge;
 
+import io.bpfcharge.bpf.BpfException;
+import io.bpfcharge.bpf.Errno;
+import io.bpfcharge.cgroup.CgroupException;
+
 /**
  * The one error type that reaches the CLI: a one-line message saying what is wrong and what
  * to do, and the documented exit code. Only the CLI prints it.
@@ -28,6 +32,23 @@ public final class BpfchargeException extends RuntimeException {
     }
 
     public Exit exit() { return exit; }
+
+    /**
+     * Any exception as the one error type, with the documented exit code: the translation every front door
+     * uses (the CLI prints it, the hook and the agent log it).
+     */
+    public static BpfchargeException of(Throwable e) {
+        return switch (e) {
+            case BpfchargeException b -> b;
+            case BpfException b when b.errno() == Errno.EPERM || b.errno() == Errno.EACCES ->
+                    new BpfchargeException(Exit.PRIVILEGE, b.getMessage() + ": run as root (CAP_SYS_ADMIN, CAP_BPF)", b);
+            case BpfException b -> new BpfchargeException(Exit.FAILED, b.getMessage(), b);
+            case CgroupException c -> new BpfchargeException(Exit.FAILED, c.getMessage(), c);
+            case ExceptionInInitializerError x when x.getCause() != null -> of(x.getCause());
+            default -> new BpfchargeException(Exit.FAILED, "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage()
+                    + " (set BPFCHARGE_DEBUG=1 for a stack trace)", e);
+        };
+    }
 
     /** Untrusted text (annotations, pin paths, JSON values) made fit for a one-line message. */
     public static String clip(String s) {

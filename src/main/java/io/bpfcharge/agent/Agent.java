@@ -93,7 +93,7 @@ public final class Agent implements AutoCloseable {
     /** One pass: find running containers, decide against one scan, migrate what must move. */
     void reconcile(long now) {
         // A migration cut short (this agent killed mid-way, or a hook or CLI run) converges before anything is decided.
-        if (!options.dryRun()) for (String line : new Migrator().recover()) say("bpfcharge recharge: " + line);
+        if (!options.dryRun()) for (String line : new Migrator(inventory).recover()) say("bpfcharge recharge: " + line);
         List<Container> running = options.roots().scan();
         metrics.containers(options.roots().roots(), running);
         ledger.running(running.stream().map(Container::instance).collect(Collectors.toSet()), now);
@@ -101,16 +101,16 @@ public final class Agent implements AutoCloseable {
         List<Decided> decided = new ArrayList<>();
         Map<String, String> containerOf = new HashMap<>();
         for (Container c : running) {
-            String target;
+            Hook.Target target;
             try {
                 target = Hook.containerCgroup(inventory.hierarchy(), c.pid());
             } catch (BpfchargeException e) {
                 continue; // gone since the state roots were read
             }
-            containerOf.putIfAbsent(target, c.id());
+            containerOf.putIfAbsent(target.path(), c.id());
             try {
                 List<Claim> claims = Hook.claims(c.state(), options.rules(), target, snapshot);
-                if (!claims.isEmpty()) decided.add(new Decided(c, target, claims));
+                if (!claims.isEmpty()) decided.add(new Decided(c, target.path(), claims));
             } catch (BpfchargeException e) {
                 report(c, "(claims)", "(claims)", Result.REFUSED, e.getMessage(), null);
             }

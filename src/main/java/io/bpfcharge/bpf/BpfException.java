@@ -17,6 +17,9 @@ public final class BpfException extends RuntimeException {
 
     public String errnoName() { return Errno.name(errno); }
 
+    /** The object is not there (ENOENT): freed, unpinned or never made; callers often expect that. */
+    public boolean notFound() { return errno == Errno.ENOENT; }
+
     /** libbpf 1.x returns -errno from its low-level calls. */
     static int check(String op, int ret) {
         if (ret < 0) throw new BpfException(op, -ret);

@@ -46,6 +46,16 @@ public abstract sealed class BpfFd implements AutoCloseable permits MapFd, ProgF
         };
     }
 
+    /** What is pinned at a path; empty when nothing is (the pin was removed). Other failures throw. */
+    public static java.util.Optional<BpfFd> findPin(Path path) {
+        try {
+            return java.util.Optional.of(openPin(path));
+        } catch (BpfException e) {
+            if (e.errno() != Errno.ENOENT) throw e;
+            return java.util.Optional.empty();
+        }
+    }
+
     /** The program or link pinned at a path; null when the pin holds something else (a map, BTF). */
     public static FdInfo.ProgramOrLink pinnedProgramOrLink(Path path) {
         Scratch s = Scratch.get();

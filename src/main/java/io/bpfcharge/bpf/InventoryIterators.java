@@ -43,6 +43,19 @@ public final class InventoryIterators implements AutoCloseable {
         return parseMaps(maps.readAll());
     }
 
+    /**
+     * The kernel's count of user references to one map (every fd and pin, also an fd still being opened),
+     * or -1 when it no longer exists: a caller that knows its own can tell whether anything else holds it.
+     * Programs hold maps by other references (see {@link ProgInfo#mapIds()}).
+     */
+    public synchronized long users(int mapId) {
+        byte[] out = maps.readAll();
+        ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.nativeOrder());
+        for (int off = 0; off + MapRecord.SIZE <= out.length; off += MapRecord.SIZE)
+            if (b.getInt(off + MapRecord.MAP_ID) == mapId) return Integer.toUnsignedLong(b.getInt(off + MapRecord.USERS));
+        return -1;
+    }
+
     /** Map id to the processes with an fd on it, each listed once. */
     public synchronized Map<Integer, List<Holder>> holders() {
         return parseHolders(holders.readAll());

@@ -20,9 +20,15 @@ public final class MapFd extends BpfFd {
     MapFd(int fd) { super(fd); }
 
     public static MapFd byId(int id) {
+        return find(id).orElseThrow(() -> new BpfException("open map id " + id, Errno.ENOENT));
+    }
+
+    /** The map with this id; empty when there is none (freed, or never made). Other failures throw. */
+    public static java.util.Optional<MapFd> find(int id) {
         int fd = Native.call(() -> (int) Native.MAP_GET_FD_BY_ID.invokeExact(id));
+        if (fd == -Errno.ENOENT) return java.util.Optional.empty();
         if (fd < 0) throw new BpfException("open map id " + id, -fd); // message built only on failure: a scan opens thousands
-        return new MapFd(fd);
+        return java.util.Optional.of(new MapFd(fd));
     }
 
     /** Ids of every map in the system, ascending. */

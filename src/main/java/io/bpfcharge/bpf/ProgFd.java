@@ -16,6 +16,25 @@ public final class ProgFd extends BpfFd {
         return new ProgFd(Native.checked("open prog id " + id, () -> (int) Native.PROG_GET_FD_BY_ID.invokeExact(id)));
     }
 
+    /** The program with this id; empty when there is none (unloaded meanwhile). Other failures throw. */
+    public static java.util.Optional<ProgFd> find(int id) {
+        int fd = Native.call(() -> (int) Native.PROG_GET_FD_BY_ID.invokeExact(id));
+        if (fd == -Errno.ENOENT) return java.util.Optional.empty();
+        if (fd < 0) throw new BpfException("open prog id " + id, -fd);
+        return java.util.Optional.of(new ProgFd(fd));
+    }
+
+    /** Every loaded program's info, by ascending id; one unloaded while listed is left out. */
+    public static List<ProgInfo> loaded() {
+        List<ProgInfo> infos = new ArrayList<>();
+        for (int id : ids()) find(id).ifPresent(fd -> {
+            try (fd) {
+                infos.add(fd.info());
+            }
+        });
+        return infos;
+    }
+
     /** Ids of every loaded program, ascending. */
     public static List<Integer> ids() { return Ids.all(Native.PROG_GET_NEXT_ID, "next prog id"); }
 

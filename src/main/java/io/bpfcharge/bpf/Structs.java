@@ -95,7 +95,7 @@ final class Structs {
         static final StructLayout LAYOUT = struct("map_record", u32("map_id"), u32("flags"), u64("cgroup_id"),
                 u64("parent_cgroup_id"), u32("map_type"), u32("key_size"), u32("value_size"), u32("max_entries"),
                 u32("map_flags"), u32("btf_id"), u32("btf_key_type_id"), u32("btf_value_type_id"),
-                u32("btf_vmlinux_value_type_id"), u32("pad"), u64("map_extra"), chars("map_name", 16),
+                u32("btf_vmlinux_value_type_id"), u32("users"), u64("map_extra"), chars("map_name", 16),
                 chars("cgroup_name", 64));
         static final int SIZE = (int) LAYOUT.byteSize();
         static final int MAP_ID = at("map_id"), FLAGS = at("flags"), CGROUP_ID = at("cgroup_id"),
@@ -103,7 +103,7 @@ final class Structs {
                 VALUE_SIZE = at("value_size"), MAX_ENTRIES = at("max_entries"), MAP_FLAGS = at("map_flags"),
                 BTF_ID = at("btf_id"), BTF_KEY_TYPE_ID = at("btf_key_type_id"), BTF_VALUE_TYPE_ID = at("btf_value_type_id"),
                 BTF_VMLINUX_VALUE_TYPE_ID = at("btf_vmlinux_value_type_id"), MAP_EXTRA = at("map_extra"),
-                MAP_NAME = at("map_name"), CGROUP_NAME = at("cgroup_name");
+                USERS = at("users"), MAP_NAME = at("map_name"), CGROUP_NAME = at("cgroup_name");
         /** enum map_record_flags. */
         static final int MAP_CHARGED = 1, MAP_ONLINE = 2;
 

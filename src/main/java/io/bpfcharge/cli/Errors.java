@@ -2,9 +2,6 @@ package io.bpfcharge.cli;
 
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
-import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.Errno;
-import io.bpfcharge.cgroup.CgroupException;
 import picocli.CommandLine;
 
 /** The CLI boundary: every exception becomes one line on stderr and a documented exit code. */
@@ -12,7 +9,7 @@ final class Errors {
     private Errors() {}
 
     static int handle(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
-        BpfchargeException b = translate(e);
+        BpfchargeException b = BpfchargeException.of(e);
         report(cmd, b.getMessage(), b.exit(), askedForJson(parsed));
         if (System.getenv("BPFCHARGE_DEBUG") != null) e.printStackTrace(cmd.getErr());
         return b.exit().code;
@@ -44,18 +41,5 @@ final class Errors {
         for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand())
             if (p.hasMatchedOption("--json")) return true;
         return false;
-    }
-
-    static BpfchargeException translate(Throwable e) {
-        return switch (e) {
-            case BpfchargeException b -> b;
-            case BpfException b when b.errno() == Errno.EPERM || b.errno() == Errno.EACCES ->
-                    new BpfchargeException(Exit.PRIVILEGE, b.getMessage() + ": run as root (CAP_SYS_ADMIN, CAP_BPF)", b);
-            case BpfException b -> new BpfchargeException(Exit.FAILED, b.getMessage(), b);
-            case CgroupException c -> new BpfchargeException(Exit.FAILED, c.getMessage(), c);
-            case ExceptionInInitializerError x when x.getCause() != null -> translate(x.getCause());
-            default -> new BpfchargeException(Exit.FAILED, "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage()
-                    + " (set BPFCHARGE_DEBUG=1 for a stack trace)", e);
-        };
     }
 }

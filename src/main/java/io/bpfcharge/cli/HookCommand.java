@@ -53,7 +53,7 @@ final class HookCommand implements Callable<Integer> {
             return Hook.exitCode(outcomes, strict);
         } catch (RuntimeException e) {
             if (strict) throw e;
-            BpfchargeException b = Errors.translate(e);
+            BpfchargeException b = BpfchargeException.of(e);
             spec.commandLine().getErr().println("bpfcharge: " + b.getMessage() + " (fail-open: exit 0, the container "
                     + "starts; --strict would exit " + b.exit().code + ")");
             spec.commandLine().getErr().flush();

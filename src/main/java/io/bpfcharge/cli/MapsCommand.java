@@ -41,7 +41,12 @@ final class MapsCommand implements Callable<Integer> {
     /** A --cgroup must exist now; it may be given as a directory under the mount or as /proc/PID/cgroup writes it. */
     static String checkedPath(String cgroup) {
         MemoryHierarchy h = MemoryHierarchy.detect();
-        String path = h.pathOf(h.dir(cgroup));
+        String path;
+        try {
+            path = h.pathOf(h.dir(cgroup));
+        } catch (io.bpfcharge.cgroup.CgroupException e) {
+            throw new BpfchargeException(Exit.USAGE, e.getMessage()); // e.g. a path leaving the hierarchy, as migrate says
+        }
         if (!h.exists(path))
             throw new BpfchargeException(Exit.NOT_FOUND, "memory cgroup " + cgroup + " does not exist under " + h.root()
                     + ": give a path as /proc/PID/cgroup shows it");

@@ -46,7 +46,8 @@ final class MapsPrinter implements Printer<List<MapRecord>> {
 
     private static String holders(MapRecord m) {
         String procs = m.processes().stream().map(p -> p.comm() + "/" + p.pid()).collect(Collectors.joining(","));
-        String progs = m.programs().stream().map(p -> "prog:" + p.id()).collect(Collectors.joining(","));
+        String progs = m.programs().stream().map(p -> (p.name().isEmpty() ? "" : p.name() + "/") + "prog:" + p.id())
+                .collect(Collectors.joining(","));
         return procs.isEmpty() ? progs : progs.isEmpty() ? procs : procs + "," + progs;
     }
 

@@ -1,10 +1,14 @@
 package io.bpfcharge.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bpfcharge.cgroup.MemoryHierarchy;
+import io.bpfcharge.doctor.Checks;
+import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.migrate.MigrationRequest;
 import io.bpfcharge.migrate.MigrationResult;
 import io.bpfcharge.migrate.Migrator;
 import io.bpfcharge.migrate.Plan;
+import io.bpfcharge.migrate.Requests;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,7 +16,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -55,9 +58,15 @@ final class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        MigrationRequest req = new MigrationRequest(map, target.cgroup, target.pid, strategy, merge, dryRun);
+        Checks.requireAll();
+        MemoryHierarchy h = MemoryHierarchy.detect();
+        String to = target.pid != null ? Requests.cgroupOfPid(h, target.pid) : Requests.cgroup(h, target.cgroup);
+        MigrationRequest req = new MigrationRequest(Requests.mapId(map), to, strategy, merge, dryRun);
         boolean tty = System.console() != null && !json;
-        MigrationResult r = new Migrator(tty ? new TerminalProgress() : Migrator.Progress.NONE).migrate(req);
+        MigrationResult r;
+        try (Inventory inventory = new Inventory(h)) {
+            r = new Migrator(inventory, tty ? new TerminalProgress() : Migrator.Progress.NONE).migrate(req);
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json) Json.print(out, json(r));
         else human(out, r);
@@ -68,7 +77,7 @@ final class MigrateCommand implements Callable<Integer> {
         r.recovered().forEach(out::println);
         switch (r.plan()) {
             case Plan.Noop n -> out.println(n.message());
-            case Plan.Move m when r.result().equals("dry_run") -> {
+            case Plan.Move m when r.result() == MigrationResult.Result.DRY_RUN -> {
                 out.printf("would migrate map %d (%s, %s) from %s to %s%n", r.oldId(), m.info().name(), m.info().type(),
                         r.source(), r.target());
                 out.printf("  as:         %s, %s, merge %s%n", m.kind() == Plan.Kind.INNER ? "inner map (swap slots)"
@@ -82,10 +91,10 @@ final class MigrateCommand implements Callable<Integer> {
                         m.headroom().isPresent() ? Table.bytes(m.headroom().getAsLong()) : "unlimited");
             }
             default -> {
-                out.printf("migrated map %d -> %d (%d entries, %s) from %s to %s%n", r.oldId(), r.newId(), r.entries(),
+                out.printf("migrated map %d -> %d (%d entries, %s) from %s to %s%n", r.oldId(), r.newId(), r.settled().entries(),
                         Table.bytes(r.bytes()), r.source(), r.target());
-                out.printf("  %s: %s -> %s%n", r.source(), size(r.usage().get("source_before")), size(r.usage().get("source_after")));
-                out.printf("  %s: %s -> %s%n", r.target(), size(r.usage().get("target_before")), size(r.usage().get("target_after")));
+                out.printf("  %s: %s -> %s%n", r.source(), size(r.usage().sourceBefore()), size(r.usage().sourceAfter()));
+                out.printf("  %s: %s -> %s%n", r.target(), size(r.usage().targetBefore()), size(r.usage().targetAfter()));
                 if (!r.oldFreed()) out.println("  note: the old map was not freed yet; its memcg is uncharged when the kernel frees it");
                 out.println("  " + r.phases().entrySet().stream()
                         .map(e -> e.getKey() + " " + e.getValue().toMillis() + " ms").collect(Collectors.joining(", ")));
@@ -94,13 +103,13 @@ final class MigrateCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private static String size(OptionalLong v) { return v == null || v.isEmpty() ? "-" : Table.bytes(v.getAsLong()); }
+    private static String size(OptionalLong v) { return v.isEmpty() ? "-" : Table.bytes(v.getAsLong()); }
 
     static ObjectNode json(MigrationResult r) {
         ObjectNode n = Json.MAPPER.createObjectNode();
-        n.put("result", r.result()).put("old_map_id", r.oldId()).put("new_map_id", r.newId())
-                .put("source_cgroup", r.source()).put("target_cgroup", r.target()).put("entries", r.entries())
-                .put("bytes", r.bytes()).put("merged_keys", r.merged()).put("old_freed", r.oldFreed());
+        n.put("result", r.result().jsonName()).put("old_map_id", r.oldId()).put("new_map_id", r.newId())
+                .put("source_cgroup", r.source()).put("target_cgroup", r.target()).put("entries", r.settled().entries())
+                .put("bytes", r.bytes()).put("merged_keys", r.settled().mergedKeys()).put("old_freed", r.oldFreed());
         if (r.plan() instanceof Plan.Move m) {
             ObjectNode p = n.putObject("plan");
             p.put("kind", m.kind().name().toLowerCase()).put("strategy", m.strategy().cliName()).put("merge", m.merge().cliName())
@@ -116,13 +125,20 @@ final class MigrateCommand implements Callable<Integer> {
         ObjectNode ph = n.putObject("phases_ms");
         r.phases().forEach((k, v) -> ph.put(k, v.toNanos() / 1e6));
         ObjectNode u = n.putObject("usage_bytes");
-        for (Map.Entry<String, OptionalLong> e : r.usage().entrySet()) {
-            if (e.getValue().isPresent()) u.put(e.getKey(), e.getValue().getAsLong());
-            else u.putNull(e.getKey());
+        if (r.result() == MigrationResult.Result.OK) {
+            usage(u, "source_before", r.usage().sourceBefore());
+            usage(u, "target_before", r.usage().targetBefore());
+            usage(u, "source_after", r.usage().sourceAfter());
+            usage(u, "target_after", r.usage().targetAfter());
         }
         var rec = n.putArray("recovered");
         r.recovered().forEach(rec::add);
         return n;
+    }
+
+    private static void usage(ObjectNode u, String field, OptionalLong v) {
+        if (v.isPresent()) u.put(field, v.getAsLong());
+        else u.putNull(field);
     }
 
     /** Copy progress on stderr, redrawn at most every 200 ms, only for copies long enough to watch. */

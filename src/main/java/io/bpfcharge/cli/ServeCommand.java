@@ -10,6 +10,7 @@ import io.bpfcharge.doctor.Checks;
 import io.bpfcharge.hook.Hook;
 import io.bpfcharge.hook.Rules;
 import io.bpfcharge.inventory.Inventory;
+import io.bpfcharge.migrate.Migrator;
 import io.bpfcharge.metrics.Exporter;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.Errno;
@@ -67,6 +68,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "A scrape may show a scan up to this old; concurrent scrapes always share one scan (default: ${DEFAULT-VALUE}).")
     double maxScanAge;
 
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "" + MetricsServer.DEFAULT_MAX_CONNECTIONS,
+            description = "Open connections at most; more are closed at once (plain HTTP: 503). A request head must arrive within 10 s, idle connections close after 60 s (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
     @Option(names = "--recharge", description = "Run the node agent: recharge every claimed map to its running container's memcg.")
     boolean recharge;
 
@@ -98,10 +103,12 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         InetSocketAddress address = address(listen);
         if (maxMapSeries < 0) throw new BpfchargeException(Exit.USAGE, "--max-map-series must be 0 (no limit) or more");
+        if (maxConnections < 1) throw new BpfchargeException(Exit.USAGE, "--max-connections must be 1 or more");
         if (!(maxScanAge >= 0)) throw new BpfchargeException(Exit.USAGE, "--max-scan-age must be 0 or more seconds");
         Agent.Options agentOptions = agentOptions();
         Path oomPin = oomMapPin();
         Checks.requireAll();
+        MetricsServer.endProcessOnError();
         Inventory inventory = new Inventory(MemoryHierarchy.detect());
         inventory.origins(OriginStore.reader(OriginStore.defaultFile()));
         Exporter exporter = new Exporter(inventory, maxMapSeries,
@@ -115,8 +122,13 @@ final class ServeCommand implements Callable<Integer> {
                 publisher = new OomMapPublisher(openOomMap(oomPin), System.err);
                 exporter.afterScan(publisher);
             }
-            exporter.warmUp();
-            server = MetricsServer.start(address, exporter, webConfig);
+            try {
+                exporter.warmUp();
+            } catch (OutOfMemoryError e) { // before serving, the scan's garbage is all there is: it can be told
+                throw new BpfchargeException(Exit.ENVIRONMENT, "the first scan ran out of Java heap (max "
+                        + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): raise -Xmx in serve-jvm.args (the heap a scan needs grows with the maps on the node)");
+            }
+            server = MetricsServer.start(address, exporter, webConfig, maxConnections);
         } catch (BindException e) {
             exporter.close();
             throw new BpfchargeException(Exit.USAGE, "cannot listen on " + listen + ": " + e.getMessage() + ": pick another --listen");
@@ -142,8 +154,10 @@ final class ServeCommand implements Callable<Integer> {
             try {
                 // Migrations run in this process: one warm map-creating helper instead of a JVM start per map.
                 if (!agentOptions.dryRun()) CreateHelper.useResident(helper = ResidentHelper.start());
+                // The migration service shares the exporter's inventory: one loaded iterator object, warm scans.
+                Migrator migrator = new Migrator(inventory);
                 agent = new Agent(agentOptions, inventory, new RechargeMetrics(exporter.registry(), exporter::metersChanged),
-                        Hook::migrate, System.out);
+                        (state, target, move) -> Hook.migrate(migrator, state, target, move), System.out);
             } catch (RuntimeException | IOException e) {
                 if (helper != null) helper.close();
                 server.close();

@@ -41,8 +41,13 @@ public record Rules(Path file, List<Rule> rules) {
     static final List<String> NAME_ANNOTATIONS = List.of("io.kubernetes.cri.container-name",
             "io.kubernetes.container.name", "nerdctl/name");
 
-    /** @param number 1-based position in the file, for log lines */
-    public record Rule(int number, Glob id, Glob name, Map<String, Glob> annotations, List<String> pins) {
+    /**
+     * @param number 1-based position in the file, for log lines
+     * @param pins what a matching container claims
+     * @param annotationPins what a matching container may claim with its own io.bpfcharge.maps annotation
+     */
+    public record Rule(int number, Glob id, Glob name, Map<String, Glob> annotations, List<String> pins,
+                       List<String> annotationPins) {
         boolean matches(OciState s) {
             if (id != null && !id.matches(s.id())) return false;
             if (name != null && !name.matches(nameOf(s))) return false;
@@ -73,7 +78,8 @@ public record Rules(Path file, List<Rule> rules) {
     // The file's shape; unknown keys are errors so that a typo never silently matches nothing.
     record FileDto(List<RuleDto> rules) {}
 
-    record RuleDto(MatchDto match, List<String> pins) {}
+    record RuleDto(MatchDto match, List<String> pins,
+                   @com.fasterxml.jackson.annotation.JsonProperty("annotation_pins") List<String> annotationPins) {}
 
     record MatchDto(String id, String name, Map<String, String> annotations) {}
 
@@ -112,7 +118,7 @@ public record Rules(Path file, List<Rule> rules) {
             dto = YAML.treeToValue(tree, FileDto.class);
         } catch (UnrecognizedPropertyException e) {
             throw bad(file, "has an unknown key \"" + e.getPropertyName() + "\" at " + path(e)
-                    + " (known: rules, match, id, name, annotations, pins)");
+                    + " (known: rules, match, id, name, annotations, pins, annotation_pins)");
         } catch (JsonMappingException e) {
             throw bad(file, "has a wrong type at " + path(e) + " (" + e.getOriginalMessage().split("\n")[0] + ")");
         } catch (IOException e) {
@@ -127,19 +133,23 @@ public record Rules(Path file, List<Rule> rules) {
             MatchDto m = r.match();
             if (m == null || (m.id() == null && m.name() == null && (m.annotations() == null || m.annotations().isEmpty())))
                 throw bad(file, "rule " + n + " has no match criterion (id, name or annotations): it would match every container");
-            if (r.pins() == null || r.pins().isEmpty() || r.pins().stream().anyMatch(p -> p == null || p.isBlank()))
-                throw bad(file, "rule " + n + " has no \"pins:\" list of bpffs paths or globs");
+            List<String> pins = r.pins() == null ? List.of() : r.pins();
+            List<String> allowed = r.annotationPins() == null ? List.of() : r.annotationPins();
+            if (pins.isEmpty() && allowed.isEmpty())
+                throw bad(file, "rule " + n + " has neither a \"pins:\" nor an \"annotation_pins:\" list of bpffs paths or globs");
+            if (pins.stream().anyMatch(p -> p == null || p.isBlank()) || allowed.stream().anyMatch(p -> p == null || p.isBlank()))
+                throw bad(file, "rule " + n + " has an empty pin path");
             Map<String, Glob> annotations = new LinkedHashMap<>();
             if (m.annotations() != null) m.annotations().forEach((k, v) -> {
                 if (v == null) throw bad(file, "rule " + n + " annotation \"" + k + "\" has no value (use \"*\" for any)");
                 annotations.put(k, Glob.of(v));
             });
-            for (String pin : r.pins()) {
+            for (String pin : java.util.stream.Stream.concat(pins.stream(), allowed.stream()).toList()) {
                 String problem = PinPaths.syntaxProblem(pin);
                 if (problem != null) throw bad(file, "rule " + n + ": pin path " + BpfchargeException.clip(pin) + " " + problem);
             }
             rules.add(new Rule(n, m.id() == null ? null : Glob.of(m.id()), m.name() == null ? null : Glob.of(m.name()),
-                    Map.copyOf(annotations), List.copyOf(r.pins())));
+                    Map.copyOf(annotations), List.copyOf(pins), List.copyOf(allowed)));
         }
         return new Rules(file, rules);
     }

@@ -2,9 +2,7 @@ package io.bpfcharge.inventory;
 
 import io.bpfcharge.bpffs.Pins;
 import io.bpfcharge.cgroup.CgroupIndex;
-import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.Bpffs;
-import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapCharge;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
@@ -21,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import java.util.concurrent.CompletionException;
@@ -59,6 +58,9 @@ public final class Inventory implements AutoCloseable {
     }
 
     public MemoryHierarchy hierarchy() { return hierarchy; }
+
+    /** The loaded iterators, for callers that need a fresh walk between scans (a migration's holder checks). */
+    public InventoryIterators iterators() { return iterators; }
 
     public synchronized Snapshot scan() {
         long t0 = System.nanoTime();
@@ -174,11 +176,10 @@ public final class Inventory implements AutoCloseable {
     }
 
     private Facts facts(MapInfo info) {
-        try (MapFd fd = MapFd.byId(info.id())) {
+        Optional<MapFd> found = MapFd.find(info.id());
+        if (found.isEmpty()) return null; // freed since the iterator saw it
+        try (MapFd fd = found.get()) {
             return facts(fd, info, fd.memlock());
-        } catch (BpfException e) {
-            if (e.errno() == Errno.ENOENT) return null; // freed since the iterator saw it
-            throw e;
         }
     }
 
@@ -190,14 +191,7 @@ public final class Inventory implements AutoCloseable {
 
     private static Map<Integer, List<MapRecord.ProgramHolder>> programHolders() {
         Map<Integer, List<MapRecord.ProgramHolder>> holders = new HashMap<>();
-        for (int id : ProgFd.ids()) {
-            ProgInfo info;
-            try (ProgFd fd = ProgFd.byId(id)) {
-                info = fd.info();
-            } catch (BpfException e) {
-                if (e.errno() == Errno.ENOENT) continue;
-                throw e;
-            }
+        for (ProgInfo info : ProgFd.loaded()) {
             for (int mapId : info.mapIds())
                 holders.computeIfAbsent(mapId, k -> new ArrayList<>()).add(new MapRecord.ProgramHolder(info.id(), info.name()));
         }

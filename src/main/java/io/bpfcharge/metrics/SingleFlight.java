@@ -41,6 +41,7 @@ final class SingleFlight<T> {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a scan", e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error err) throw err; // the serving path ends the process on an Error
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
     }

@@ -1,6 +1,5 @@
 package io.bpfcharge.metrics;
 
-import at.favre.lib.crypto.bcrypt.BCrypt;
 import io.bpfcharge.BpfchargeException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,17 +7,22 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -30,7 +34,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Prometheus' web configuration file (the exporter-toolkit format): {@code tls_server_config} for
@@ -44,7 +47,15 @@ record WebConfig(Tls tls, Map<String, String> users) {
     enum ClientAuth { NONE, WANT, NEED }
 
     /** TLS server settings; protocols are JSSE names (TLSv1.2, TLSv1.3) between min and max. */
-    record Tls(SSLContext context, ClientAuth clientAuth, List<String> protocols) {}
+    record Tls(SSLContext context, ClientAuth clientAuth, List<String> protocols) {
+        SSLParameters parameters() {
+            SSLParameters p = context.getDefaultSSLParameters();
+            p.setProtocols(protocols.toArray(String[]::new));
+            if (clientAuth == ClientAuth.NEED) p.setNeedClientAuth(true);
+            else if (clientAuth == ClientAuth.WANT) p.setWantClientAuth(true);
+            return p;
+        }
+    }
 
     private static final Set<String> TOP = Set.of("tls_server_config", "basic_auth_users", "http_server_config");
     private static final Set<String> TLS_KEYS = Set.of("cert_file", "key_file", "client_auth_type", "client_ca_file",
@@ -56,7 +67,7 @@ record WebConfig(Tls tls, Map<String, String> users) {
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
         } catch (IOException e) {
-            throw invalid("cannot read web config " + file + ": " + e.getMessage().lines().findFirst().orElse(""));
+            throw invalid("cannot read web config " + file + ": " + why(e));
         }
         if (root == null || root.isMissingNode() || root.isNull()) return NONE;
         if (!root.isObject()) throw invalid("web config " + file + " must be a YAML mapping");
@@ -114,7 +125,12 @@ record WebConfig(Tls tls, Map<String, String> users) {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
             char[] pw = new char[0];
-            ks.setKeyEntry("server", privateKey(resolve(base, key)), pw, certificates(resolve(base, cert)).toArray(Certificate[]::new));
+            PrivateKey pk = privateKey(resolve(base, key));
+            List<Certificate> chain = certificates(resolve(base, cert));
+            if (!signsFor(pk, chain.getFirst().getPublicKey()))
+                throw invalid("tls_server_config: key_file " + resolve(base, key) + " is not the private key of cert_file "
+                        + resolve(base, cert) + " (its first certificate): give the key the certificate was made for");
+            ks.setKeyEntry("server", pk, pw, chain.toArray(Certificate[]::new));
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(ks, pw);
             TrustManagerFactory tmf = null;
@@ -152,7 +168,7 @@ record WebConfig(Tls tls, Map<String, String> users) {
             if (certs.isEmpty()) throw invalid("no certificate in " + file);
             return List.copyOf(certs);
         } catch (IOException | GeneralSecurityException e) {
-            throw invalid("cannot read certificates from " + file + ": " + e.getMessage());
+            throw invalid("cannot read certificates from " + file + ": " + (e instanceof IOException io ? why(io) : e.getMessage()));
         }
     }
 
@@ -162,7 +178,7 @@ record WebConfig(Tls tls, Map<String, String> users) {
         try {
             pem = Files.readString(file);
         } catch (IOException e) {
-            throw invalid("cannot read key_file " + file + ": " + e.getMessage());
+            throw invalid("cannot read key_file " + file + ": " + why(e));
         }
         boolean pkcs1 = pem.contains("-----BEGIN RSA PRIVATE KEY-----");
         if (!pkcs1 && !pem.contains("-----BEGIN PRIVATE KEY-----"))
@@ -211,37 +227,37 @@ record WebConfig(Tls tls, Map<String, String> users) {
         return new BpfchargeException(BpfchargeException.Exit.USAGE, "--web-config: " + message);
     }
 
-    // bcrypt costs tens of milliseconds by design; remember what passed so that every scrape does not pay it.
-    private static final Map<String, Boolean> VERIFIED = new ConcurrentHashMap<>();
-    // Unknown users are checked against this, so that timing does not tell which user names exist.
-    private static final String DUMMY = BCrypt.withDefaults().hashToString(10, "not a password".toCharArray());
-
-    /** Whether an Authorization header passes basic_auth_users (always when none are configured). */
-    boolean authorized(String header) {
-        if (users.isEmpty()) return true;
-        if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) return false;
-        String decoded;
+    /**
+     * Whether a signature by {@code key} verifies with {@code pub}: the key pair check Go's
+     * tls.X509KeyPair makes (Prometheus refuses a mismatched pair at start), for any key type.
+     */
+    private static boolean signsFor(PrivateKey key, PublicKey pub) {
+        String alg = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            default -> key.getAlgorithm(); // EdDSA, Ed25519
+        };
+        byte[] probe = "bpfcharge key pair check".getBytes(StandardCharsets.UTF_8);
         try {
-            decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return false;
+            Signature sign = Signature.getInstance(alg);
+            sign.initSign(key);
+            sign.update(probe);
+            Signature verify = Signature.getInstance(alg);
+            verify.initVerify(pub);
+            verify.update(probe);
+            return verify.verify(sign.sign());
+        } catch (GeneralSecurityException e) {
+            return false; // e.g. an RSA key for an EC certificate
         }
-        int colon = decoded.indexOf(':');
-        if (colon < 0) return false;
-        String user = decoded.substring(0, colon), password = decoded.substring(colon + 1);
-        String hash = users.get(user);
-        String cacheKey = sha256(user + "\0" + password + "\0" + (hash == null ? "" : hash));
-        if (hash != null && VERIFIED.containsKey(cacheKey)) return true;
-        boolean ok = BCrypt.verifyer().verify(password.toCharArray(), hash == null ? DUMMY : hash).verified && hash != null;
-        if (ok && VERIFIED.size() < 1024) VERIFIED.put(cacheKey, true);
-        return ok;
     }
 
-    private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+    /** The reason in words: the JDK's NoSuchFileException message is only the path again. */
+    private static String why(IOException e) {
+        return switch (e) {
+            case NoSuchFileException x -> "no such file";
+            case AccessDeniedException x -> "permission denied";
+            case FileSystemException x when x.getReason() != null -> x.getReason();
+            default -> String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+        };
     }
 }

@@ -158,12 +158,12 @@ final class Copier {
 
             @Override
             public void accept(MemorySegment keys, MemorySegment values, int n) {
-                int k = cpus.size(), per = n / k + 1;
+                int k = cpus.size(), per = perCpu(n, k);
                 try (Arena arena = Arena.ofConfined()) {
                     MemorySegment sk = arena.allocate((long) ks * per * k, 8), sv = arena.allocate((long) vs * per * k, 8);
                     int[] m = new int[k];
                     for (int i = 0; i < n; i++) {
-                        int c = (int) ((next + i) % k);
+                        int c = cpuOf(next + i, k);
                         long at = (long) c * per + m[c]++;
                         sk.asSlice(at * ks, ks).copyFrom(keys.asSlice((long) i * ks, ks));
                         sv.asSlice(at * vs, vs).copyFrom(values.asSlice((long) i * vs, vs));
@@ -179,6 +179,12 @@ final class Copier {
             }
         };
     }
+
+    /** Which of {@code k} CPUs writes the entry with this overall index: round-robin across batches. */
+    static int cpuOf(long index, int k) { return (int) (index % k); }
+
+    /** Room per CPU for one batch of {@code n} entries spread over {@code k} CPUs: no CPU gets more. */
+    static int perCpu(int n, int k) { return n / k + 1; }
 
     private static Sink batchWriter(MapFd to, int ks, int vs) {
         return new Sink() {

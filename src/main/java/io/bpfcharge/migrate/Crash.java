@@ -19,12 +19,16 @@ final class Crash {
     /** A paused process that nobody releases goes on after this long rather than hang a test run. */
     private static final long PAUSE_MAX_MS = 120_000;
     static final int EXIT = 137;
+    private static boolean paused;
 
     private Crash() {}
 
     static void point(String step) {
         if (step.equals(AT)) Runtime.getRuntime().halt(EXIT);
-        if (step.equals(PAUSE_AT) && PAUSE_DIR != null) pause(Path.of(PAUSE_DIR, step + "-" + ProcessHandle.current().pid()));
+        if (step.equals(PAUSE_AT) && PAUSE_DIR != null && !paused) {
+            paused = true; // steps that repeat (swap, copy, reconcile) pause the first time only
+            pause(Path.of(PAUSE_DIR, step + "-" + ProcessHandle.current().pid()));
+        }
     }
 
     /**

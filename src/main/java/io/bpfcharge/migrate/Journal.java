@@ -22,7 +22,7 @@ import java.util.List;
  * Progress of one migration, on disk under the run directory ({@code BPFCHARGE_RUN_DIR}, default
  * /run/bpfcharge), so that a migration killed at any step is finished or undone by the next run.
  * Every name a migration will create (temporary pins, the pin that keeps the old map alive, the baseline
- * file) is recorded before it is created. A migration holds an flock on its journal's lock file; the kernel
+ * file) is recorded before it is created. A migration holds a POSIX record lock (fcntl, what Java's FileChannel.tryLock takes) on its journal's lock file; the kernel
  * drops it when the process dies, which is how the next run tells an orphan from a migration in progress.
  */
 final class Journal implements AutoCloseable {
@@ -30,20 +30,50 @@ final class Journal implements AutoCloseable {
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    /** Before READY a crash is undone (the old map is untouched); from READY on it is finished. */
+    /**
+     * Before READY a crash is undone (the old map is untouched); from READY on it is finished, or, when the
+     * entry says {@code undo}, its swap is reversed.
+     */
     enum Phase { PREPARED, CREATED, READY, SWAPPED }
 
     /**
      * @param tempPin where the helper pins the replacement; stays until the end, so a resumed run finds it
      * @param keepPin a pin that keeps the old map alive until reconciled; null when nothing needs it
-     * @param baseline the baseline file (copy-swap of a written map); null when none
+     * @param baseline what both maps held when the settling starts: the copy's baseline file (copy-swap); with
+     *                 overwrite, after a settling pass, what that pass read from the old map; null for none (the
+     *                 empty replacement of swap-backfill)
+     * @param undo the swap is being reversed: something else still held the old map after it
      */
     record Entry(Phase phase, int oldId, int newId, String token, Plan.Kind kind, String source, String target,
                  MigrationRequest.Strategy strategy, MigrationRequest.Merge merge, List<MapRecord.Slot> slots,
-                 List<String> pins, String tempPin, String keepPin, String baseline, long bytes) {
+                 List<String> pins, String tempPin, String keepPin, String baseline, long bytes, boolean undo) {
+        /**
+         * A new migration's first entry: every name it will create, next to the map's first pin (or in
+         * {@code dir}, a bpffs mount, for a map with none) and in the run directory.
+         */
+        static Entry prepared(Plan.Move mv, String token, Path dir) {
+            int oldId = mv.map().id();
+            // Copy-swap's baseline is written by the copy; swap-backfill starts from an empty replacement.
+            String baseline = mv.strategy() == MigrationRequest.Strategy.COPY_SWAP
+                    ? runDir().resolve("baseline-" + oldId + "-" + token + ".bin").toString() : null;
+            return new Entry(Phase.PREPARED, oldId, 0, token, mv.kind(), mv.source(), mv.target(), mv.strategy(),
+                    mv.merge(), mv.slots(), mv.pins(), dir.resolve(MigrationRun.TEMP_PREFIX + oldId + "_" + token).toString(),
+                    dir.resolve(MigrationRun.KEEP_PREFIX + oldId + "_" + token).toString(), baseline, mv.bytes(), false);
+        }
+
         Entry with(Phase p, int newId) {
             return new Entry(p, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
-                    keepPin, baseline, bytes);
+                    keepPin, baseline, bytes, undo);
+        }
+
+        Entry withBaseline(String file) {
+            return new Entry(phase, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
+                    keepPin, file, bytes, undo);
+        }
+
+        Entry undoing() {
+            return new Entry(phase, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
+                    keepPin, baseline, bytes, true);
         }
 
         /** The temporary name used to re-pin the replacement over the {@code i}-th pin. */
@@ -89,6 +119,36 @@ final class Journal implements AutoCloseable {
                 j.entry = read(f);
                 if (j.entry == null) j.finish(); // torn or empty: written before anything was created
                 else found.add(j);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return found;
+    }
+
+    /** Whether any journal exists (a migration running, or one to recover). */
+    static boolean any() {
+        if (!Files.isDirectory(runDir())) return false;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir(), "journal-*.json")) {
+            return ds.iterator().hasNext();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Entries of migrations other runs are doing now (their journals are locked). */
+    static List<Entry> active() {
+        List<Entry> found = new ArrayList<>();
+        if (!Files.isDirectory(runDir())) return found;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir(), "journal-*.json")) {
+            for (Path f : ds) {
+                Journal j = lock(f);
+                if (j != null) {
+                    j.close(); // an orphan: recovery's, not a migration in progress
+                    continue;
+                }
+                Entry e = read(f);
+                if (e != null) found.add(e);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

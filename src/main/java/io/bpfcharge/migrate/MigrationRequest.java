@@ -1,16 +1,21 @@
 package io.bpfcharge.migrate;
 
 /**
- * What to migrate and where: the same request from the CLI, a hook or the daemon.
- * @param map a bpffs pin path, or {@code id:N}
- * @param toCgroup the target memory cgroup (as /proc/PID/cgroup writes it, or its directory); null when toPid is set
- * @param toPid the target is this process's memory cgroup; null when toCgroup is set
+ * What to migrate and where, resolved by the caller (the CLI from --map and --to-cgroup/--to-pid, the hook and
+ * the agent from their scan and the container's process; {@link Requests} resolves user input).
+ * @param mapId the map; a map an interrupted migration replaced is followed to its replacement
+ * @param target the target memory cgroup's path, as /proc/PID/cgroup writes it
  */
-public record MigrationRequest(String map, String toCgroup, Long toPid, Strategy strategy, Merge merge, boolean dryRun) {
+public record MigrationRequest(int mapId, String target, Strategy strategy, Merge merge, boolean dryRun) {
     public MigrationRequest {
-        if ((toCgroup == null) == (toPid == null)) throw new IllegalArgumentException("exactly one of toCgroup, toPid");
+        if (target == null) throw new IllegalArgumentException("no target");
         if (strategy == null) strategy = Strategy.COPY_SWAP;
         if (merge == null) merge = Merge.OVERWRITE;
+    }
+
+    /** The defaults: copy-swap, overwrite, not a dry run. */
+    public static MigrationRequest of(int mapId, String target) {
+        return new MigrationRequest(mapId, target, null, null, false);
     }
 
     /** How readers and writers see the swap. */

@@ -6,15 +6,54 @@ import java.util.Map;
 import java.util.OptionalLong;
 
 /**
- * What a migration did (or, for a dry run, would do).
- * @param result ok, noop or dry_run
- * @param plan the plan it followed
+ * What one migration did (or, for a dry run, would do).
+ * @param plan the plan it followed: {@link Plan.Noop} for {@link Result#NOOP}, else {@link Plan.Move}
  * @param newId the replacement's id; 0 when none was made
- * @param phases wall time per step, in order
- * @param usage the memory cgroups' usage: "source_before", "source_after", "target_before", "target_after"
+ * @param settled entries in the replacement and keys reconciled; {@link Settled#NONE} when nothing moved
+ * @param phases wall time per step of this migration, in order
  * @param oldFreed the old map was freed (and its memcg uncharged) within the wait
  * @param recovered one line per interrupted migration this run finished or undid first
  */
-public record MigrationResult(String result, Plan plan, int oldId, int newId, String source, String target,
-                              long entries, long bytes, long merged, Map<String, Duration> phases,
-                              Map<String, OptionalLong> usage, boolean oldFreed, List<String> recovered) {}
+public record MigrationResult(Result result, Plan plan, int newId, Settled settled, Map<String, Duration> phases,
+                              Usage usage, boolean oldFreed, List<String> recovered) {
+    public enum Result {
+        /** The map was migrated. */
+        OK,
+        /** Already charged to the target: nothing to do. */
+        NOOP,
+        /** A dry run: nothing changed. */
+        DRY_RUN;
+
+        /** As the JSON output writes it. */
+        public String jsonName() { return name().toLowerCase(); }
+    }
+
+    /** Entries in the replacement (copied, or backfilled) and keys whose writes during the migration were carried over. */
+    public record Settled(long entries, long mergedKeys) {
+        public static final Settled NONE = new Settled(0, 0);
+    }
+
+    /** The memory cgroups' usage around the migration; empty where unknown or not read. */
+    public record Usage(OptionalLong sourceBefore, OptionalLong sourceAfter, OptionalLong targetBefore,
+                        OptionalLong targetAfter) {
+        public static final Usage NONE = new Usage(OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
+                OptionalLong.empty());
+    }
+
+    public int oldId() { return plan.map().id(); }
+
+    public long bytes() { return plan.map().bytes(); }
+
+    /** The memcg charged before ("/" when none). */
+    public String source() {
+        return plan instanceof Plan.Move m ? m.source() : plan.map().memcg() == null ? Plan.ROOT : plan.map().memcg().path();
+    }
+
+    public String target() {
+        return switch (plan) {
+            case Plan.Move m -> m.target();
+            case Plan.Noop n -> n.target();
+            case Plan.Refused r -> throw new IllegalStateException("a refused plan has no result");
+        };
+    }
+}

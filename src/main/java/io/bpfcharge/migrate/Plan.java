@@ -17,6 +17,9 @@ import java.util.stream.Collectors;
  * request, without touching the kernel, so every case is unit-testable.
  */
 public sealed interface Plan {
+    /** The map the plan is about, as the scan saw it. */
+    MapRecord map();
+
     /** The map is already charged to the target. */
     record Noop(MapRecord map, String target, String message) implements Plan {}
 
@@ -36,9 +39,6 @@ public sealed interface Plan {
         public MapInfo info() { return map.info(); }
 
         public long bytes() { return map.bytes(); }
-
-        /** Programs may write an inner map while it is copied, so only then is there anything to reconcile. */
-        public boolean writable() { return kind == Kind.INNER; }
     }
 
     enum Kind {
@@ -97,7 +97,9 @@ public sealed interface Plan {
                 return new Refused(m, Exit.REFUSED, what + " is an empty " + info.type() + ": the kernel does not tell "
                         + "its inner map template, so a twin cannot be created; put one inner map in it first");
         }
-        if (request.merge() == MigrationRequest.Merge.SUM && kind == Kind.INNER) {
+        // Writers reach a standalone map through its pin until the rename, and an inner map through its slot
+        // until the swap: both are reconciled, so both are summed.
+        if (request.merge() == MigrationRequest.Merge.SUM) {
             if (info.valueSize() % 8 != 0 || info.type().isMapOfMaps() || info.type().equals(MapType.LPM_TRIE))
                 return new Refused(m, Exit.REFUSED, "--merge sum needs u64 counter values, but " + what + " is a "
                         + info.type() + " map with " + info.valueSize() + "-byte values: use --merge overwrite");

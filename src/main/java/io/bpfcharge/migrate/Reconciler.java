@@ -11,34 +11,43 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Settles what programs wrote to the old map after the baseline was taken, once the old map is quiescent
- * (after the swap and a grace period): for each key whose old value differs from the baseline,
- * {@code overwrite} writes the old value unless the new map's value moved away from the baseline too, and
- * {@code sum} adds the difference atomically with bpf/merge_sum.bpf.c. Both can run again after a crash
- * without counting anything twice: overwrite skips keys already settled (they now differ from the
- * baseline in the new map), and sum takes each delta off the old map in the same program run.
- * Array slots that were never written read as zero, so for arrays "absent" means all-zero.
+ * Settles what was written to one map ({@code src}) after the baseline was taken into the other ({@code dst}),
+ * once nothing else holds {@code src} (after the swap, its grace period, and the holders' wait): for each key
+ * whose value in {@code src} differs from the baseline, {@code overwrite} writes that value unless {@code dst}'s
+ * value moved away from the baseline too, and {@code sum} adds the difference atomically with
+ * bpf/merge_sum.bpf.c. A migration settles the old map into the twin; one rolled back after its swap settles
+ * the twin into the old map. Both can run again after a crash without counting anything twice: overwrite
+ * skips keys already settled (they now differ from the baseline in {@code dst}), and sum takes each delta off
+ * {@code src} in the same program run. Array slots that were never written read as zero, so for arrays
+ * "absent" means all-zero.
  */
 final class Reconciler {
     private Reconciler() {}
 
-    /** @return keys whose value was carried over */
-    static long reconcile(MapFd old, MapFd twin, MapInfo info, Baseline base, MigrationRequest.Merge merge) {
+    /**
+     * @param read also receives every entry read from {@code src} (may be null): the baseline of a later pass
+     * @param sum merge_sum loaded over {@code dst} and {@code src} for {@code merge} sum ({@link #sum}); else null
+     * @return keys whose value was carried over
+     */
+    static long reconcile(MapFd src, MapFd dst, MapInfo info, Baseline base, MigrationRequest.Merge merge,
+                          Copier.Sink read, MergeSum sum) {
+        if ((sum != null) != (merge == MigrationRequest.Merge.SUM)) throw new IllegalArgumentException("sum needs merge_sum");
         int ks = info.keySize(), vs = info.userValueSize();
         boolean array = info.type().isArray();
         long[] merged = {0};
-        try (Arena arena = Arena.ofConfined();
-             MergeSum sum = merge == MigrationRequest.Merge.SUM ? MergeSum.load(twin, old, info.valueSize() / 8) : null) {
+        Copier.Sink write = Copier.writer(dst, info);
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment zero = arena.allocate(vs, 8), current = arena.allocate(vs, 8);
             long[] delta = new long[info.valueSize() / 8];
-            Copier.read(old, info, (keys, values, n) -> {
+            Copier.read(src, info, (keys, values, n) -> {
+                if (read != null) read.accept(keys, values, n);
                 for (int i = 0; i < n; i++) {
                     MemorySegment key = keys.asSlice((long) i * ks, ks), last = values.asSlice((long) i * vs, vs);
                     int record = base.find(key);
                     MemorySegment copied = record >= 0 ? base.value(record) : array ? zero : null;
                     if (copied != null && last.mismatch(copied) == -1) continue;
                     boolean done = sum != null ? addDelta(sum, delta, key, last, copied, info)
-                            : overwrite(twin, key, last, copied, current, zero, array);
+                            : overwrite(dst, write, key, last, copied, current, zero, array);
                     if (done) {
                         merged[0]++;
                         Crash.point("reconcile");
@@ -46,27 +55,56 @@ final class Reconciler {
                 }
             });
             if (sum == null && !array) {
-                // Keys the old map dropped after the copy: drop them too, unless the new map changed them.
+                // Keys src dropped after the baseline: drop them too, unless dst changed them.
                 base.unseen().forEach(i -> {
                     MemorySegment key = base.key(i);
-                    if (twin.lookup(key, current) && current.mismatch(base.value(i)) == -1 && twin.delete(key)) merged[0]++;
+                    if (dst.lookup(key, current) && current.mismatch(base.value(i)) == -1 && dst.delete(key)) merged[0]++;
                 });
             }
         }
         return merged[0];
     }
 
+    /** merge_sum over the two maps: it holds each of them (an fd, and its program) until closed. */
+    static MergeSum sum(MapFd src, MapFd dst, MapInfo info) {
+        return MergeSum.load(dst, src, info.valueSize() / 8);
+    }
+
     /**
-     * @param last the old map's final value
-     * @param copied what the copy put in the twin (the baseline), null when the key was not there
+     * @param last src's final value
+     * @param copied the baseline's value, null when the key was not there
      */
-    private static boolean overwrite(MapFd twin, MemorySegment key, MemorySegment last, MemorySegment copied,
-                                     MemorySegment current, MemorySegment zero, boolean array) {
-        MemorySegment now = twin.lookup(key, current) ? current : array ? zero : null;
-        boolean unchanged = now == null ? copied == null : copied != null && now.mismatch(copied) == -1;
-        if (!unchanged) return false; // the new map's writers moved on: their value is newer
-        twin.update(key, last, MapFd.BPF_ANY);
+    private static boolean overwrite(MapFd dst, Copier.Sink write, MemorySegment key, MemorySegment last,
+                                     MemorySegment copied, MemorySegment current, MemorySegment zero, boolean array) {
+        MemorySegment now = dst.lookup(key, current) ? current : array ? zero : null;
+        if (overwrites(last, copied, now) != Overwrite.WRITE) return false;
+        write.accept(key, last, 1); // through the writer: a map of maps takes inner map fds, not the ids read
         return true;
+    }
+
+    /** What overwrite does with one key. */
+    enum Overwrite {
+        /** src still holds the baseline's value: nothing was written there. */
+        SRC_UNCHANGED,
+        /** dst's writers changed it too: their value is newer and stays. */
+        DST_CHANGED,
+        /** src's value goes to dst. */
+        WRITE
+    }
+
+    /**
+     * The overwrite rule for one key; null stands for "absent" (arrays pass zeros instead).
+     * @param last src's value now
+     * @param copied the baseline's value
+     * @param now dst's value now
+     */
+    static Overwrite overwrites(MemorySegment last, MemorySegment copied, MemorySegment now) {
+        if (same(last, copied)) return Overwrite.SRC_UNCHANGED;
+        return same(now, copied) ? Overwrite.WRITE : Overwrite.DST_CHANGED;
+    }
+
+    private static boolean same(MemorySegment a, MemorySegment b) {
+        return a == null ? b == null : b != null && a.mismatch(b) == -1;
     }
 
     /** Sums the per-CPU copies of each u64 word, old minus baseline, and adds that in the kernel. */

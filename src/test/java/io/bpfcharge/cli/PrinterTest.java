@@ -54,6 +54,23 @@ class PrinterTest {
     }
 
     @Test
+    void holdersShowProgramNamesAsProcessesShowTheirs() {
+        MapRecord held = new MapRecord(new MapInfo(5, MapType.HASH, "m5", 8, 64, 100, 0, 0, 0, 0, 0, 0, 0), 1, EMPTY,
+                List.of(), List.of(), List.of(new MapRecord.ProcessHolder(42, "agent")),
+                List.of(new MapRecord.ProgramHolder(9, "xdp_main")));
+        String table = capture(out -> new MapsPrinter(java.util.Map.of(), java.util.Map.of()).print(out, false, List.of(held)));
+        assertTrue(table.contains("agent/42,xdp_main/prog:9"), table);
+    }
+
+    @Test
+    void aCgroupPathLeavingTheHierarchyIsAUsageError() {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(2, Main.run(new PrintWriter(out), new PrintWriter(err), "maps", "--cgroup", "/../../etc"));
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        assertTrue(err.toString().startsWith("bpfcharge: ") && err.toString().contains("leaves"), err.toString());
+    }
+
+    @Test
     void errorsUnderJsonAreOneJsonDocumentOnStdout() throws Exception {
         StringWriter out = new StringWriter(), err = new StringWriter();
         int exit = Main.run(new PrintWriter(out), new PrintWriter(err), "maps", "--json", "--no-such-option");

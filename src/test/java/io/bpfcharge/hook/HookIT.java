@@ -194,6 +194,90 @@ public class HookIT {
         }
     }
 
+    /**
+     * Who may claim a pin with the annotation. Without a rules file: only a charge no running task pays for (a
+     * map charged to a running tenant's memcg is refused, logged, and left there). With one: only the pins the
+     * annotation_pins of the rules matching the container allow; nothing for a container no rule allows.
+     */
+    @Test
+    void annotationClaimsAreConfinedByTheNode() throws Exception {
+        String old = cg.child("old"), tenant = cg.child("tenant"), ctr = cg.child("ctr");
+        Path mine = cg.pin("mine"), mine2 = cg.pin("mine2"), theirs = cg.pin("theirs");
+        MapMaker.run(cg, old, false, spec("hash", 8, 8, 64, "conf_mine").pin(mine), spec("hash", 8, 8, 64, "conf_mine2").pin(mine2)).close();
+        MapMaker.run(cg, tenant, false, spec("hash", 8, 8, 64, "conf_theirs").pin(theirs)).close();
+        container(cg, tenant); // the tenant runs: its memcg is populated
+        Process p = container(cg, ctr);
+
+        Cli.Result open = Cli.runWithInput(state("web-1", p.pid(), Map.of(Wanted.ANNOTATION, mine + "," + theirs)), "hook", "--json-log");
+        assertEquals(0, open.exit(), open.err());
+        List<JsonNode> log = lines(open);
+        assertEquals(List.of("migrated", "refused"), log.stream().map(l -> l.get("result").asText()).toList(), open.out());
+        assertEquals(6, log.get(1).get("exit").asInt());
+        assertTrue(log.get(1).get("message").asText().contains("charged to " + tenant + ", where tasks run"), open.out());
+
+        Path rules = Files.createTempFile("bpfcharge-rules", ".yaml");
+        try {
+            Files.writeString(rules, "rules:\n  - match: {id: \"web-*\"}\n    annotation_pins: [\"" + cg.pinDir() + "/mine*\"]\n");
+            Files.setPosixFilePermissions(rules, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            Cli.Result ruled = Cli.runWithInput(state("web-1", p.pid(), Map.of(Wanted.ANNOTATION, mine2 + "," + theirs)),
+                    "hook", "--rules", rules.toString(), "--json-log");
+            assertEquals(0, ruled.exit(), ruled.err());
+            log = lines(ruled);
+            assertEquals(List.of("migrated", "refused"), log.stream().map(l -> l.get("result").asText()).toList(), ruled.out());
+            assertTrue(log.get(1).get("message").asText().contains("is not among the pins the annotation may claim"), ruled.out());
+            Cli.Result other = Cli.runWithInput(state("db-1", p.pid(), Map.of(Wanted.ANNOTATION, theirs.toString())),
+                    "hook", "--rules", rules.toString(), "--json-log");
+            assertTrue(lines(other).getFirst().get("message").asText().contains("that match it: none"), other.out());
+        } finally {
+            Files.deleteIfExists(rules);
+        }
+        try (Inventory inv = new Inventory(cg.hierarchy())) {
+            Snapshot s = inv.scan();
+            assertEquals(ctr, pinned(s, mine).memcg().path());
+            assertEquals(ctr, pinned(s, mine2).memcg().path());
+            assertEquals(tenant, pinned(s, theirs).memcg().path(), "a running tenant's map was pulled");
+        }
+    }
+
+    /** The log names the map the hook migrated: after finishing an interrupted migration, that map's successor. */
+    @Test
+    @HostOnly // journal recovery inside the hook; the hook's migration itself is the first test's
+    void theLogNamesTheMapItMigrated() throws Exception {
+        String old = cg.child("old"), mid = cg.child("mid"), ctr = cg.child("ctr");
+        Path pin = cg.pin("resumed");
+        int first;
+        try (MapMaker.Maps m = MapMaker.run(cg, old, false, spec("hash", 8, 8, 64, "resumed").pin(pin))) {
+            first = m.id(0);
+        }
+        Path runDir = Files.createTempDirectory("bpfcharge-run");
+        try {
+            List<String> crash = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir, "BPFCHARGE_CRASH_AT=copied"));
+            crash.addAll(Cli.command("migrate", "--map", pin.toString(), "--to-cgroup", mid));
+            assertEquals(137, Cli.exec(crash, null).exit());
+            int twin; // the interrupted migration's replacement, still at its temporary pin
+            try (var files = Files.list(cg.pinDir())) {
+                Path tmp = files.filter(f -> f.getFileName().toString().startsWith("bpfcharge_tmp_")).findFirst().orElseThrow();
+                try (MapFd m = (MapFd) BpfFd.openPin(tmp)) {
+                    twin = m.info().id();
+                }
+            }
+            Process p = container(cg, ctr);
+            List<String> hook = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
+            hook.addAll(Cli.command("hook", "--json-log"));
+            Cli.Result r = Cli.exec(hook, state("resumed", p.pid(), Map.of(Wanted.ANNOTATION, pin.toString())));
+            assertEquals(0, r.exit(), r.err());
+            JsonNode line = lines(r).getFirst();
+            assertEquals("migrated", line.get("result").asText(), r.out());
+            assertEquals(twin, line.get("map_id").asInt(), "the hook's scan saw map " + first + ": " + r.out());
+            assertEquals(mid, line.get("from").asText());
+        } finally {
+            try (var files = Files.list(runDir)) {
+                for (Path f : files.toList()) Files.delete(f);
+            }
+            Files.delete(runDir);
+        }
+    }
+
     @Test
     @HostOnly // rule matching and the rules file's ownership; the hook's migration is the first test's
     void rulesFileSelectsTheContainersPinsAndMustBeRootOwned() throws Exception {

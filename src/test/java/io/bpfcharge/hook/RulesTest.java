@@ -99,9 +99,11 @@ class RulesTest {
     @CsvSource(delimiter = '|', value = {
             "'rules: [{match: {id: a}, pins: [/sys/fs/bpf/x]}, {match: {}, pins: [/sys/fs/bpf/y]}]' | rule 2 has no match criterion",
             "'rules: [{pins: [/sys/fs/bpf/y]}]'                           | rule 1 has no match criterion",
-            "'rules: [{match: {id: a}}]'                                 | rule 1 has no \"pins:\" list",
-            "'rules: [{match: {id: a}, pins: []}]'                       | rule 1 has no \"pins:\" list",
+            "'rules: [{match: {id: a}}]'                                 | rule 1 has neither a \"pins:\" nor",
+            "'rules: [{match: {id: a}, pins: []}]'                       | rule 1 has neither a \"pins:\" nor",
             "'rules: [{match: {id: a}, pins: [sys/fs/bpf/x]}]'           | rule 1: pin path sys/fs/bpf/x is not an absolute path",
+            "'rules: [{match: {id: a}, annotation_pins: [sys/x]}]'       | rule 1: pin path sys/x is not an absolute path",
+            "'rules: [{match: {id: a}, annotation_pins: [\"\"]}]'       | rule 1 has an empty pin path",
             "'rules: [{match: {id: a}, pins: [/sys/fs/bpf/../../etc/x]}]'| contains a \"..\" component",
             "'rules: [{match: {id: a, nmae: b}, pins: [/sys/fs/bpf/x]}]' | unknown key \"nmae\" at rules[1].match",
             "'rulez: []'                                                  | unknown key \"rulez\"",
@@ -156,7 +158,11 @@ class RulesTest {
         List<Wanted> w = Wanted.of(s, r);
         assertEquals(List.of("/sys/fs/bpf/lb/conf", "/sys/fs/bpf/own", "/sys/fs/bpf/lb/*"),
                 w.stream().map(Wanted::pattern).toList());
-        assertEquals("annotation io.bpfcharge.maps", w.get(0).source());
+        // A pattern both claim is the rule's (the node's word, not confined); the annotation's own is confined.
+        assertEquals("rule 2 of /etc/bpfcharge/rules.yaml", w.get(0).source());
+        assertFalse(w.get(0).annotation());
+        assertEquals("annotation io.bpfcharge.maps", w.get(1).source());
+        assertTrue(w.get(1).annotation());
         assertEquals("rule 2 of /etc/bpfcharge/rules.yaml", w.get(2).source());
         assertEquals(List.of(), Wanted.of(state("x", Map.of()), null));
     }

@@ -246,7 +246,9 @@ class AccountingIT {
         assertEquals(cg.base(), r.memcg().path());
         assertTrue(r.memcg().online());
         assertTrue(r.memcg().populated(), "a process holding a map lives in the base's 'held' child");
-        assertNull(r.memcg().strandedReason());
+        // The base has child cgroups but no task of its own: a kill of its tasks frees nothing, and a scan
+        // without the agent's history cannot tell that the charge came from 'gone'.
+        assertEquals("interior", r.memcg().strandedReason());
     }
 
     @Test

@@ -45,7 +45,7 @@ class OomMapIT {
         pinner = cg.child("pinner");
         holder = cg.child("holder");
         idle = cg.child("idle");
-        pinned = MapMaker.run(cg, pinner, true, spec("hash", 8, 64, 400_000, "oommap_pinned").pin(cg.pin("pinned")));
+        pinned = MapMaker.run(cg, pinner, true, spec("array", 4, 64, 800_000, "oommap_pinned").pin(cg.pin("pinned")));
         held = MapMaker.run(cg, holder, true, spec("hash", 8, 64, 250_000, "oommap_held"));
         MapMaker.run(cg, idle, false, spec("array", 4, 256, 4096, "oommap_idle").pin(cg.pin("idle")));
         pin = cg.pin("oom");

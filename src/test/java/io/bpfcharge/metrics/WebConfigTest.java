@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 
+import static io.bpfcharge.metrics.BasicAuth.Verdict.DENIED;
+import static io.bpfcharge.metrics.BasicAuth.Verdict.OK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -35,20 +37,59 @@ class WebConfigTest {
         String a = BCrypt.with(BCrypt.Version.VERSION_2A).hashToString(4, "other".toCharArray());
         WebConfig c = WebConfig.read(file("basic_auth_users:\n  prom: " + y + "\n  ops: '" + a + "'\n"));
         assertNull(c.tls());
-        assertTrue(c.authorized(basic("prom", "s3cret")));
-        assertTrue(c.authorized(basic("prom", "s3cret")), "cached second time");
-        assertTrue(c.authorized(basic("ops", "other")));
-        assertFalse(c.authorized(basic("prom", "wrong")));
-        assertFalse(c.authorized(basic("nobody", "s3cret")));
-        assertFalse(c.authorized(null));
-        assertFalse(c.authorized("Bearer x"));
-        assertFalse(c.authorized("Basic !!!"));
+        BasicAuth auth = new BasicAuth(c.users());
+        assertEquals(OK, auth.check(basic("prom", "s3cret")));
+        assertEquals(OK, auth.check(basic("prom", "s3cret")), "cached second time");
+        assertEquals(OK, auth.check(basic("ops", "other")));
+        assertEquals(DENIED, auth.check(basic("prom", "wrong")));
+        assertEquals(DENIED, auth.check(basic("nobody", "s3cret")));
+        assertEquals(DENIED, auth.check(null));
+        assertEquals(DENIED, auth.check("Bearer x"));
+        assertEquals(DENIED, auth.check("Basic !!!"));
+    }
+
+    @Test
+    void aWrongPasswordCostsOneBcryptAndCannotEvictARightOne() throws IOException {
+        String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
+        BasicAuth auth = new BasicAuth(WebConfig.read(file("basic_auth_users:\n  prom: " + hash + "\n")).users(), 16);
+        assertEquals(OK, auth.check(basic("prom", "s3cret")));
+        for (int i = 0; i < 5; i++) assertEquals(DENIED, auth.check(basic("prom", "wrong")));
+        for (int i = 0; i < 5; i++) assertEquals(DENIED, auth.check(basic("nobody", "wrong")));
+        assertEquals(3, auth.bcryptRuns(), "one bcrypt per distinct user and password, right or wrong");
+        for (int i = 0; i < 40; i++) auth.check(basic("prom", "guess" + i)); // more than the failure cache holds
+        long before = auth.bcryptRuns();
+        assertEquals(OK, auth.check(basic("prom", "s3cret")));
+        assertEquals(before, auth.bcryptRuns(), "the right password is still remembered");
     }
 
     @Test
     void noConfigLetsEveryoneIn() throws IOException {
-        assertTrue(WebConfig.read(file("")).authorized(null));
-        assertTrue(WebConfig.NONE.authorized(null));
+        assertEquals(OK, new BasicAuth(WebConfig.read(file("")).users()).check(null));
+        assertEquals(OK, new BasicAuth(WebConfig.NONE.users()).check(null));
+    }
+
+    @Test
+    void aMissingFileSaysSo() {
+        BpfchargeException e = assertThrows(BpfchargeException.class, () -> WebConfig.read(dir.resolve("absent.yml")));
+        assertEquals("--web-config: cannot read web config " + dir.resolve("absent.yml") + ": no such file", e.getMessage());
+    }
+
+    @Test
+    void aKeyOfAnotherCertificateIsRefused() throws Exception {
+        openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=a", "-keyout", "a.key", "-out", "a.pem");
+        openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=b",
+                "-keyout", "b.key", "-out", "b.pem");
+        openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=c", "-keyout", "c.key", "-out", "c.pem");
+        for (String pair : List.of("a.pem b.key", "b.pem a.key", "a.pem c.key")) {
+            String[] p = pair.split(" ");
+            Path f = file("tls_server_config:\n  cert_file: " + p[0] + "\n  key_file: " + p[1] + "\n");
+            BpfchargeException e = assertThrows(BpfchargeException.class, () -> WebConfig.read(f), pair);
+            assertEquals(BpfchargeException.Exit.USAGE, e.exit());
+            assertTrue(e.getMessage().contains("is not the private key of cert_file"), e.getMessage());
+        }
+        for (String pair : List.of("a.pem a.key", "b.pem b.key"))
+            assertEquals(WebConfig.ClientAuth.NONE, WebConfig.read(file("tls_server_config:\n  cert_file: " + pair.split(" ")[0]
+                    + "\n  key_file: " + pair.split(" ")[1] + "\n")).tls().clientAuth(), pair);
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.PausePoints;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -29,8 +30,18 @@ final class Kernel {
     }
 
     static List<String> migrateCommand(Path runDir, String crashAt, String... args) {
+        return migrateCommand(runDir, crashAt == null ? List.of() : List.of("BPFCHARGE_CRASH_AT=" + crashAt), args);
+    }
+
+    /** The migration pauses at {@code step} (see {@link PausePoints}) until released. */
+    static Cli.Result migratePausedAt(Path runDir, PausePoints pause, String step, String... args)
+            throws IOException, InterruptedException {
+        return Cli.exec(migrateCommand(runDir, pause.env(step), args), null);
+    }
+
+    private static List<String> migrateCommand(Path runDir, List<String> env, String... args) {
         List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
-        if (crashAt != null) cmd.add("BPFCHARGE_CRASH_AT=" + crashAt);
+        cmd.addAll(env);
         cmd.addAll(Cli.command(Stream.concat(Stream.of("migrate"), Stream.of(args)).toArray(String[]::new)));
         return cmd;
     }
@@ -98,7 +109,7 @@ final class Kernel {
     static List<String> leftovers(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString())
-                    .filter(n -> n.startsWith(Migrator.TEMP_PREFIX) || n.startsWith(Migrator.KEEP_PREFIX)).toList();
+                    .filter(n -> n.startsWith(MigrationRun.TEMP_PREFIX) || n.startsWith(MigrationRun.KEEP_PREFIX)).toList();
         }
     }
 

@@ -22,8 +22,8 @@ class PlanTest {
     private static final Memcg OLD = new Memcg(100, "/pod/old", true, false);
     private static final String TARGET = "/pod/new";
     private static final long TARGET_ID = 200;
-    private static final MigrationRequest REQ = new MigrationRequest("id:7", TARGET, null, null, null, false);
-    private static final MigrationRequest SUM = new MigrationRequest("id:7", TARGET, null, null, MigrationRequest.Merge.SUM, false);
+    private static final MigrationRequest REQ = MigrationRequest.of(7, TARGET);
+    private static final MigrationRequest SUM = new MigrationRequest(7, TARGET, null, MigrationRequest.Merge.SUM, false);
 
     private static MapInfo info(int id, MapType type, int valueSize, int flags) {
         return new MapInfo(id, type, "m" + id, 8, valueSize, 1024, flags, 0, 0, 0, 0, 0, 0);
@@ -72,18 +72,16 @@ class PlanTest {
         assertEquals("/pod/old", mv.source());
         assertEquals(TARGET_ID, mv.targetId());
         assertEquals(0, mv.templateId());
-        assertEquals(false, mv.writable());
     }
 
     @Test
-    void mapInASlotIsInnerAndWritableEvenWhenAlsoPinned() {
+    void mapInASlotIsInnerEvenWhenAlsoPinned() {
         var slots = List.of(new MapRecord.Slot(3, "00000000"), new MapRecord.Slot(4, "01000000"));
         MapRecord m = map(info(7, MapType.HASH, 64, 0), List.of("/sys/fs/bpf/app/inner"), slots);
         Plan.Move mv = assertInstanceOf(Plan.Move.class, plan(m));
         assertEquals(Plan.Kind.INNER, mv.kind());
         assertEquals(slots, mv.slots());
         assertEquals(List.of("/sys/fs/bpf/app/inner"), mv.pins());
-        assertTrue(mv.writable());
     }
 
     @Test
@@ -126,7 +124,7 @@ class PlanTest {
     void theRootMemcgIsNoTarget() {
         MapRecord m = pinned(7, MapType.HASH);
         Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, List.of(m), List.of(), java.util.Map.of());
-        Plan p = Plan.of(snap, m, "/", 1, OptionalLong.empty(), new MigrationRequest("id:7", "/", null, null, null, false));
+        Plan p = Plan.of(snap, m, "/", 1, OptionalLong.empty(), MigrationRequest.of(7, "/"));
         refused(p, Exit.REFUSED, "root memory cgroup", "charged to no cgroup");
     }
 
@@ -154,7 +152,7 @@ class PlanTest {
     }
 
     @Test
-    void mergeSumNeedsU64CountersInAnInnerMap() {
+    void mergeSumNeedsU64Counters() {
         var slot = List.of(new MapRecord.Slot(3, "00000000"));
         refused(plan(map(info(7, MapType.HASH, 12, 0), List.of(), slot), OptionalLong.empty(), SUM), Exit.REFUSED,
                 "--merge sum", "12-byte values");
@@ -167,8 +165,10 @@ class PlanTest {
                 "--merge sum", "4104-byte values");
         assertInstanceOf(Plan.Move.class, plan(map(info(7, MapType.HASH, 4096, 0), List.of(), slot),
                 OptionalLong.empty(), SUM));
-        // A standalone map is never written while copied: nothing to sum, any values are fine.
-        assertInstanceOf(Plan.Move.class, plan(map(info(7, MapType.HASH, 12, 0), List.of("/sys/fs/bpf/a"), List.of()),
+        // A standalone map is written through its pin while copied: summed too, so the same rule holds.
+        refused(plan(map(info(7, MapType.HASH, 12, 0), List.of("/sys/fs/bpf/a"), List.of()), OptionalLong.empty(), SUM),
+                Exit.REFUSED, "--merge sum");
+        assertInstanceOf(Plan.Move.class, plan(map(info(7, MapType.HASH, 16, 0), List.of("/sys/fs/bpf/a"), List.of()),
                 OptionalLong.empty(), SUM));
     }
 }

@@ -21,6 +21,9 @@ public final class PausePoints implements AutoCloseable {
 
     public PausePoints() throws IOException { dir = Files.createTempDirectory("bpfcharge-pause"); }
 
+    /** Where paused processes announce themselves. */
+    public Path dir() { return dir; }
+
     /** The environment that makes bpfcharge (and its helper, which inherits it) pause at {@code step}. */
     public List<String> env(String step) {
         return List.of("BPFCHARGE_PAUSE_AT=" + step, "BPFCHARGE_PAUSE_DIR=" + dir);

@@ -1,0 +1,323 @@
+package io.bpfcharge.metrics;
+
+import io.bpfcharge.BpfchargeException;
+
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * A small HTTP/1.1 server for the exporter's read-only endpoints, bounded against hostile clients
+ * (the JDK's com.sun.net.httpserver is not: see docs/serve-hardening.md):
+ * <ul>
+ * <li>at most {@code maxConnections} open connections; one past that is closed right after accept
+ * (plain HTTP: after a short 503), so a flood costs a socket for microseconds, not a thread or heap;</li>
+ * <li>one virtual thread per connection, and one reaper thread that closes a connection past its
+ * deadline: the request head (TLS handshake included) within {@link #HEAD_TIMEOUT}, the next request
+ * on an idle keep-alive connection within {@link #IDLE_TIMEOUT}, the response within
+ * {@link #WRITE_TIMEOUT}; a trickle of bytes does not extend a deadline;</li>
+ * <li>a head over {@link #MAX_HEAD} bytes gets 431, a malformed one 400; request bodies are never read
+ * (their connection is closed after the response);</li>
+ * <li>an {@link Error} in any of its threads (OutOfMemoryError, StackOverflowError) ends the process:
+ * a server that lost a thread or a lock would live on serving nothing, while a service manager
+ * restarts a process that exits.</li>
+ * </ul>
+ */
+final class Http1Server implements AutoCloseable {
+    /** Prometheus sends about 300 bytes; 8 KB is what nginx, Tomcat and Jetty allow by default. */
+    static final int MAX_HEAD = 8 * 1024;
+    static final Duration HEAD_TIMEOUT = Duration.ofSeconds(10);
+    /** Above Prometheus' usual scrape intervals (15-30 s), so its keep-alive connection is reused. */
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+    /** A warm scrape is written in milliseconds and a fresh scan of 10,000 maps takes 150 ms. */
+    static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a connection closed after an error response may go on sending before it is cut. */
+    private static final Duration LINGER = Duration.ofSeconds(2);
+    private static final long TICK_MILLIS = 250;
+    // Written in pieces: the socket copies each write into a temporary direct buffer of its size, and a
+    // whole 155 KB page per busy connection would add up against -XX:MaxDirectMemorySize.
+    private static final int WRITE_CHUNK = 16 * 1024;
+    private static final byte[] BUSY = ("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n"
+            + "Retry-After: 1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
+
+    /** Answers one request; it never reads a body. */
+    interface Handler {
+        Response handle(RequestHead head);
+    }
+
+    /** A whole response; {@code headers} are extra "Name: value" lines. */
+    record Response(int status, String contentType, byte[] body, List<String> headers) {
+        static Response text(int status, String body, String... headers) {
+            return new Response(status, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8), List.of(headers));
+        }
+    }
+
+    private final ServerSocket listener;
+    private final SSLSocketFactory tls;
+    private final SSLParameters tlsParameters;
+    private final Handler handler;
+    private final Semaphore slots;
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+    private final ThreadFactory connectionThreads = Thread.ofVirtual().name("bpfcharge-http").uncaughtExceptionHandler(Http1Server::fatal).factory();
+    private volatile boolean closed;
+
+    private Http1Server(ServerSocket listener, WebConfig.Tls tls, int maxConnections, Handler handler) {
+        this.listener = listener;
+        this.tls = tls == null ? null : tls.context().getSocketFactory();
+        this.tlsParameters = tls == null ? null : tls.parameters();
+        this.handler = handler;
+        this.slots = new Semaphore(maxConnections);
+    }
+
+    /** Binds and starts serving; throws IOException when the address cannot be bound. */
+    static Http1Server start(InetSocketAddress address, WebConfig.Tls tls, int maxConnections, Handler handler) throws IOException {
+        ServerSocket listener = new ServerSocket();
+        try {
+            listener.setReuseAddress(true);
+            listener.bind(address, 1024);
+        } catch (IOException e) {
+            listener.close();
+            throw e;
+        }
+        Http1Server s = new Http1Server(listener, tls, maxConnections, handler);
+        Thread.ofPlatform().daemon().name("bpfcharge-http-accept").uncaughtExceptionHandler(Http1Server::fatal).start(s::accept);
+        Thread.ofPlatform().daemon().name("bpfcharge-http-deadlines").uncaughtExceptionHandler(Http1Server::fatal).start(s::reap);
+        return s;
+    }
+
+    InetSocketAddress address() { return (InetSocketAddress) listener.getLocalSocketAddress(); }
+
+    boolean tls() { return tls != null; }
+
+    /** The process cannot trust its own state after an Error: say so in one line and exit 1. */
+    static void fatal(Thread thread, Throwable e) {
+        try {
+            System.err.println("bpfcharge: serve: " + e + " in thread " + thread.getName()
+                    + ": exiting so that the service manager restarts it");
+            System.err.flush();
+        } finally {
+            Runtime.getRuntime().halt(BpfchargeException.Exit.FAILED.code);
+        }
+    }
+
+    private void accept() {
+        while (!closed) {
+            Socket s;
+            try {
+                s = listener.accept();
+            } catch (IOException e) {
+                if (closed) return;
+                // Out of file descriptors or the like: the next connections wait in the listen backlog.
+                sleep(100);
+                continue;
+            }
+            if (!slots.tryAcquire()) {
+                refuse(s);
+                continue;
+            }
+            Connection c = new Connection(s);
+            open.add(c);
+            connectionThreads.newThread(() -> serve(c)).start();
+        }
+    }
+
+    /** Past the limit: a few bytes into the fresh socket's empty send buffer (never blocks), then close. */
+    private void refuse(Socket s) {
+        try (s) {
+            if (tls == null) s.getOutputStream().write(BUSY);
+        } catch (IOException e) {
+            // gone already
+        }
+    }
+
+    private void reap() {
+        while (!closed) {
+            sleep(TICK_MILLIS);
+            long now = System.nanoTime();
+            for (Connection c : open) if (now - c.deadline > 0) c.abort();
+        }
+    }
+
+    private void serve(Connection c) {
+        try {
+            Socket s = c.raw;
+            s.setTcpNoDelay(true);
+            if (tls != null) {
+                SSLSocket ssl = (SSLSocket) tls.createSocket(s, null, true);
+                ssl.setUseClientMode(false);
+                ssl.setSSLParameters(tlsParameters);
+                c.app = s = ssl; // the handshake happens at the first read, under the head deadline
+            }
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            byte[] buf = new byte[1024];
+            int len = 0;
+            boolean idle = false;
+            while (true) {
+                int end = RequestHead.end(buf, 0, len);
+                while (end < 0) {
+                    if (len == buf.length) {
+                        if (len == MAX_HEAD) {
+                            reject(c, in, out, 431, "request head over " + MAX_HEAD + " bytes\n");
+                            return;
+                        }
+                        buf = Arrays.copyOf(buf, Math.min(MAX_HEAD, 2 * len));
+                    }
+                    int n = in.read(buf, len, buf.length - len);
+                    if (n < 0) return;
+                    if (idle) {
+                        idle = false;
+                        c.deadline(HEAD_TIMEOUT);
+                    }
+                    len += n;
+                    end = RequestHead.end(buf, len - n - 3, len);
+                }
+                RequestHead head;
+                try {
+                    head = RequestHead.parse(buf, end);
+                } catch (RequestHead.Malformed m) {
+                    reject(c, in, out, m.status, m.getMessage() + "\n");
+                    return;
+                }
+                c.deadline(WRITE_TIMEOUT);
+                boolean keep = head.keepAlive() && !head.hasBody() && !closed;
+                write(out, head.method().equals("HEAD"), handler.handle(head), keep);
+                if (!keep) {
+                    linger(c, in, out);
+                    return;
+                }
+                len -= end;
+                System.arraycopy(buf, end, buf, 0, len); // a pipelined next request
+                idle = len == 0;
+                c.deadline(idle ? IDLE_TIMEOUT : HEAD_TIMEOUT);
+            }
+        } catch (IOException | RuntimeException e) {
+            // The client went away, broke the protocol or ran out of time: nobody to answer.
+        } finally {
+            c.deadline(LINGER);
+            c.close();
+            open.remove(c);
+            slots.release();
+        }
+    }
+
+    private static void reject(Connection c, InputStream in, OutputStream out, int status, String why) throws IOException {
+        write(out, false, Response.text(status, why), false);
+        linger(c, in, out);
+    }
+
+    /**
+     * Closes our side first and reads what the client still sends, for a short while: closing a socket
+     * with unread input sends a reset, which can destroy the response before the client reads it.
+     */
+    private static void linger(Connection c, InputStream in, OutputStream out) throws IOException {
+        c.deadline(LINGER);
+        try {
+            c.app.shutdownOutput();
+        } catch (IOException | UnsupportedOperationException e) {
+            out.close();
+        }
+        byte[] sink = new byte[1024];
+        while (in.read(sink) >= 0) {
+            // discard until the client closes or the deadline cuts the connection
+        }
+    }
+
+    private static void write(OutputStream out, boolean head, Response r, boolean keepAlive) throws IOException {
+        StringBuilder h = new StringBuilder(256).append("HTTP/1.1 ").append(r.status()).append(' ').append(reason(r.status()))
+                .append("\r\nDate: ").append(DATE.format(ZonedDateTime.now(ZoneOffset.UTC)))
+                .append("\r\nContent-Type: ").append(r.contentType())
+                .append("\r\nContent-Length: ").append(r.body().length).append("\r\n");
+        for (String line : r.headers()) h.append(line).append("\r\n");
+        if (!keepAlive) h.append("Connection: close\r\n");
+        out.write(h.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+        byte[] body = r.body();
+        if (!head) for (int off = 0; off < body.length; off += WRITE_CHUNK) out.write(body, off, Math.min(WRITE_CHUNK, body.length - off));
+        out.flush();
+    }
+
+    private static String reason(int status) {
+        return switch (status) {
+            case 200 -> "OK";
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 404 -> "Not Found";
+            case 405 -> "Method Not Allowed";
+            case 431 -> "Request Header Fields Too Large";
+            case 500 -> "Internal Server Error";
+            case 503 -> "Service Unavailable";
+            case 505 -> "HTTP Version Not Supported";
+            default -> "Status " + status;
+        };
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One accepted connection: the raw socket is what the reaper closes (closing it unblocks any read or write). */
+    private static final class Connection {
+        final Socket raw;
+        volatile Socket app;
+        volatile long deadline;
+
+        Connection(Socket raw) {
+            this.raw = raw;
+            this.app = raw;
+            deadline(HEAD_TIMEOUT);
+        }
+
+        void deadline(Duration d) { deadline = System.nanoTime() + d.toNanos(); }
+
+        void abort() { quietly(raw); }
+
+        /** TLS first (its close_notify), then the socket below it. */
+        void close() {
+            if (app != raw) quietly(app);
+            quietly(raw);
+        }
+
+        private static void quietly(Closeable c) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // closing is all we wanted
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            listener.close();
+        } catch (IOException e) {
+            // not listening any more either way
+        }
+        for (Connection c : open) c.abort();
+    }
+}

@@ -1,0 +1,278 @@
+package io.bpfcharge.metrics;
+
+import at.favre.lib.crypto.bcrypt.BCrypt;
+import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.HostOnly;
+import io.bpfcharge.testing.KernelTest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * `bpfcharge serve` against hostile and careless clients, on real loopback sockets, with the systemd
+ * unit's JVM settings (contrib/serve-jvm.args) so that its memory is what a node would see. Nothing
+ * here depends on the kernel or cgroup version, so the VM stage leaves it out.
+ */
+@KernelTest
+@HostOnly
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ServeAbuseIT {
+    /** The README's memory target for the unit's settings (its MemoryMax is 256M). */
+    private static final long RSS_BUDGET_MIB = 128;
+    private static final int FLOOD = 3000;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private Daemon daemon;
+
+    @BeforeAll
+    void start() throws Exception {
+        daemon = Daemon.asUnit(Map.of());
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (daemon != null) daemon.close();
+    }
+
+    private HttpResponse<String> get(URI uri, Duration timeout, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout);
+        if (headers.length > 0) b.headers(headers);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private Socket connect(Daemon d) throws IOException {
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress(d.base.getHost(), d.base.getPort()), 5000);
+        return s;
+    }
+
+    @Test
+    void aConnectionFloodIsRefusedCheaplyAndTheExporterAnswersAfterIt() throws Exception {
+        long fds = openFileLimit();
+        assertTrue(fds >= FLOOD + 500, "this test holds " + FLOOD + " sockets but the open-file limit is " + fds
+                + ": raise it (ulimit -n 8192)");
+        List<Socket> flood = new ArrayList<>();
+        long peak = 0;
+        try {
+            // Bounded in time: a daemon that stopped accepting fills its listen backlog, and connects then wait.
+            long opening = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            for (int i = 0; i < FLOOD && System.nanoTime() < opening; i++) {
+                Socket s = new Socket();
+                flood.add(s);
+                try {
+                    s.connect(new InetSocketAddress(daemon.base.getHost(), daemon.base.getPort()), 3000); // one SYN retry
+                } catch (IOException e) {
+                    continue; // a full backlog: counted below
+                }
+                try {
+                    s.getOutputStream().write('G'); // one byte of a request head, and then nothing
+                } catch (IOException e) {
+                    // refused past --max-connections: closed by the daemon already
+                }
+            }
+            long connected = flood.stream().filter(Socket::isConnected).count();
+            long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < end && daemon.alive()) {
+                peak = Math.max(peak, daemon.rssMib());
+                Thread.sleep(500);
+            }
+            assertTrue(daemon.alive(), "the daemon died under the flood");
+            long t = System.nanoTime();
+            HttpResponse<String> healthy = get(daemon.uri("/-/healthy"), Duration.ofSeconds(2));
+            assertEquals(200, healthy.statusCode());
+            long healthyMs = (System.nanoTime() - t) / 1_000_000;
+            t = System.nanoTime();
+            HttpResponse<String> scrape = get(daemon.uri("/metrics"), Duration.ofSeconds(5));
+            assertEquals(200, scrape.statusCode());
+            assertTrue(Scrape.parse(scrape.body()).value("bpfcharge_maps") > 0);
+            long scrapeMs = (System.nanoTime() - t) / 1_000_000;
+            long after = daemon.rssMib();
+            System.out.printf("flood: %d one-byte connections held 20 s: RSS peak %d MiB, after %d MiB; then /-/healthy %d ms, scrape %d ms%n",
+                    connected, peak, after, healthyMs, scrapeMs);
+            // A SYN can be dropped while the accept queue is momentarily full on a busy machine.
+            assertTrue(connected >= FLOOD * 95 / 100, connected + " of " + FLOOD + " connections made");
+            assertTrue(peak < RSS_BUDGET_MIB, "RSS " + peak + " MiB during the flood");
+            assertTrue(after < RSS_BUDGET_MIB, "RSS " + after + " MiB after the flood");
+        } finally {
+            for (Socket s : flood) s.close();
+        }
+    }
+
+    @Test
+    void slowHeadsDoNotStopAScrapeAndAreCutAtTheDeadline() throws Exception {
+        int clients = 200;
+        List<Long> cutAfterMs = Collections.synchronizedList(new ArrayList<>());
+        long started = System.nanoTime();
+        List<Thread> slow = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            Socket s = connect(daemon);
+            slow.add(Thread.ofVirtual().start(() -> {
+                try (s) {
+                    OutputStream out = s.getOutputStream();
+                    out.write("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+                    // A byte every half second: always active, never done. The daemon must cut it anyway.
+                    while (System.nanoTime() - started < Duration.ofSeconds(25).toNanos()) {
+                        out.write('a');
+                        out.flush();
+                        Thread.sleep(500);
+                    }
+                } catch (IOException e) {
+                    cutAfterMs.add((System.nanoTime() - started) / 1_000_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+        }
+        Thread.sleep(1000);
+        long t = System.nanoTime();
+        HttpResponse<String> scrape = get(daemon.uri("/metrics"), Duration.ofSeconds(5));
+        assertEquals(200, scrape.statusCode(), "a scrape among " + clients + " slow clients");
+        long scrapeMs = (System.nanoTime() - t) / 1_000_000;
+        for (Thread th : slow) th.join(Duration.ofSeconds(30));
+        System.out.printf("slow heads: %d clients; scrape among them %d ms; cut after %d-%d ms (head deadline %d s)%n", clients, scrapeMs,
+                cutAfterMs.stream().mapToLong(x -> x).min().orElse(-1), cutAfterMs.stream().mapToLong(x -> x).max().orElse(-1),
+                Http1Server.HEAD_TIMEOUT.toSeconds());
+        assertEquals(clients, cutAfterMs.size(), "every slow client is cut");
+        long deadlineMs = Http1Server.HEAD_TIMEOUT.toMillis() + 2500; // the reaper's tick, and the writes that notice the close
+        assertTrue(cutAfterMs.stream().allMatch(ms -> ms < deadlineMs), "cut later than " + deadlineMs + " ms: " + cutAfterMs);
+    }
+
+    @Test
+    void optionsStarIs405AndAOneMegabyteHeadIs431() throws Exception {
+        assertEquals("HTTP/1.1 405 Method Not Allowed", exchange("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assertEquals("HTTP/1.1 431 Request Header Fields Too Large",
+                exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(1 << 20) + "\r\n\r\n"));
+        assertEquals("HTTP/1.1 400 Bad Request", exchange("GET /metrics\r\n\r\n"));
+        assertEquals(200, get(daemon.uri("/-/healthy"), Duration.ofSeconds(5)).statusCode());
+    }
+
+    /** Sends a raw request (from another thread: the daemon answers before it has read all of a large one) and returns the status line. */
+    private String exchange(String request) throws Exception {
+        try (Socket s = connect(daemon)) {
+            s.setSoTimeout(10_000);
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                } catch (IOException e) {
+                    // the daemon may close before taking it all
+                }
+            });
+            InputStream in = s.getInputStream();
+            StringBuilder line = new StringBuilder();
+            for (int c; (c = in.read()) >= 0 && c != '\r'; ) line.append((char) c);
+            writer.join(10_000);
+            return line.toString();
+        }
+    }
+
+    @Test
+    void aFloodOfWrongPasswordsDoesNotSlowAScraperWithTheRightOne(@TempDir Path dir) throws Exception {
+        String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(10, "scrape-me".toCharArray()); // htpasswd -B's cost
+        Path web = Files.writeString(dir.resolve("web.yml"), "basic_auth_users:\n  prometheus: " + hash + "\n");
+        try (Daemon auth = Daemon.asUnit(Map.of(), "--web-config", web.toString())) {
+            URI metrics = auth.uri("/metrics");
+            String right = basic("prometheus", "scrape-me");
+            assertEquals(200, get(metrics, Duration.ofSeconds(10), "Authorization", right).statusCode());
+            long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            AtomicLong guesses = new AtomicLong(), denied = new AtomicLong(), busy = new AtomicLong();
+            List<Thread> attackers = new ArrayList<>();
+            for (int i = 0; i < 50; i++) attackers.add(Thread.ofVirtual().start(() -> {
+                HttpClient own = HttpClient.newHttpClient();
+                while (System.nanoTime() < end) {
+                    try {
+                        // A new guess every time: no cache can answer it, only bcrypt.
+                        int status = own.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(10))
+                                .header("Authorization", basic("prometheus", "guess-" + guesses.incrementAndGet())).build(),
+                                HttpResponse.BodyHandlers.discarding()).statusCode();
+                        (status == 401 ? denied : busy).incrementAndGet();
+                    } catch (IOException e) {
+                        busy.incrementAndGet();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }));
+            ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+            while (System.nanoTime() < end) {
+                long t = System.nanoTime();
+                assertEquals(200, get(metrics, Duration.ofSeconds(30), "Authorization", right).statusCode());
+                latencies.add((System.nanoTime() - t) / 1_000_000);
+                Thread.sleep(100);
+            }
+            for (Thread a : attackers) a.join(Duration.ofSeconds(30));
+            List<Long> sorted = new ArrayList<>(latencies);
+            Collections.sort(sorted);
+            long p50 = sorted.get(sorted.size() / 2), p99 = sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1);
+            System.out.printf("wrong passwords: 50 clients x 20 s, %d guesses (%d answered 401, %d 503 or dropped); right scraper: %d scrapes, p50 %d ms, p99 %d ms%n",
+                    guesses.get(), denied.get(), busy.get(), sorted.size(), p50, p99);
+            assertTrue(p99 < 1000, "p99 of the right scraper " + p99 + " ms under a wrong-password flood");
+        }
+    }
+
+    @Test
+    void aKeyThatIsNotTheCertificatesAndAMissingWebConfigAreRefusedAtStart(@TempDir Path dir) throws Exception {
+        WebConfigTest.openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=a", "-keyout", "a.key", "-out", "a.pem");
+        WebConfigTest.openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=b", "-keyout", "b.key", "-out", "b.pem");
+        Path web = Files.writeString(dir.resolve("web.yml"), "tls_server_config:\n  cert_file: a.pem\n  key_file: b.key\n");
+        Cli.Result r = runBriefly("serve", "--listen", "127.0.0.1:0", "--web-config", web.toString());
+        assertEquals(2, r.exit(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("is not the private key of cert_file"), r.err());
+        r = runBriefly("serve", "--listen", "127.0.0.1:0", "--web-config", dir.resolve("absent.yml").toString());
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().strip().endsWith("absent.yml: no such file"), r.err());
+    }
+
+    /** Runs the CLI, failing (not hanging) when it does not exit within 60 s: a daemon that accepted bad input serves on. */
+    private static Cli.Result runBriefly(String... args) throws Exception {
+        Process p = new ProcessBuilder(Cli.command(args)).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = p.getErrorStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        });
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError("still running after 60 s, so it accepted " + String.join(" ", args) + ": " + err.join());
+        }
+        return new Cli.Result(p.exitValue(), "", err.join());
+    }
+
+    private static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static long openFileLimit() throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc/self/limits")))
+            if (l.startsWith("Max open files")) return Long.parseLong(l.substring("Max open files".length()).trim().split("\\s+")[0]);
+        return Long.MAX_VALUE;
+    }
+}

@@ -1,0 +1,163 @@
+package io.bpfcharge.testing;
+
+import io.bpfcharge.bpf.BpfFd;
+import io.bpfcharge.bpf.BpfObject;
+import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.bpf.MapInfo;
+import io.bpfcharge.bpf.MapType;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A separate writer process for the migration tests. Until its stdin closes it opens the map's pin for
+ * every write (as {@code bpftool map update pinned} does), writes, closes it; then prints how many writes it
+ * made. {@code sum}: adds 1 to one of 16 u64 counters (key u32), atomically as a BPF program's add would
+ * (bpf/merge_sum.bpf.c run over the fd: user space cannot add atomically); {@code insert}: writes a new key
+ * 1,000,000 + n with value n.
+ * With a pause directory ({@link PausePoints}): the first time a paused migration announces itself there, it
+ * opens TARGET once (the pin, or {@code id:N}), writes through that fd, releases the migration and keeps
+ * writing through the same fd for HOLD ms: a process that opened the map at exactly that step.
+ */
+public final class PinWriter {
+    public static final int COUNTERS = 16, INSERT_BASE = 1_000_000;
+
+    /** The running writer; {@link #stop()} ends it and returns how many writes it made. */
+    public record Running(Process process, BufferedReader out) implements AutoCloseable {
+        public long stop() throws IOException, InterruptedException {
+            process.getOutputStream().close();
+            String line = out.readLine();
+            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0 || line == null)
+                throw new IOException("PinWriter failed: exit " + (process.isAlive() ? "-" : process.exitValue()));
+            return Long.parseLong(line.trim());
+        }
+
+        @Override
+        public void close() { process.destroyForcibly(); }
+    }
+
+    /** Starts a writer and returns once it made its first write. */
+    public static Running start(String mode, Path pin, Path pauseDir, String target, long holdMs) throws IOException {
+        List<String> cmd = Cli.java();
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PinWriter.class.getName(), mode, pin.toString()));
+        if (pauseDir != null) cmd.addAll(List.of(pauseDir.toString(), target, Long.toString(holdMs)));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+        String ready = out.readLine();
+        if (!"ready".equals(ready)) {
+            p.destroyForcibly();
+            throw new IOException("PinWriter did not start: " + ready);
+        }
+        return new Running(p, out);
+    }
+
+    private final boolean sum;
+    private final Arena arena = Arena.ofConfined();
+    private final MemorySegment key = arena.allocate(8, 8), value = arena.allocate(8, 8);
+    private final MemorySegment args = arena.allocate(512 + 8 * 512, 8);
+    private final MapFd scratch; // merge_sum's source map: empty, so it only adds
+    private long n;
+
+    private PinWriter(boolean sum) {
+        this.sum = sum;
+        this.scratch = sum ? MapFd.create(new MapInfo(0, MapType.HASH, "pw_scratch", 4, 8, 1, 0, 0, 0, 0, 0, 0, 0), null, null) : null;
+        args.set(ValueLayout.JAVA_LONG, 512, 1);
+    }
+
+    /** One write through {@code map}, by a program loaded for it ({@code prog}, sum) or an update (insert). */
+    private void write(MapFd map, BpfObject prog) {
+        if (sum) {
+            args.set(ValueLayout.JAVA_INT, 0, (int) (n % COUNTERS));
+            if (prog.testRun("merge_sum", 0, MemorySegment.NULL, args) != 0) throw new IllegalStateException("merge_sum failed");
+        } else {
+            key.set(ValueLayout.JAVA_INT, 0, (int) (INSERT_BASE + n));
+            value.set(ValueLayout.JAVA_LONG, 0, n);
+            map.update(key.asSlice(0, 4), value, MapFd.BPF_ANY);
+        }
+        n++;
+    }
+
+    private BpfObject program(MapFd map) {
+        if (!sum) return null;
+        byte[] words = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(1).array();
+        return BpfObject.load("merge_sum", Map.of("dst", map, "src", scratch), words);
+    }
+
+    private void writeThroughPin(Path pin) {
+        try (MapFd map = (MapFd) BpfFd.openPin(pin); BpfObject prog = program(map)) {
+            write(map, prog);
+        }
+    }
+
+    private void hold(String target, Path marker, long holdMs) throws IOException {
+        try (MapFd map = target.startsWith("id:") ? MapFd.byId(Integer.parseInt(target.substring(3)))
+                : (MapFd) BpfFd.openPin(Path.of(target)); BpfObject prog = program(map)) {
+            write(map, prog);
+            Files.delete(marker);
+            long end = System.nanoTime() + holdMs * 1_000_000;
+            while (System.nanoTime() < end) {
+                write(map, prog);
+                sleepMs(1);
+            }
+        }
+    }
+
+    private static Path paused(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.findFirst().orElse(null);
+        }
+    }
+
+    private static void sleepMs(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public static void main(String[] a) throws Exception {
+        PinWriter w = new PinWriter(a[0].equals("sum"));
+        Path pin = Path.of(a[1]);
+        Path pauseDir = a.length > 2 ? Path.of(a[2]) : null;
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                while (System.in.read() >= 0) { /* until the test closes stdin */ }
+            } catch (IOException ignored) {
+                // stdin gone: stop too
+            }
+            stop.set(true);
+        });
+        w.writeThroughPin(pin);
+        System.out.println("ready");
+        System.out.flush();
+        boolean held = false;
+        while (!stop.get()) {
+            Path paused = held || pauseDir == null ? null : paused(pauseDir);
+            if (paused != null) {
+                w.hold(a[3], paused, Long.parseLong(a[4]));
+                held = true;
+            } else {
+                w.writeThroughPin(pin);
+                sleepMs(1); // a steady writer, not one that takes a whole CPU from the migration
+            }
+        }
+        System.out.println(w.n);
+        System.out.flush();
+        if (w.scratch != null) w.scratch.close();
+        w.arena.close();
+    }
+}
