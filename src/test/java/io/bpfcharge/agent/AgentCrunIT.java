@@ -107,8 +107,12 @@ class AgentCrunIT {
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
             assertInner(inv, outer, 2 * WRITES);
             Scrape after = scrape(agent);
-            assertEquals(5, after.value("bpfcharge_recharges_total", "result", "migrated"));
-            assertEquals(1, after.value("bpfcharge_recharge_seconds_count"), "container 3's maps were all charged to it; agent log:\n" + Files.readString(log));
+            // 5: hash, held and inner for container 3 after two for container 2; 6 when the held map moved to container 2
+            // between its program's exit and its state's removal (nothing held it any more): every migration counts.
+            long migrated = lines(log).stream().filter(l -> l.contains(": migrated ")).count();
+            assertTrue(migrated == 5 || migrated == 6, Files.readString(log));
+            assertEquals(migrated, after.value("bpfcharge_recharges_total", "result", "migrated"), Files.readString(log));
+            assertEquals(migrated == 6 ? 2 : 1, after.value("bpfcharge_recharge_seconds_count"), "container 3's maps were all charged to it; agent log:\n" + Files.readString(log));
             assertTrue(after.value("bpfcharge_recharge_seconds_sum") < BOUND.toSeconds(), "" + after.value("bpfcharge_recharge_seconds_sum"));
         } finally {
             if (agent != null) agent.close();
