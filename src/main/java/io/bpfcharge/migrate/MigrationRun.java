@@ -374,33 +374,31 @@ final class MigrationRun {
      */
     private static boolean awaitReleased(MemoryHierarchy h, int id, String source, OptionalLong before, long charge) {
         long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
-        if (!awaitFreed(id, deadline)) return false;
+        if (!until(deadline, () -> gone(id))) return false;
         if (charge < UNCHARGE_VISIBLE || source.equals(Plan.ROOT) || before == null || before.isEmpty()) return true;
-        while (System.nanoTime() < deadline) {
+        return until(deadline, () -> {
             OptionalLong now = h.usage(source);
-            if (now.isEmpty() || now.getAsLong() <= before.getAsLong() - charge / 2) return true;
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return false;
+            return now.isEmpty() || now.getAsLong() <= before.getAsLong() - charge / 2;
+        });
     }
 
     /** Below this, freeing a map may not move a memcg's usage at all (per-CPU charge caches of 64 pages). */
     private static final long UNCHARGE_VISIBLE = 4L << 20;
 
     private static boolean awaitFreed(int id) {
-        return awaitFreed(id, System.nanoTime() + RELEASE_WAIT.toNanos());
+        return until(System.nanoTime() + RELEASE_WAIT.toNanos(), () -> gone(id));
     }
 
-    private static boolean awaitFreed(int id, long deadline) {
+    private static boolean gone(int id) {
+        Optional<MapFd> still = MapFd.find(id);
+        still.ifPresent(MapFd::close);
+        return still.isEmpty();
+    }
+
+    /** Polls {@code done} every 5 ms until it holds (true) or the deadline passes or the thread is interrupted. */
+    private static boolean until(long deadline, java.util.function.BooleanSupplier done) {
         while (System.nanoTime() < deadline) {
-            Optional<MapFd> still = MapFd.find(id);
-            if (still.isEmpty()) return true;
-            still.get().close();
+            if (done.getAsBoolean()) return true;
             try {
                 Thread.sleep(5);
             } catch (InterruptedException ex) {
