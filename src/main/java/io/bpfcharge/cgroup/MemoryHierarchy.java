@@ -1,6 +1,9 @@
 package io.bpfcharge.cgroup;
 
+import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.mount.Mountinfo;
+
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -160,6 +163,22 @@ public record MemoryHierarchy(CgroupMode mode, int version, Path root) {
         } catch (IOException e) {
             return false; // gone
         }
+    }
+
+    /**
+     * This process's memory cgroup, checked against the mounted hierarchy: in a private cgroup
+     * namespace /proc/self/cgroup is relative to the namespace (often just "/") while the mount shows
+     * the host's tree, so the path would name another cgroup, the host's root among them. A process
+     * that moves itself and back must never take that path.
+     */
+    public String ownCgroup() {
+        long self = ProcessHandle.current().pid();
+        String path = cgroupOf(self);
+        if (!processes(path).contains(self))
+            throw new BpfchargeException(Exit.ENVIRONMENT, "this process is not in " + dir(path)
+                    + " although /proc/self/cgroup says " + path + ": bpfcharge runs in a private cgroup namespace;"
+                    + " run it in the host's (podman/docker --cgroupns=host, or nsenter --cgroup --target 1)");
+        return path;
     }
 
     /** The processes directly in a cgroup (cgroup.procs); empty when it is gone. */

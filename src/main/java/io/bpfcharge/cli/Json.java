@@ -26,11 +26,6 @@ final class Json {
         void write(JsonGenerator g) throws IOException;
     }
 
-    /** A tree built by a command (migrate's result); new results get a {@link Printer} instead. */
-    static void print(PrintWriter out, Object node) {
-        write(out, g -> g.writeObject(node));
-    }
-
     static void write(PrintWriter out, Body body) {
         try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET); // out is stdout: more may follow

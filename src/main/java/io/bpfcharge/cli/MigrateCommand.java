@@ -1,13 +1,11 @@
 package io.bpfcharge.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.doctor.Checks;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.migrate.MigrationRequest;
 import io.bpfcharge.migrate.MigrationResult;
 import io.bpfcharge.migrate.Migrator;
-import io.bpfcharge.migrate.Plan;
 import io.bpfcharge.migrate.Requests;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -15,10 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
-import java.util.OptionalLong;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 
 @Command(name = "migrate", description = {
         "Moves a map's memory charge to another memory cgroup: creates a twin inside the target, copies, swaps it",
@@ -67,78 +62,8 @@ final class MigrateCommand implements Callable<Integer> {
         try (Inventory inventory = new Inventory(h)) {
             r = new Migrator(inventory, tty ? new TerminalProgress() : Migrator.Progress.NONE).migrate(req);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) Json.print(out, json(r));
-        else human(out, r);
+        new MigrationPrinter().print(spec.commandLine().getOut(), json, r);
         return 0;
-    }
-
-    private static void human(PrintWriter out, MigrationResult r) {
-        r.recovered().forEach(out::println);
-        switch (r.plan()) {
-            case Plan.Noop n -> out.println(n.message());
-            case Plan.Move m when r.result() == MigrationResult.Result.DRY_RUN -> {
-                out.printf("would migrate map %d (%s, %s) from %s to %s%n", r.oldId(), m.info().name(), m.info().type(),
-                        r.source(), r.target());
-                out.printf("  as:         %s, %s, merge %s%n", m.kind() == Plan.Kind.INNER ? "inner map (swap slots)"
-                        : "standalone (replace pins)", m.strategy().cliName(), m.merge().cliName());
-                out.printf("  attributes: key %d, value %d, max_entries %d, flags 0x%x, btf %d%n", m.info().keySize(),
-                        m.info().valueSize(), m.info().maxEntries(), m.info().flags(), m.info().btfId());
-                out.printf("  slots:      %s%n", m.slots().isEmpty() ? "-" : m.slots().stream()
-                        .map(s -> s.outerId() + "[" + s.key() + "]").collect(Collectors.joining(", ")));
-                out.printf("  pins:       %s%n", m.pins().isEmpty() ? "-" : String.join(", ", m.pins()));
-                out.printf("  bytes:      %s, headroom in target: %s%n", Table.bytes(m.bytes()),
-                        m.headroom().isPresent() ? Table.bytes(m.headroom().getAsLong()) : "unlimited");
-            }
-            default -> {
-                out.printf("migrated map %d -> %d (%d entries, %s) from %s to %s%n", r.oldId(), r.newId(), r.settled().entries(),
-                        Table.bytes(r.bytes()), r.source(), r.target());
-                out.printf("  %s: %s -> %s%n", r.source(), size(r.usage().sourceBefore()), size(r.usage().sourceAfter()));
-                out.printf("  %s: %s -> %s%n", r.target(), size(r.usage().targetBefore()), size(r.usage().targetAfter()));
-                if (!r.oldFreed()) out.println("  note: the old map was not freed yet; its memcg is uncharged when the kernel frees it");
-                out.println("  " + r.phases().entrySet().stream()
-                        .map(e -> e.getKey() + " " + e.getValue().toMillis() + " ms").collect(Collectors.joining(", ")));
-            }
-        }
-        out.flush();
-    }
-
-    private static String size(OptionalLong v) { return v.isEmpty() ? "-" : Table.bytes(v.getAsLong()); }
-
-    static ObjectNode json(MigrationResult r) {
-        ObjectNode n = Json.MAPPER.createObjectNode();
-        n.put("result", r.result().jsonName()).put("old_map_id", r.oldId()).put("new_map_id", r.newId())
-                .put("source_cgroup", r.source()).put("target_cgroup", r.target()).put("entries", r.settled().entries())
-                .put("bytes", r.bytes()).put("merged_keys", r.settled().mergedKeys()).put("old_freed", r.oldFreed());
-        if (r.plan() instanceof Plan.Move m) {
-            ObjectNode p = n.putObject("plan");
-            p.put("kind", m.kind().name().toLowerCase()).put("strategy", m.strategy().cliName()).put("merge", m.merge().cliName())
-                    .put("type", m.info().type().name()).put("key_size", m.info().keySize()).put("value_size", m.info().valueSize())
-                    .put("max_entries", m.info().maxEntries()).put("flags", m.info().flags());
-            var slots = p.putArray("slots");
-            m.slots().forEach(s -> slots.addObject().put("outer_id", s.outerId()).put("key", s.key()));
-            var pins = p.putArray("pins");
-            m.pins().forEach(pins::add);
-            if (m.headroom().isPresent()) p.put("headroom_bytes", m.headroom().getAsLong());
-            else p.putNull("headroom_bytes");
-        }
-        ObjectNode ph = n.putObject("phases_ms");
-        r.phases().forEach((k, v) -> ph.put(k, v.toNanos() / 1e6));
-        ObjectNode u = n.putObject("usage_bytes");
-        if (r.result() == MigrationResult.Result.OK) {
-            usage(u, "source_before", r.usage().sourceBefore());
-            usage(u, "target_before", r.usage().targetBefore());
-            usage(u, "source_after", r.usage().sourceAfter());
-            usage(u, "target_after", r.usage().targetAfter());
-        }
-        var rec = n.putArray("recovered");
-        r.recovered().forEach(rec::add);
-        return n;
-    }
-
-    private static void usage(ObjectNode u, String field, OptionalLong v) {
-        if (v.isPresent()) u.put(field, v.getAsLong());
-        else u.putNull(field);
     }
 
     /** Copy progress on stderr, redrawn at most every 200 ms, only for copies long enough to watch. */

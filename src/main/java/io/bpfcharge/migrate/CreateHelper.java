@@ -140,7 +140,7 @@ public final class CreateHelper {
     /** Creates the twin of map {@code oldId} from inside {@code target}, pins it at {@code pin} and returns its id. */
     static int createIn(MemoryHierarchy h, String target, int oldId, int templateId, Path pin) {
         long self = ProcessHandle.current().pid();
-        String own = h.cgroupOf(self);
+        String own = h.ownCgroup();
         try (MapFd old = MapFd.byId(oldId)) {
             MapInfo info = old.info();
             try (BtfFd btf = info.btfId() == 0 ? null : BtfFd.byId(info.btfId());

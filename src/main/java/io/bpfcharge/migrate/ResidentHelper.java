@@ -103,7 +103,7 @@ public final class ResidentHelper implements AutoCloseable {
         DataInputStream in = new DataInputStream(new BufferedInputStream(System.in));
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(System.out));
         try {
-            h.cgroupOf(ProcessHandle.current().pid());
+            h.ownCgroup(); // refuses a private cgroup namespace before the first request
             out.writeInt(0); // ready
             out.flush();
             while (true) {

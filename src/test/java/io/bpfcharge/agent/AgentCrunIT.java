@@ -11,6 +11,7 @@ import io.bpfcharge.testing.Crun;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
+import io.bpfcharge.testing.TimeScale;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -48,14 +49,9 @@ class AgentCrunIT {
      * above the 5 s target (bench/agent-bench measures that) so that a loaded shared host does not fail the
      * test; times BPFCHARGE_TEST_TIME_SCALE under emulation (the VM stage).
      */
-    static final Duration BOUND = Duration.ofSeconds(30).multipliedBy(timeScale());
+    static final Duration BOUND = TimeScale.of(Duration.ofSeconds(30));
     /** An agent that starts after the container also starts its helper and warms its migration path. */
-    static final Duration STARTUP = Duration.ofSeconds(60).multipliedBy(timeScale());
-
-    static int timeScale() {
-        String s = System.getenv("BPFCHARGE_TEST_TIME_SCALE");
-        return s == null || s.isBlank() ? 1 : Integer.parseInt(s.strip());
-    }
+    static final Duration STARTUP = TimeScale.of(Duration.ofSeconds(60));
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -111,8 +107,12 @@ class AgentCrunIT {
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
             assertInner(inv, outer, 2 * WRITES);
             Scrape after = scrape(agent);
-            assertEquals(5, after.value("bpfcharge_recharges_total", "result", "migrated"));
-            assertEquals(1, after.value("bpfcharge_recharge_seconds_count"), "container 3's maps were all charged to it; agent log:\n" + Files.readString(log));
+            // 5: hash, held and inner for container 3 after two for container 2; 6 when the held map moved to container 2
+            // between its program's exit and its state's removal (nothing held it any more): every migration counts.
+            long migrated = lines(log).stream().filter(l -> l.contains(": migrated ")).count();
+            assertTrue(migrated == 5 || migrated == 6, Files.readString(log));
+            assertEquals(migrated, after.value("bpfcharge_recharges_total", "result", "migrated"), Files.readString(log));
+            assertEquals(migrated == 6 ? 2 : 1, after.value("bpfcharge_recharge_seconds_count"), "container 3's maps were all charged to it; agent log:\n" + Files.readString(log));
             assertTrue(after.value("bpfcharge_recharge_seconds_sum") < BOUND.toSeconds(), "" + after.value("bpfcharge_recharge_seconds_sum"));
         } finally {
             if (agent != null) agent.close();

@@ -7,6 +7,7 @@ import io.bpfcharge.metrics.Scrape;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
+import io.bpfcharge.testing.TimeScale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @KernelTest
 class AgentIT {
-    static final Duration WAIT = Duration.ofSeconds(30).multipliedBy(AgentCrunIT.timeScale());
+    static final Duration WAIT = TimeScale.of(Duration.ofSeconds(30));
 
     private final HttpClient http = HttpClient.newHttpClient();
     private TestCgroups cg;
@@ -64,11 +65,31 @@ class AgentIT {
         return p;
     }
 
-    private Daemon agent(Path log, Map<String, String> env) throws IOException, InterruptedException {
+    private Daemon agent(Path log, Map<String, String> env, String... more) throws IOException, InterruptedException {
         Map<String, String> all = new java.util.HashMap<>(env);
         all.put("BPFCHARGE_RUN_DIR", run.toString());
-        return new Daemon(all, ProcessBuilder.Redirect.appendTo(log.toFile()), "--recharge", "--runtime-root", roots.toString(),
-                "--recharge-interval", "1");
+        List<String> args = new java.util.ArrayList<>(List.of("--recharge", "--runtime-root", roots.toString(), "--recharge-interval", "1"));
+        args.addAll(List.of(more));
+        return new Daemon(all, ProcessBuilder.Redirect.appendTo(log.toFile()), args.toArray(String[]::new));
+    }
+
+    @Test
+    void aDryRunLogsAndCountsWhatItWouldMigrateOnceAndChangesNothing() throws Exception {
+        String src = cg.child("src"), dst = cg.child("dst");
+        Path pin = cg.pin("dry");
+        MapMaker.run(cg, src, false, spec("hash", 8, 64, 1024, "agent_dry").pin(pin)).close();
+        container("ctr", dst, pin.toString());
+        Path log = tmp.resolve("agent.log");
+        try (Inventory inv = new Inventory(cg.hierarchy()); Daemon agent = agent(log, Map.of(), "--recharge-dry-run")) {
+            awaitLines(log, l -> l.contains(": dry run: would migrate from " + src + " to " + dst), 1);
+            Thread.sleep(3000); // three more reconciles
+            assertEquals(1, Files.readAllLines(log).stream().filter(l -> l.contains("(agent_dry)")).count(), Files.readString(log));
+            assertEquals(src, AgentCrunIT.memcg(inv.scan(), pin), "a dry run changes nothing");
+            Scrape s = scrape(agent);
+            assertEquals(1, s.value("bpfcharge_recharges_total", "result", "dry_run"));
+            assertEquals(0, s.value("bpfcharge_recharges_total", "result", "migrated"));
+            assertEquals(List.of(), journals(), "no migration started");
+        }
     }
 
     @Test

@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -121,6 +122,24 @@ class MigrateFailureIT extends MigrationTestBase {
             assertEquals(m.id(0), Kernel.idAt(pin));
         }
         Files.delete(pin);
+    }
+
+    /**
+     * In a private cgroup namespace /proc/self/cgroup says "/" while the mount shows the host's tree: the
+     * helper used to move itself "back" to "/", the host's root memcg, after creating the twin.
+     */
+    @Test
+    void inAPrivateCgroupNamespaceTheHelperMovesNowhereAndTheOldMapStays() throws Exception {
+        Path pin = cg.pin("cgns");
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 8, 64, 1000, "cgns").pin(pin))) {
+            List<String> cmd = new ArrayList<>(List.of("unshare", "--cgroup"));
+            cmd.addAll(Kernel.migrateCommand(runDir, null, "--map", pin.toString(),
+                    "--to-cgroup", cg.hierarchy().dir(dst).toString()));
+            Cli.Result r = Cli.exec(cmd, null);
+            assertEquals(8, r.exit(), r.out() + r.err());
+            assertTrue(r.err().contains("private cgroup namespace"), r.err());
+            assertEquals(m.id(0), Kernel.idAt(pin), "the old map is still pinned");
+        }
     }
 
     @Test

@@ -151,8 +151,11 @@ public final class PinWriter {
                 w.hold(a[3], paused, Long.parseLong(a[4]));
                 held = true;
             } else {
+                long t0 = System.nanoTime();
                 w.writeThroughPin(pin);
-                sleepMs(1); // a steady writer, not one that takes a whole CPU from the migration
+                // Half the time between writes holds no fd, however slow a write is (an emulated VM): a writer that
+                // opens the pin for each write, not one that keeps it open; and not one that takes a whole CPU.
+                sleepMs(Math.max(1, (System.nanoTime() - t0) / 1_000_000));
             }
         }
         System.out.println(w.n);
