@@ -374,9 +374,9 @@ final class MigrationRun {
      */
     private static boolean awaitReleased(MemoryHierarchy h, int id, String source, OptionalLong before, long charge) {
         long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
-        if (!until(deadline, () -> gone(id))) return false;
+        if (!Poll.until(deadline, 5, () -> gone(id))) return false;
         if (charge < UNCHARGE_VISIBLE || source.equals(Plan.ROOT) || before == null || before.isEmpty()) return true;
-        return until(deadline, () -> {
+        return Poll.until(deadline, 5, () -> {
             OptionalLong now = h.usage(source);
             return now.isEmpty() || now.getAsLong() <= before.getAsLong() - charge / 2;
         });
@@ -386,27 +386,13 @@ final class MigrationRun {
     private static final long UNCHARGE_VISIBLE = 4L << 20;
 
     private static boolean awaitFreed(int id) {
-        return until(System.nanoTime() + RELEASE_WAIT.toNanos(), () -> gone(id));
+        return Poll.until(System.nanoTime() + RELEASE_WAIT.toNanos(), 5, () -> gone(id));
     }
 
     private static boolean gone(int id) {
         Optional<MapFd> still = MapFd.find(id);
         still.ifPresent(MapFd::close);
         return still.isEmpty();
-    }
-
-    /** Polls {@code done} every 5 ms until it holds (true) or the deadline passes or the thread is interrupted. */
-    private static boolean until(long deadline, java.util.function.BooleanSupplier done) {
-        while (System.nanoTime() < deadline) {
-            if (done.getAsBoolean()) return true;
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return false;
     }
 
     /** The replacement of an interrupted migration, or null when it no longer exists. */

@@ -47,16 +47,7 @@ final class Quiescence {
      */
     static boolean awaitNoProcess(InventoryIterators it, int mapId) {
         long deadline = System.nanoTime() + WAIT.toNanos(), self = ProcessHandle.current().pid();
-        while (System.nanoTime() < deadline) {
-            if (it.holders().getOrDefault(mapId, List.of()).stream().allMatch(h -> h.pid() == self)) return true;
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return false;
+        return Poll.until(deadline, 2, () -> it.holders().getOrDefault(mapId, List.of()).stream().allMatch(h -> h.pid() == self));
     }
 
     /** "process 42 (app), program 7 (xdp)", or what else can hold a map when neither is seen. */
