@@ -106,11 +106,15 @@ class AgentCrunIT {
             crun.await(c3, "done", Duration.ofSeconds(60));
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
             assertInner(inv, outer, 2 * WRITES);
-            Scrape after = scrape(agent);
             // 5: hash, held and inner for container 3 after two for container 2; 6 when the held map moved to container 2
             // between its program's exit and its state's removal (nothing held it any more): every migration counts.
-            long migrated = lines(log).stream().filter(l -> l.contains(": migrated ")).count();
-            assertTrue(migrated == 5 || migrated == 6, Files.readString(log));
+            // The charge moves before the migration ends (the old map's release, then the log line): wait for the line.
+            boolean heldToSecond = lines(log).stream().anyMatch(l -> l.contains("(agent_held): migrated") && l.contains(" to " + second + " in "));
+            long expected = heldToSecond ? 6 : 5, migrated = 0;
+            for (long end = System.nanoTime() + BOUND.toNanos(); migrated < expected && System.nanoTime() < end; Thread.sleep(100))
+                migrated = lines(log).stream().filter(l -> l.contains(": migrated ")).count();
+            assertEquals(expected, migrated, Files.readString(log));
+            Scrape after = scrape(agent);
             assertEquals(migrated, after.value("bpfcharge_recharges_total", "result", "migrated"), Files.readString(log));
             assertEquals(migrated == 6 ? 2 : 1, after.value("bpfcharge_recharge_seconds_count"), "container 3's maps were all charged to it; agent log:\n" + Files.readString(log));
             assertTrue(after.value("bpfcharge_recharge_seconds_sum") < BOUND.toSeconds(), "" + after.value("bpfcharge_recharge_seconds_sum"));
