@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.HashSet;
 import java.util.Map;
@@ -66,18 +67,24 @@ public final class OriginStore {
 
     public Map<Integer, Origin> all() { return Map.copyOf(origins); }
 
-    /** For readers: the file's content, read again only when it changed. */
+    /**
+     * For readers: the file's content, read again only when it changed. Saves replace the file whole (a new inode),
+     * so the inode tells two saves apart that land in one tick of the file system's clock.
+     */
     public static Supplier<Map<Integer, Origin>> reader(Path file) {
         return new Supplier<>() {
-            private FileTime seen;
+            private record Version(Object inode, FileTime modified, long size) {}
+            private Version seen;
             private Map<Integer, Origin> cached = Map.of();
 
             @Override
             public synchronized Map<Integer, Origin> get() {
-                FileTime now;
+                Version now;
                 try {
-                    now = Files.getLastModifiedTime(file);
+                    BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+                    now = new Version(a.fileKey(), a.lastModifiedTime(), a.size());
                 } catch (IOException e) {
+                    seen = null;
                     return cached = Map.of(); // no agent has written it (yet)
                 }
                 if (!now.equals(seen)) {

@@ -66,13 +66,12 @@ class ReparentIT {
                 JsonNode c = cgroupJson(state, pod);
                 assertEquals("reparented", c.get("stranded_reason").asText(), c.toString());
                 assertEquals(ctr, c.get("reparented_from").get(0).get("path").asText());
-                assertTrue(scrape(agent).value("bpfcharge_cgroup_stranded_bpf_memory_bytes", "cgroup", pod, "reason", "reparented") > 0);
+                awaitStranded(agent, pod);
             }
             // The agent restarts: the state file still says where the charge came from.
             try (Daemon agent = agent(env, roots, log)) {
-                Thread.sleep(1500);
                 assertEquals(ctr, mapsJson(state, id).get("origin").get("path").asText());
-                assertTrue(scrape(agent).value("bpfcharge_cgroup_stranded_bpf_memory_bytes", "cgroup", pod, "reason", "reparented") > 0);
+                awaitStranded(agent, pod);
             }
             // No history (another state dir): the pod has a child and no task of its own, so its charge is interior.
             Path none = tmp.resolve("no-history");
@@ -96,6 +95,17 @@ class ReparentIT {
     private static Daemon agent(Map<String, String> env, Path roots, Path log) throws IOException, InterruptedException {
         return new Daemon(env, ProcessBuilder.Redirect.appendTo(log.toFile()), "--recharge", "--runtime-root", roots.toString(),
                 "--recharge-interval", "1");
+    }
+
+    /** The exporter shows a scan up to --max-scan-age old, so the reparented series may lag the CLI by one scan. */
+    private static void awaitStranded(Daemon agent, String pod) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + AgentIT.WAIT.toNanos();
+        Scrape last;
+        while ((last = scrape(agent)).find("bpfcharge_cgroup_stranded_bpf_memory_bytes", "cgroup", pod, "reason", "reparented").isEmpty()) {
+            if (System.nanoTime() > deadline) fail("no reparented series for " + pod + " in the scrape: " + last.all("bpfcharge_cgroup_stranded_bpf_memory_bytes"));
+            Thread.sleep(200);
+        }
+        assertTrue(last.value("bpfcharge_cgroup_stranded_bpf_memory_bytes", "cgroup", pod, "reason", "reparented") > 0);
     }
 
     private static void awaitOrigin(Path file, int id) throws IOException, InterruptedException {
