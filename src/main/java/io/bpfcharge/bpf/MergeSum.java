@@ -39,8 +39,8 @@ public final class MergeSum implements AutoCloseable {
     }
 
     /** Adds {@code delta[w]} to word w of {@code key}'s value in dst and subtracts it in src. */
-    public Result add(MemorySegment key, long[] delta) {
-        MemorySegment.copy(key, 0, args, MergeArgs.KEY, key.byteSize());
+    public Result add(ByteBuffer key, long[] delta) {
+        MemorySegment.copy(MemorySegment.ofBuffer(key), 0, args, MergeArgs.KEY, key.remaining());
         MemorySegment.copy(delta, 0, args, Native.L, MergeArgs.DELTA, delta.length);
         int ret = object.testRun("merge_sum", 0, MemorySegment.NULL, args);
         if (ret < 0 || ret >= Result.values().length) throw new IllegalStateException("merge_sum returned " + ret);

@@ -21,9 +21,11 @@ final class Scratch {
     /** What read/readlink wrote out. */
     final MemorySegment text;
     final byte[] bytes;
+    private final Arena arena = Arena.ofAuto(); // freed with the thread
+    /** A single map element's key and value, grown to the largest asked for. */
+    private MemorySegment key = MemorySegment.NULL, value = MemorySegment.NULL;
 
     private Scratch() {
-        Arena arena = Arena.ofAuto(); // freed with the thread
         capture = arena.allocate(Native.CAPTURE);
         u32 = arena.allocate(Native.I);
         info = arena.allocate(Structs.BpfMapInfo.LAYOUT);
@@ -38,6 +40,18 @@ final class Scratch {
     MemorySegment path(String p) {
         path.setString(0, p);
         return path;
+    }
+
+    /** {@link #key}'s first {@code size} bytes. */
+    MemorySegment key(long size) {
+        if (key.byteSize() < size) key = arena.allocate(Math.max(size, 2 * key.byteSize()), 8);
+        return key.asSlice(0, size);
+    }
+
+    /** {@link #value}'s first {@code size} bytes. */
+    MemorySegment value(long size) {
+        if (value.byteSize() < size) value = arena.allocate(Math.max(size, 2 * value.byteSize()), 8);
+        return value.asSlice(0, size);
     }
 
     /** Copies the first n bytes of {@link #text} to {@link #bytes}. */

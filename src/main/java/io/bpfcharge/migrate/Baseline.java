@@ -1,11 +1,11 @@
 package io.bpfcharge.migrate;
 
+import io.bpfcharge.bpf.MapBatch;
+import io.bpfcharge.bpf.MappedFile;
+
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
@@ -20,14 +20,12 @@ import java.util.BitSet;
 final class Baseline implements AutoCloseable {
     private static final int HEADER = 16;
 
-    private final Arena arena;
-    private final MemorySegment data;
+    private final MappedFile data; // null when empty
     private final int ks, vs, count;
     private final int[] index; // open addressing: record number + 1, 0 = free
     private final BitSet seen;
 
-    private Baseline(Arena arena, MemorySegment data, int ks, int vs, int count) {
-        this.arena = arena;
+    private Baseline(MappedFile data, int ks, int vs, int count) {
         this.data = data;
         this.ks = ks;
         this.vs = vs;
@@ -42,7 +40,7 @@ final class Baseline implements AutoCloseable {
     }
 
     static Baseline empty(int ks, int vs) {
-        return new Baseline(Arena.ofConfined(), MemorySegment.NULL, ks, vs, 0);
+        return new Baseline(null, ks, vs, 0);
     }
 
     /** Appends batches to a file; {@link #finish()} writes the header, after which the file is complete. */
@@ -64,13 +62,11 @@ final class Baseline implements AutoCloseable {
         }
 
         @Override
-        public void accept(MemorySegment keys, MemorySegment values, int n) {
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(n * (ks + vs));
-            MemorySegment out = MemorySegment.ofBuffer(buf);
-            for (int i = 0; i < n; i++) {
-                out.asSlice((long) i * (ks + vs), ks).copyFrom(keys.asSlice((long) i * ks, ks));
-                out.asSlice((long) i * (ks + vs) + ks, vs).copyFrom(values.asSlice((long) i * vs, vs));
-            }
+        public void accept(MapBatch batch) {
+            int n = batch.size();
+            ByteBuffer buf = ByteBuffer.allocateDirect(n * (ks + vs));
+            for (int i = 0; i < n; i++) buf.put(batch.key(i)).put(batch.value(i));
+            buf.flip();
             try {
                 while (buf.hasRemaining()) ch.write(buf);
             } catch (IOException e) {
@@ -101,25 +97,19 @@ final class Baseline implements AutoCloseable {
     }
 
     static Baseline open(Path file) {
-        Arena arena = Arena.ofConfined();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            MemorySegment m = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            int ks = m.get(ValueLayout.JAVA_INT, 0), vs = m.get(ValueLayout.JAVA_INT, 4), n = m.get(ValueLayout.JAVA_INT, 8);
-            return new Baseline(arena, m, ks, vs, n);
-        } catch (IOException e) {
-            arena.close();
-            throw new java.io.UncheckedIOException(e);
-        }
+        MappedFile m = MappedFile.open(file);
+        ByteBuffer h = m.slice(0, HEADER);
+        return new Baseline(m, h.getInt(0), h.getInt(4), h.getInt(8));
     }
 
     int count() { return count; }
 
-    MemorySegment key(int i) { return data.asSlice(HEADER + (long) i * (ks + vs), ks); }
+    ByteBuffer key(int i) { return data.slice(HEADER + (long) i * (ks + vs), ks); }
 
-    MemorySegment value(int i) { return data.asSlice(HEADER + (long) i * (ks + vs) + ks, vs); }
+    ByteBuffer value(int i) { return data.slice(HEADER + (long) i * (ks + vs) + ks, vs); }
 
     /** The record number of a key, or -1; marks it seen. */
-    int find(MemorySegment key) {
+    int find(ByteBuffer key) {
         if (count == 0) return -1;
         int slot = hash(key) & (index.length - 1);
         while (index[slot] != 0) {
@@ -138,13 +128,14 @@ final class Baseline implements AutoCloseable {
         return java.util.stream.IntStream.range(0, count).filter(i -> !seen.get(i));
     }
 
-    private static int hash(MemorySegment key) {
+    private static int hash(ByteBuffer key) {
         int h = 1;
-        long n = key.byteSize();
-        for (long i = 0; i < n; i++) h = 31 * h + key.get(ValueLayout.JAVA_BYTE, i);
+        for (int i = key.position(); i < key.limit(); i++) h = 31 * h + key.get(i);
         return h ^ (h >>> 16);
     }
 
     @Override
-    public void close() { arena.close(); }
+    public void close() {
+        if (data != null) data.close();
+    }
 }

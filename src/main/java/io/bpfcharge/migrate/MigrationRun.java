@@ -17,9 +17,7 @@ import io.bpfcharge.inventory.MapRecord;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -30,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -169,7 +168,7 @@ final class MigrationRun {
      * swap: if it holds fewer entries than were written, some were evicted, and the migration rolls back.
      */
     private static void requireAllKept(MapFd neu, MapInfo info, long written) {
-        long kept = Copier.read(neu, info, (k, v, m) -> {});
+        long kept = Copier.read(neu, info, batch -> {});
         if (kept >= written) return;
         String fix = info.type().lruListPerCpu(info.flags())
                 ? "its lists are per CPU (BPF_F_NO_COMMON_LRU) and this process may run on " + Cpus.allowed().size()
@@ -312,21 +311,18 @@ final class MigrationRun {
     /** Puts {@code to} into every journaled slot that still holds map {@code fromId}. */
     private static void swapSlots(Journal.Entry e, int fromId, MapFd to) {
         boolean first = true;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment val = arena.allocate(ValueLayout.JAVA_INT);
-            for (MapRecord.Slot s : e.slots()) {
-                MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_BYTE, HexFormat.of().parseHex(s.key()));
-                Optional<MapFd> found = MapFd.find(s.outerId());
-                if (found.isEmpty()) continue; // the outer map is gone
-                try (MapFd outer = found.get()) {
-                    // Only a slot still holding that map: one the owner changed meanwhile is theirs.
-                    if (!outer.lookup(key, val) || val.get(ValueLayout.JAVA_INT, 0) != fromId) continue;
-                    val.set(ValueLayout.JAVA_INT, 0, to.fd());
-                    outer.update(key, val, MapFd.BPF_ANY); // fd arrays take nothing else
-                }
-                if (first) Crash.point("swap");
-                first = false;
+        for (MapRecord.Slot s : e.slots()) {
+            ByteBuffer key = ByteBuffer.wrap(HexFormat.of().parseHex(s.key()));
+            Optional<MapFd> found = MapFd.find(s.outerId());
+            if (found.isEmpty()) continue; // the outer map is gone
+            try (MapFd outer = found.get()) {
+                // Only a slot still holding that map: one the owner changed meanwhile is theirs.
+                OptionalInt held = outer.innerMapId(key);
+                if (held.isEmpty() || held.getAsInt() != fromId) continue;
+                outer.setInnerMap(key, to);
             }
+            if (first) Crash.point("swap");
+            first = false;
         }
     }
 

@@ -2,13 +2,13 @@ package io.bpfcharge.migrate;
 
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.Errno;
+import io.bpfcharge.bpf.MapBatch;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.MergeSum;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * Settles what was written to one map ({@code src}) after the baseline was taken into the other ({@code dst}),
@@ -32,35 +32,35 @@ final class Reconciler {
     static long reconcile(MapFd src, MapFd dst, MapInfo info, Baseline base, MigrationRequest.Merge merge,
                           Copier.Sink read, MergeSum sum) {
         if ((sum != null) != (merge == MigrationRequest.Merge.SUM)) throw new IllegalArgumentException("sum needs merge_sum");
-        int ks = info.keySize(), vs = info.userValueSize();
+        int vs = info.userValueSize();
         boolean array = info.type().isArray();
         long[] merged = {0};
         Copier.Sink write = Copier.writer(dst, info);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment zero = arena.allocate(vs, 8), current = arena.allocate(vs, 8);
-            long[] delta = new long[info.valueSize() / 8];
-            Copier.read(src, info, (keys, values, n) -> {
-                if (read != null) read.accept(keys, values, n);
-                for (int i = 0; i < n; i++) {
-                    MemorySegment key = keys.asSlice((long) i * ks, ks), last = values.asSlice((long) i * vs, vs);
+        ByteBuffer zero = ByteBuffer.allocate(vs), current = ByteBuffer.allocate(vs).order(ByteOrder.nativeOrder());
+        long[] delta = new long[info.valueSize() / 8];
+        try (MapBatch one = MapBatch.of(info, 1)) {
+            Copier.read(src, info, batch -> {
+                if (read != null) read.accept(batch);
+                for (int i = 0; i < batch.size(); i++) {
+                    ByteBuffer key = batch.key(i), last = batch.value(i);
                     int record = base.find(key);
-                    MemorySegment copied = record >= 0 ? base.value(record) : array ? zero : null;
+                    ByteBuffer copied = record >= 0 ? base.value(record) : array ? zero : null;
                     if (copied != null && last.mismatch(copied) == -1) continue;
                     boolean done = sum != null ? addDelta(sum, delta, key, last, copied, info)
-                            : overwrite(dst, write, key, last, copied, current, zero, array);
+                            : overwrite(dst, write, one, key, last, copied, current, zero, array);
                     if (done) {
                         merged[0]++;
                         Crash.point("reconcile");
                     }
                 }
             });
-            if (sum == null && !array) {
-                // Keys src dropped after the baseline: drop them too, unless dst changed them.
-                base.unseen().forEach(i -> {
-                    MemorySegment key = base.key(i);
-                    if (dst.lookup(key, current) && current.mismatch(base.value(i)) == -1 && dst.delete(key)) merged[0]++;
-                });
-            }
+        }
+        if (sum == null && !array) {
+            // Keys src dropped after the baseline: drop them too, unless dst changed them.
+            base.unseen().forEach(i -> {
+                ByteBuffer key = base.key(i);
+                if (dst.lookup(key, current) && current.mismatch(base.value(i)) == -1 && dst.delete(key)) merged[0]++;
+            });
         }
         return merged[0];
     }
@@ -74,11 +74,13 @@ final class Reconciler {
      * @param last src's final value
      * @param copied the baseline's value, null when the key was not there
      */
-    private static boolean overwrite(MapFd dst, Copier.Sink write, MemorySegment key, MemorySegment last,
-                                     MemorySegment copied, MemorySegment current, MemorySegment zero, boolean array) {
-        MemorySegment now = dst.lookup(key, current) ? current : array ? zero : null;
+    private static boolean overwrite(MapFd dst, Copier.Sink write, MapBatch one, ByteBuffer key, ByteBuffer last,
+                                     ByteBuffer copied, ByteBuffer current, ByteBuffer zero, boolean array) {
+        ByteBuffer now = dst.lookup(key, current) ? current : array ? zero : null;
         if (overwrites(last, copied, now) != Overwrite.WRITE) return false;
-        write.accept(key, last, 1); // through the writer: a map of maps takes inner map fds, not the ids read
+        one.clear();
+        one.add(key, last);
+        write.accept(one); // through the writer: a map of maps takes inner map fds, not the ids read
         return true;
     }
 
@@ -98,25 +100,25 @@ final class Reconciler {
      * @param copied the baseline's value
      * @param now dst's value now
      */
-    static Overwrite overwrites(MemorySegment last, MemorySegment copied, MemorySegment now) {
+    static Overwrite overwrites(ByteBuffer last, ByteBuffer copied, ByteBuffer now) {
         if (same(last, copied)) return Overwrite.SRC_UNCHANGED;
         return same(now, copied) ? Overwrite.WRITE : Overwrite.DST_CHANGED;
     }
 
-    private static boolean same(MemorySegment a, MemorySegment b) {
+    private static boolean same(ByteBuffer a, ByteBuffer b) {
         return a == null ? b == null : b != null && a.mismatch(b) == -1;
     }
 
     /** Sums the per-CPU copies of each u64 word, old minus baseline, and adds that in the kernel. */
-    private static boolean addDelta(MergeSum sum, long[] delta, MemorySegment key, MemorySegment last,
-                                    MemorySegment copied, MapInfo info) {
+    private static boolean addDelta(MergeSum sum, long[] delta, ByteBuffer key, ByteBuffer last,
+                                    ByteBuffer copied, MapInfo info) {
         int words = delta.length, cpus = info.userValueSize() / info.valueSize();
         boolean any = false;
         for (int word = 0; word < words; word++) {
             long d = 0;
             for (int cpu = 0; cpu < cpus; cpu++) {
-                long off = ((long) cpu * words + word) * 8;
-                d += last.get(ValueLayout.JAVA_LONG_UNALIGNED, off) - (copied == null ? 0 : copied.get(ValueLayout.JAVA_LONG_UNALIGNED, off));
+                int off = (cpu * words + word) * 8;
+                d += last.getLong(off) - (copied == null ? 0 : copied.getLong(off));
             }
             delta[word] = d;
             any |= d != 0;

@@ -15,9 +15,8 @@ import io.bpfcharge.testing.TimeScale;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -153,11 +152,11 @@ class AgentCrunIT {
 
     /** Container 1's entries: key i -> i*7. */
     static void fillInner(int id) {
-        try (MapFd m = MapFd.byId(id); Arena a = Arena.ofConfined()) {
-            MemorySegment k = a.allocate(8), v = a.allocate(8);
+        try (MapFd m = MapFd.byId(id)) {
+            ByteBuffer k = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()), v = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
             for (long i = 0; i < INNER; i++) {
-                k.set(ValueLayout.JAVA_LONG, 0, i);
-                v.set(ValueLayout.JAVA_LONG, 0, i * 7);
+                k.putLong(0, i);
+                v.putLong(0, i * 7);
                 m.update(k, v, MapFd.BPF_ANY);
             }
         }
@@ -165,17 +164,17 @@ class AgentCrunIT {
 
     /** The inner map in the outer slot now holds container 1's entries and every write pinwriter made (0x100000+i -> i*3). */
     static void assertInner(Inventory inv, Path outer, int writes) {
-        try (MapFd m = MapFd.byId(inner(inv.scan(), outer).id()); Arena a = Arena.ofConfined()) {
-            MemorySegment k = a.allocate(8), v = a.allocate(8);
+        try (MapFd m = MapFd.byId(inner(inv.scan(), outer).id())) {
+            ByteBuffer k = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()), v = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
             for (long i = 0; i < INNER; i++) {
-                k.set(ValueLayout.JAVA_LONG, 0, i);
+                k.putLong(0, i);
                 assertTrue(m.lookup(k, v), "container 1's key " + i + " lost");
-                assertEquals(i * 7, v.get(ValueLayout.JAVA_LONG, 0));
+                assertEquals(i * 7, v.getLong(0));
             }
             for (long i = 0; i < writes; i++) {
-                k.set(ValueLayout.JAVA_LONG, 0, 0x100000 + i);
+                k.putLong(0, 0x100000 + i);
                 assertTrue(m.lookup(k, v), "the program's write " + i + " lost");
-                assertEquals(i * 3, v.get(ValueLayout.JAVA_LONG, 0));
+                assertEquals(i * 3, v.getLong(0));
             }
         }
     }

@@ -17,9 +17,8 @@ import io.bpfcharge.testing.TestCgroups;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -187,12 +186,12 @@ class CrunIT {
 
     /** Keys base+i -> i*3 for i in [0, n): every write pinwriter made, in whichever container. */
     private static void assertWrites(MapFd map, long base, int n) {
-        try (map; Arena a = Arena.ofConfined()) {
-            MemorySegment k = a.allocate(8), v = a.allocate(8);
+        try (map) {
+            ByteBuffer k = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()), v = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
             for (long i = 0; i < n; i++) {
-                k.set(ValueLayout.JAVA_LONG, 0, base + i);
+                k.putLong(0, base + i);
                 assertTrue(map.lookup(k, v), "write " + Long.toHexString(base + i) + " lost");
-                assertEquals(i * 3, v.get(ValueLayout.JAVA_LONG, 0));
+                assertEquals(i * 3, v.getLong(0));
             }
         }
     }

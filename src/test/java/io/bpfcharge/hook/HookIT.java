@@ -20,9 +20,8 @@ import org.junit.jupiter.api.Test;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,25 +73,25 @@ public class HookIT {
 
     /** Writes key i -> value i*7 for i in [0, n) through the map's pin. */
     public static void fill(Path pin, int n, int valueSize) {
-        try (MapFd m = (MapFd) BpfFd.openPin(pin); Arena a = Arena.ofConfined()) {
-            MemorySegment k = a.allocate(8), v = a.allocate(valueSize);
+        try (MapFd m = (MapFd) BpfFd.openPin(pin)) {
+            ByteBuffer k = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()), v = ByteBuffer.allocate(valueSize).order(ByteOrder.nativeOrder());
             for (long i = 0; i < n; i++) {
-                k.set(ValueLayout.JAVA_LONG, 0, i);
-                v.set(ValueLayout.JAVA_LONG, 0, i * 7);
+                k.putLong(0, i);
+                v.putLong(0, i * 7);
                 m.update(k, v, MapFd.BPF_ANY);
             }
         }
     }
 
     public static void assertFilled(Path pin, int n, int valueSize) {
-        try (MapFd m = (MapFd) BpfFd.openPin(pin); Arena a = Arena.ofConfined()) {
-            MemorySegment k = a.allocate(8), v = a.allocate(valueSize);
+        try (MapFd m = (MapFd) BpfFd.openPin(pin)) {
+            ByteBuffer k = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()), v = ByteBuffer.allocate(valueSize).order(ByteOrder.nativeOrder());
             for (long i = 0; i < n; i++) {
-                k.set(ValueLayout.JAVA_LONG, 0, i);
+                k.putLong(0, i);
                 assertTrue(m.lookup(k, v), "key " + i + " lost");
-                assertEquals(i * 7, v.get(ValueLayout.JAVA_LONG, 0), "value of key " + i);
+                assertEquals(i * 7, v.getLong(0), "value of key " + i);
             }
-            k.set(ValueLayout.JAVA_LONG, 0, n);
+            k.putLong(0, n);
             assertTrue(!m.lookup(k, v), "key " + n + " appeared");
         }
     }

@@ -19,9 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
@@ -154,11 +153,10 @@ class AccountingIT {
         assertEquals(memlock(grow), record(before, grow).bytes());
         assertEquals(List.of(cg.pin("first").toString()), record(before, first).pins());
 
-        try (MapFd fd = (MapFd) BpfFd.openPin(cg.pin("grow"));
-             Arena arena = Arena.ofConfined()) {
-            MemorySegment key = arena.allocate(4), value = arena.allocate(8);
+        try (MapFd fd = (MapFd) BpfFd.openPin(cg.pin("grow"))) {
+            ByteBuffer key = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()), value = ByteBuffer.allocate(8);
             for (int i = 0; i < 2000; i++) {
-                key.set(ValueLayout.JAVA_INT, 0, i);
+                key.putInt(0, i);
                 fd.update(key, value, 0);
             }
         }

@@ -2,6 +2,7 @@ package io.bpfcharge.migrate;
 
 import io.bpfcharge.bpf.BpfFd;
 import io.bpfcharge.bpf.MapCharge;
+import io.bpfcharge.bpf.MapBatch;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.InventoryIterators;
@@ -9,9 +10,8 @@ import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.PausePoints;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,14 +58,12 @@ final class Kernel {
     static Map<String, String> dump(MapFd map) {
         MapInfo info = map.info();
         Map<String, String> out = new TreeMap<>();
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment key = a.allocate(info.keySize()), next = a.allocate(info.keySize()),
-                    val = a.allocate(info.userValueSize(), 8);
-            MemorySegment cur = MemorySegment.NULL;
-            while (map.nextKey(cur, next)) {
-                key.copyFrom(next);
-                cur = key;
-                if (map.lookup(key, val)) out.put(hex(key), info.type().isMapOfMaps() ? "map" : hex(val));
+        try (MapBatch batch = MapBatch.of(info, 1024)) {
+            boolean more = true;
+            while (more) {
+                more = map.lookupElements(batch);
+                for (int i = 0; i < batch.size(); i++)
+                    out.put(hex(batch.key(i)), info.type().isMapOfMaps() ? "map" : hex(batch.value(i)));
             }
         }
         return out;
@@ -74,19 +72,18 @@ final class Kernel {
     /** Writes n deterministic entries (arrays: indices below max_entries; LPM: /32 prefixes). */
     static void fill(MapFd map, int n, long seed) {
         MapInfo info = map.info();
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment key = a.allocate(info.keySize(), 8), val = a.allocate(info.userValueSize(), 8);
-            for (int i = 0; i < n; i++) {
-                key.fill((byte) 0);
-                if (info.type().name().equals("lpm_trie")) {
-                    key.set(ValueLayout.JAVA_INT, 0, 32);
-                    key.set(ValueLayout.JAVA_INT, 4, i * 7919 + 1);
-                } else {
-                    key.set(ValueLayout.JAVA_INT, 0, i);
-                }
-                for (long off = 0; off + 8 <= val.byteSize(); off += 8) val.set(ValueLayout.JAVA_LONG, off, seed * 31 + i * 1_000_003L + off);
-                map.update(key, val, MapFd.BPF_ANY);
+        ByteBuffer key = ByteBuffer.allocate(info.keySize()).order(ByteOrder.nativeOrder()),
+                val = ByteBuffer.allocate(info.userValueSize()).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < n; i++) {
+            key.put(0, new byte[info.keySize()]);
+            if (info.type().name().equals("lpm_trie")) {
+                key.putInt(0, 32);
+                key.putInt(4, i * 7919 + 1);
+            } else {
+                key.putInt(0, i);
             }
+            for (int off = 0; off + 8 <= val.capacity(); off += 8) val.putLong(off, seed * 31 + i * 1_000_003L + off);
+            map.update(key, val, MapFd.BPF_ANY);
         }
     }
 
@@ -113,5 +110,9 @@ final class Kernel {
         }
     }
 
-    static String hex(MemorySegment s) { return HexFormat.of().formatHex(s.toArray(ValueLayout.JAVA_BYTE)); }
+    static String hex(ByteBuffer b) {
+        byte[] bytes = new byte[b.remaining()];
+        b.get(b.position(), bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
 }

@@ -10,7 +10,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,9 +44,9 @@ class MigrateConcurrencyIT extends MigrationTestBase {
              MapFd outer = MapFd.byId(FdInfo.read(prog.mapFd("outer")).mapId());
              MapFd misses = MapFd.byId(FdInfo.read(prog.mapFd("misses")).mapId());
              Arena arena = Arena.ofShared()) {
-            MemorySegment zero = arena.allocate(8);
+            ByteBuffer zero = ByteBuffer.allocate(4);
             try (MapFd inner = Kernel.open(innerPin)) {
-                outer.update(zero.asSlice(0, 4), arena.allocateFrom(ValueLayout.JAVA_INT, inner.fd()), MapFd.BPF_ANY);
+                outer.setInnerMap(zero, inner);
             }
             Files.delete(innerPin); // the slot is the inner map's only reference, as in a real map-in-map layout
             MemorySegment packet = arena.allocate(64);
@@ -72,21 +73,19 @@ class MigrateConcurrencyIT extends MigrationTestBase {
             for (Thread t : threads) t.join();
             assertEquals(0, r.exit(), r.out() + r.err());
 
-            MemorySegment id = arena.allocate(4);
-            assertTrue(outer.lookup(zero.asSlice(0, 4), id));
-            int newId = id.get(ValueLayout.JAVA_INT, 0);
+            int newId = outer.innerMapId(zero).orElseThrow();
             assertTrue(newId != innerId, "swapped");
             assertEquals(cg.hierarchy().id(dst), Kernel.chargedTo(newId));
             long sum = 0;
             try (MapFd neu = MapFd.byId(newId)) {
                 for (String v : Kernel.dump(neu).values())
-                    sum += java.nio.ByteBuffer.wrap(java.util.HexFormat.of().parseHex(v)).order(java.nio.ByteOrder.nativeOrder()).getLong();
+                    sum += ByteBuffer.wrap(java.util.HexFormat.of().parseHex(v)).order(ByteOrder.nativeOrder()).getLong();
             }
             assertTrue(runs.get() > 10L * REPEAT, "the workload ran during the migration: " + runs.get());
             assertEquals(runs.get(), sum, "every run counted exactly once");
-            MemorySegment missed = arena.allocate(8);
-            assertTrue(misses.lookup(zero.asSlice(0, 4), missed));
-            assertEquals(0, missed.get(ValueLayout.JAVA_LONG, 0), "runs that found no inner map");
+            ByteBuffer missed = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
+            assertTrue(misses.lookup(zero, missed));
+            assertEquals(0, missed.getLong(0), "runs that found no inner map");
             assertTrue(!Kernel.alive(innerId));
         }
         assertEquals(List.of(), Kernel.leftovers(cg.pinDir()));

@@ -168,11 +168,8 @@ class MigrateIT extends MigrationTestBase {
     }
 
     static int slot0(Path outerPin) {
-        try (MapFd outer = Kernel.open(outerPin); var a = java.lang.foreign.Arena.ofConfined()) {
-            var key = a.allocate(4);
-            var val = a.allocate(4);
-            assertTrue(outer.lookup(key, val));
-            return val.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
+        try (MapFd outer = Kernel.open(outerPin)) {
+            return outer.innerMapId(java.nio.ByteBuffer.allocate(4)).orElseThrow();
         }
     }
 }

@@ -7,9 +7,8 @@ import io.bpfcharge.testing.MapMaker;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,11 +39,11 @@ class MigrateLruIT extends MigrationTestBase {
         try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("lru_hash", 4, 8, MAX, name).flags(NO_COMMON_LRU).pin(pin))) {
             assertTrue(m.id(0) > 0);
         }
-        try (MapFd map = Kernel.open(pin); Arena a = Arena.ofConfined()) {
-            MemorySegment key = a.allocate(4), val = a.allocate(8);
+        try (MapFd map = Kernel.open(pin)) {
+            ByteBuffer key = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()), val = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
             for (int i = 0; i < MAX; i++) {
-                key.set(ValueLayout.JAVA_INT, 0, i);
-                val.set(ValueLayout.JAVA_LONG, 0, i * 1_000_003L);
+                key.putInt(0, i);
+                val.putLong(0, i * 1_000_003L);
                 Cpus.runOn(cpus.get(i % cpus.size()), () -> map.update(key, val, MapFd.BPF_ANY));
             }
             assertEquals(MAX, Kernel.dump(map).size(), "filled from every CPU, the map holds max_entries");

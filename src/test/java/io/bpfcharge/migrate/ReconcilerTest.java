@@ -3,14 +3,14 @@ package io.bpfcharge.migrate;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Reconciler's overwrite rule, key by key: src's new value reaches dst unless dst's writers changed the key too. */
 class ReconcilerTest {
-    private static MemorySegment value(String v) {
-        return v.equals("-") ? null : MemorySegment.ofArray(v.getBytes());
+    private static ByteBuffer value(String v) {
+        return v.equals("-") ? null : ByteBuffer.wrap(v.getBytes());
     }
 
     /** last = src now, copied = the baseline, now = dst now; "-" is an absent key. */

@@ -9,9 +9,7 @@ import io.bpfcharge.cgroup.MemoryHierarchy;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -123,10 +121,7 @@ public final class MapMaker {
                     s.maxEntries(), s.flags(), 0, 0, 0, 0, 0, 0);
             MapFd fd = MapFd.create(like, null, inner);
             if (inner != null) {
-                try (Arena a = Arena.ofConfined()) {
-                    MemorySegment key = a.allocate(s.keySize());
-                    fd.update(key, a.allocateFrom(ValueLayout.JAVA_INT, inner.fd()), MapFd.BPF_ANY);
-                }
+                fd.setInnerMap(ByteBuffer.allocate(s.keySize()), inner);
             }
             if (s.pin() != null) fd.pin(s.pin());
             made.add(fd);

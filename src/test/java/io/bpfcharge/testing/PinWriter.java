@@ -65,7 +65,7 @@ public final class PinWriter {
 
     private final boolean sum;
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment key = arena.allocate(8, 8), value = arena.allocate(8, 8);
+    private final ByteBuffer key = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()), value = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
     private final MemorySegment args = arena.allocate(512 + 8 * 512, 8);
     private final MapFd scratch; // merge_sum's source map: empty, so it only adds
     private long n;
@@ -82,9 +82,9 @@ public final class PinWriter {
             args.set(ValueLayout.JAVA_INT, 0, (int) (n % COUNTERS));
             if (prog.testRun("merge_sum", 0, MemorySegment.NULL, args) != 0) throw new IllegalStateException("merge_sum failed");
         } else {
-            key.set(ValueLayout.JAVA_INT, 0, (int) (INSERT_BASE + n));
-            value.set(ValueLayout.JAVA_LONG, 0, n);
-            map.update(key.asSlice(0, 4), value, MapFd.BPF_ANY);
+            key.putInt(0, (int) (INSERT_BASE + n));
+            value.putLong(0, n);
+            map.update(key, value, MapFd.BPF_ANY);
         }
         n++;
     }
