@@ -64,6 +64,18 @@ public final class MapBatch implements AutoCloseable {
         size++;
     }
 
+    /** Appends every entry to {@code out}, packed: key, value, key, value... */
+    public void putEntries(ByteBuffer out) {
+        MemorySegment to = MemorySegment.ofBuffer(out);
+        long at = 0;
+        for (int i = 0; i < size; i++) {
+            MemorySegment.copy(keys, (long) i * keySize, to, at, keySize);
+            MemorySegment.copy(values, (long) i * valueSize, to, at + keySize, valueSize);
+            at += keySize + valueSize;
+        }
+        out.position(out.position() + (int) at);
+    }
+
     /** Empties it; a read into it still continues where the last one stopped. */
     public void clear() { size = 0; }
 

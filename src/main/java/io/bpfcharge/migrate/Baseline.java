@@ -65,7 +65,7 @@ final class Baseline implements AutoCloseable {
         public void accept(MapBatch batch) {
             int n = batch.size();
             ByteBuffer buf = ByteBuffer.allocateDirect(n * (ks + vs));
-            for (int i = 0; i < n; i++) buf.put(batch.key(i)).put(batch.value(i));
+            batch.putEntries(buf);
             buf.flip();
             try {
                 while (buf.hasRemaining()) ch.write(buf);
@@ -104,9 +104,14 @@ final class Baseline implements AutoCloseable {
 
     int count() { return count; }
 
-    ByteBuffer key(int i) { return data.slice(HEADER + (long) i * (ks + vs), ks); }
+    ByteBuffer key(int i) { return data.slice(at(i), ks); }
 
-    ByteBuffer value(int i) { return data.slice(HEADER + (long) i * (ks + vs) + ks, vs); }
+    ByteBuffer value(int i) { return data.slice(at(i) + ks, vs); }
+
+    /** Whether record i's value is {@code value}. */
+    boolean holds(int i, ByteBuffer value) { return data.equalsAt(at(i) + ks, value); }
+
+    private long at(int i) { return HEADER + (long) i * (ks + vs); }
 
     /** The record number of a key, or -1; marks it seen. */
     int find(ByteBuffer key) {
@@ -114,7 +119,7 @@ final class Baseline implements AutoCloseable {
         int slot = hash(key) & (index.length - 1);
         while (index[slot] != 0) {
             int i = index[slot] - 1;
-            if (key.mismatch(key(i)) == -1) {
+            if (data.equalsAt(at(i), key)) {
                 seen.set(i);
                 return i;
             }
@@ -130,7 +135,9 @@ final class Baseline implements AutoCloseable {
 
     private static int hash(ByteBuffer key) {
         int h = 1;
-        for (int i = key.position(); i < key.limit(); i++) h = 31 * h + key.get(i);
+        int i = key.position(), end = key.limit();
+        for (; i + 8 <= end; i += 8) h = 31 * h + Long.hashCode(key.getLong(i)); // a word at a time: keys are mostly 4 or 8 bytes
+        for (; i < end; i++) h = 31 * h + key.get(i);
         return h ^ (h >>> 16);
     }
 

@@ -44,8 +44,8 @@ final class Reconciler {
                 for (int i = 0; i < batch.size(); i++) {
                     ByteBuffer key = batch.key(i), last = batch.value(i);
                     int record = base.find(key);
+                    if (record >= 0 ? base.holds(record, last) : array && last.mismatch(zero) == -1) continue;
                     ByteBuffer copied = record >= 0 ? base.value(record) : array ? zero : null;
-                    if (copied != null && last.mismatch(copied) == -1) continue;
                     boolean done = sum != null ? addDelta(sum, delta, key, last, copied, info)
                             : overwrite(dst, write, one, key, last, copied, current, zero, array);
                     if (done) {
@@ -59,7 +59,7 @@ final class Reconciler {
             // Keys src dropped after the baseline: drop them too, unless dst changed them.
             base.unseen().forEach(i -> {
                 ByteBuffer key = base.key(i);
-                if (dst.lookup(key, current) && current.mismatch(base.value(i)) == -1 && dst.delete(key)) merged[0]++;
+                if (dst.lookup(key, current) && base.holds(i, current) && dst.delete(key)) merged[0]++;
             });
         }
         return merged[0];

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The baseline file: written batch by batch as the copy goes, then looked up by key, and what was never looked up. */
 class BaselineTest {
@@ -46,6 +48,8 @@ class BaselineTest {
                 int r = b.find(key(i));
                 assertEquals(-1, key(i).mismatch(b.key(r)));
                 assertEquals(i * 7L, b.value(r).getLong(0)); // records are packed
+                assertTrue(b.holds(r, value(i * 7L)));
+                assertFalse(b.holds(r, value(i * 7L + 1)));
             }
             assertEquals(-1, b.find(key(n + 1)));
             assertEquals(-1, b.find(key(-5)));
