@@ -99,10 +99,12 @@ final class MigrationRun {
             }
         }
         // The old map's last reference (our fd) is gone: wait until the kernel frees it and uncharges its memcg by
-        // about what its twin added to the target (memlock is no measure of the charge: a 14 MB percpu_array
-        // charged 1.6 MB, a 23 MB percpu_hash 17 MB).
+        // about what its twin added to the target. Memlock overstates the charge (a 14 MB percpu_array charged
+        // 1.6 MB, a 23 MB percpu_hash 17 MB), and the target's growth overstates it when something else grows there
+        // meanwhile (a hook run from inside the container's memcg: its own JVM), so the smaller of the two.
         OptionalLong targetNow = h.usage(mv.target());
-        long charge = targetNow.isPresent() && targetBefore.isPresent() ? targetNow.getAsLong() - targetBefore.getAsLong() : 0;
+        long charge = targetNow.isPresent() && targetBefore.isPresent()
+                ? Math.min(targetNow.getAsLong() - targetBefore.getAsLong(), mv.bytes()) : 0;
         boolean freed = awaitReleased(h, oldId, mv.source(), sourceBefore, charge);
         phase("release");
         MigrationResult.Usage usage = new MigrationResult.Usage(sourceBefore, h.usage(mv.source()), targetBefore,
