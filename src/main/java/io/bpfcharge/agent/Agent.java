@@ -95,7 +95,7 @@ public final class Agent implements AutoCloseable {
         // A migration cut short (this agent killed mid-way, or a hook or CLI run) converges before anything is decided.
         if (!options.dryRun()) for (String line : new Migrator(inventory).recover()) say("bpfcharge recharge: " + line);
         List<Container> running = options.roots().scan();
-        metrics.containers(options.roots().roots(), running);
+        metrics.containers(running);
         ledger.running(running.stream().map(Container::instance).collect(Collectors.toSet()), now);
         Snapshot snapshot = inventory.scan();
         List<Decided> decided = new ArrayList<>();

@@ -2,15 +2,16 @@ package io.bpfcharge.agent;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.MultiGauge;
-import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The agent's meters on the daemon's registry: bpfcharge_recharges_total{result}, bpfcharge_recharge_seconds
@@ -20,11 +21,16 @@ import java.util.Map;
 public final class RechargeMetrics {
     private final Map<Result, Counter> results = new EnumMap<>(Result.class);
     private final Timer latency;
-    private final MultiGauge containers;
+    /** Running containers per root, read by gauges registered once: re-registering rows at every reconcile
+     *  took a series away from the scrapes that ran meanwhile. */
+    private final Map<Path, AtomicLong> containers = new HashMap<>();
     private final Runnable changed;
 
-    /** @param changed called after every update (the exporter re-renders its cached page) */
-    public RechargeMetrics(MeterRegistry registry, Runnable changed) {
+    /**
+     * @param roots the runtime state roots the agent reads, fixed for its lifetime
+     * @param changed called after every update (the exporter re-renders its cached page)
+     */
+    public RechargeMetrics(MeterRegistry registry, List<Path> roots, Runnable changed) {
         for (Result r : Result.values())
             results.put(r, Counter.builder("bpfcharge.recharges").tag("result", r.label())
                     .description("Claimed maps the node agent handled, once per container start and map, by result")
@@ -35,8 +41,11 @@ public final class RechargeMetrics {
                         Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
                         Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(300))
                 .register(registry);
-        containers = MultiGauge.builder("bpfcharge.containers")
-                .description("Running containers the agent found, by runtime state root").register(registry);
+        for (Path root : roots) {
+            AtomicLong n = containers.computeIfAbsent(root, r -> new AtomicLong());
+            Gauge.builder("bpfcharge.containers", n, AtomicLong::get).tag("root", root.toString())
+                    .description("Running containers the agent found, by runtime state root").register(registry);
+        }
         this.changed = changed;
     }
 
@@ -50,9 +59,12 @@ public final class RechargeMetrics {
         changed.run();
     }
 
-    void containers(List<Path> roots, List<Container> running) {
-        containers.register(roots.stream().map(root -> MultiGauge.Row.of(Tags.of("root", root.toString()),
-                running.stream().filter(c -> c.root().equals(root)).count())).toList(), true);
-        changed.run();
+    void containers(List<Container> running) {
+        boolean any = false;
+        for (Map.Entry<Path, AtomicLong> e : containers.entrySet()) {
+            long n = running.stream().filter(c -> c.root().equals(e.getKey())).count();
+            any |= e.getValue().getAndSet(n) != n;
+        }
+        if (any) changed.run();
     }
 }

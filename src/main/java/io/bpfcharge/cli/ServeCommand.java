@@ -156,7 +156,7 @@ final class ServeCommand implements Callable<Integer> {
                 if (!agentOptions.dryRun()) CreateHelper.useResident(helper = ResidentHelper.start());
                 // The migration service shares the exporter's inventory: one loaded iterator object, warm scans.
                 Migrator migrator = new Migrator(inventory);
-                agent = new Agent(agentOptions, inventory, new RechargeMetrics(exporter.registry(), exporter::metersChanged),
+                agent = new Agent(agentOptions, inventory, new RechargeMetrics(exporter.registry(), agentOptions.roots().roots(), exporter::metersChanged),
                         (state, target, move) -> Hook.migrate(migrator, state, target, move), System.out);
             } catch (RuntimeException | IOException e) {
                 if (helper != null) helper.close();

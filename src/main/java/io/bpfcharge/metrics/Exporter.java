@@ -67,8 +67,15 @@ public final class Exporter implements AutoCloseable {
             return new Scan(s, ScanMetrics.of(s, maxMapSeries));
         } catch (RuntimeException e) {
             scanErrors.increment();
+            System.err.println("bpfcharge: serve: scan failed: " + describe(e));
             throw e;
         }
+    }
+
+    /** One log line: the message, and for a bug (no message of ours) the exception and where it was thrown. */
+    private static String describe(RuntimeException e) {
+        if (e instanceof io.bpfcharge.BpfchargeException || e.getStackTrace().length == 0) return String.valueOf(e.getMessage());
+        return e + " at " + e.getStackTrace()[0];
     }
 
     // What the registry's collector shows: set, under the render lock, right before each render.

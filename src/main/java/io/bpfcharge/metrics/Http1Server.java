@@ -24,10 +24,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * A small HTTP/1.1 server for the exporter's read-only endpoints, bounded against hostile clients
- * (the JDK's com.sun.net.httpserver is not: see docs/serve-hardening.md):
+ * (the JDK's com.sun.net.httpserver is not: see docs/serve-limits.md):
  * <ul>
  * <li>at most {@code maxConnections} open connections; one past that is closed right after accept
  * (plain HTTP: after a short 503), so a flood costs a socket for microseconds, not a thread or heap;</li>
@@ -60,6 +62,20 @@ final class Http1Server implements AutoCloseable {
             + "Retry-After: 1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
     private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
 
+    /** Why the server closed a connection without a response the client waited for (an operator's signal of abuse). */
+    enum Drop {
+        /** Past --max-connections: closed right after accept. */
+        MAX_CONNECTIONS,
+        /** The request head (TLS handshake included) did not arrive in time. */
+        HEAD_DEADLINE,
+        /** A keep-alive connection sent no next request in time. */
+        IDLE_DEADLINE,
+        /** The client did not read the response in time. */
+        RESPONSE_DEADLINE;
+
+        String label() { return name().toLowerCase(Locale.ROOT); }
+    }
+
     /** Answers one request; it never reads a body. */
     interface Handler {
         Response handle(RequestHead head);
@@ -77,20 +93,26 @@ final class Http1Server implements AutoCloseable {
     private final SSLParameters tlsParameters;
     private final Handler handler;
     private final Semaphore slots;
+    private final Consumer<Drop> dropped;
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("bpfcharge-http").uncaughtExceptionHandler(Http1Server::fatal).factory();
     private volatile boolean closed;
 
-    private Http1Server(ServerSocket listener, WebConfig.Tls tls, int maxConnections, Handler handler) {
+    private Http1Server(ServerSocket listener, WebConfig.Tls tls, int maxConnections, Handler handler, Consumer<Drop> dropped) {
         this.listener = listener;
+        this.dropped = dropped;
         this.tls = tls == null ? null : tls.context().getSocketFactory();
         this.tlsParameters = tls == null ? null : tls.parameters();
         this.handler = handler;
         this.slots = new Semaphore(maxConnections);
     }
 
-    /** Binds and starts serving; throws IOException when the address cannot be bound. */
-    static Http1Server start(InetSocketAddress address, WebConfig.Tls tls, int maxConnections, Handler handler) throws IOException {
+    /**
+     * Binds and starts serving; throws IOException when the address cannot be bound.
+     * @param dropped told of every connection closed by a limit (from the accept and deadline threads: keep it quick)
+     */
+    static Http1Server start(InetSocketAddress address, WebConfig.Tls tls, int maxConnections, Handler handler,
+                             Consumer<Drop> dropped) throws IOException {
         ServerSocket listener = new ServerSocket();
         try {
             listener.setReuseAddress(true);
@@ -99,7 +121,7 @@ final class Http1Server implements AutoCloseable {
             listener.close();
             throw e;
         }
-        Http1Server s = new Http1Server(listener, tls, maxConnections, handler);
+        Http1Server s = new Http1Server(listener, tls, maxConnections, handler, dropped);
         Thread.ofPlatform().daemon().name("bpfcharge-http-accept").uncaughtExceptionHandler(Http1Server::fatal).start(s::accept);
         Thread.ofPlatform().daemon().name("bpfcharge-http-deadlines").uncaughtExceptionHandler(Http1Server::fatal).start(s::reap);
         return s;
@@ -133,6 +155,7 @@ final class Http1Server implements AutoCloseable {
             }
             if (!slots.tryAcquire()) {
                 refuse(s);
+                dropped.accept(Drop.MAX_CONNECTIONS);
                 continue;
             }
             Connection c = new Connection(s);
@@ -154,7 +177,12 @@ final class Http1Server implements AutoCloseable {
         while (!closed) {
             sleep(TICK_MILLIS);
             long now = System.nanoTime();
-            for (Connection c : open) if (now - c.deadline > 0) c.abort();
+            for (Connection c : open) {
+                if (now - c.deadline <= 0) continue;
+                Drop why = c.onExpiry;
+                if (c.expire() && why != null) dropped.accept(why); // counted before the client sees the close
+                c.abort();
+            }
         }
     }
 
@@ -187,7 +215,7 @@ final class Http1Server implements AutoCloseable {
                     if (n < 0) return;
                     if (idle) {
                         idle = false;
-                        c.deadline(HEAD_TIMEOUT);
+                        c.deadline(HEAD_TIMEOUT, Drop.HEAD_DEADLINE);
                     }
                     len += n;
                     end = RequestHead.end(buf, len - n - 3, len);
@@ -199,7 +227,7 @@ final class Http1Server implements AutoCloseable {
                     reject(c, in, out, m.status, m.getMessage() + "\n");
                     return;
                 }
-                c.deadline(WRITE_TIMEOUT);
+                c.deadline(WRITE_TIMEOUT, Drop.RESPONSE_DEADLINE);
                 boolean keep = head.keepAlive() && !head.hasBody() && !closed;
                 write(out, head.method().equals("HEAD"), handler.handle(head), keep);
                 if (!keep) {
@@ -209,12 +237,13 @@ final class Http1Server implements AutoCloseable {
                 len -= end;
                 System.arraycopy(buf, end, buf, 0, len); // a pipelined next request
                 idle = len == 0;
-                c.deadline(idle ? IDLE_TIMEOUT : HEAD_TIMEOUT);
+                if (idle) c.deadline(IDLE_TIMEOUT, Drop.IDLE_DEADLINE);
+                else c.deadline(HEAD_TIMEOUT, Drop.HEAD_DEADLINE);
             }
         } catch (IOException | RuntimeException e) {
             // The client went away, broke the protocol or ran out of time: nobody to answer.
         } finally {
-            c.deadline(LINGER);
+            c.deadline(LINGER, null);
             c.close();
             open.remove(c);
             slots.release();
@@ -231,7 +260,7 @@ final class Http1Server implements AutoCloseable {
      * with unread input sends a reset, which can destroy the response before the client reads it.
      */
     private static void linger(Connection c, InputStream in, OutputStream out) throws IOException {
-        c.deadline(LINGER);
+        c.deadline(LINGER, null); // the answer is out: cutting a client that keeps sending is no drop
         try {
             c.app.shutdownOutput();
         } catch (IOException | UnsupportedOperationException e) {
@@ -284,15 +313,25 @@ final class Http1Server implements AutoCloseable {
         final Socket raw;
         volatile Socket app;
         volatile long deadline;
+        /** What passing the current deadline means; null when it is no drop (lingering after an answer). */
+        volatile Drop onExpiry;
+        private final AtomicBoolean expired = new AtomicBoolean();
 
         Connection(Socket raw) {
             this.raw = raw;
             this.app = raw;
-            deadline(HEAD_TIMEOUT);
+            deadline(HEAD_TIMEOUT, Drop.HEAD_DEADLINE);
         }
 
-        void deadline(Duration d) { deadline = System.nanoTime() + d.toNanos(); }
+        void deadline(Duration d, Drop onExpiry) {
+            this.onExpiry = onExpiry;
+            deadline = System.nanoTime() + d.toNanos();
+        }
 
+        /** True the first time its deadline is found passed (the reaper ticks again until the thread ends). */
+        boolean expire() { return expired.compareAndSet(false, true); }
+
+        /** Closes the socket under the connection's thread, which then ends. */
         void abort() { quietly(raw); }
 
         /** TLS first (its close_notify), then the socket below it. */

@@ -2,13 +2,17 @@ package io.bpfcharge.metrics;
 
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.metrics.Http1Server.Response;
+import io.micrometer.core.instrument.Counter;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The read-only HTTP(S) endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Only GET and
@@ -33,7 +37,21 @@ public final class MetricsServer implements AutoCloseable {
                     + (maxConnections + OTHER_FDS) + " open files but the limit is " + fds
                     + ": raise it (ulimit -n, LimitNOFILE= in the unit) or lower --max-connections");
         BasicAuth auth = new BasicAuth(web.users());
-        return new MetricsServer(Http1Server.start(address, web.tls(), maxConnections, head -> handle(head, exporter, auth)));
+        return new MetricsServer(Http1Server.start(address, web.tls(), maxConnections, head -> handle(head, exporter, auth),
+                dropCounter(exporter)));
+    }
+
+    /** bpfcharge_http_connections_dropped_total{reason}: every reason has a series from the start. */
+    private static Consumer<Http1Server.Drop> dropCounter(Exporter exporter) {
+        Map<Http1Server.Drop, Counter> counters = new EnumMap<>(Http1Server.Drop.class);
+        for (Http1Server.Drop d : Http1Server.Drop.values())
+            counters.put(d, Counter.builder("bpfcharge.http.connections.dropped").tag("reason", d.label())
+                    .description("Connections the exporter closed without an answer: past --max-connections, or a deadline passed")
+                    .register(exporter.registry()));
+        return d -> {
+            counters.get(d).increment();
+            exporter.metersChanged();
+        };
     }
 
     /**

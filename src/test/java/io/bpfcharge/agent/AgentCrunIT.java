@@ -8,6 +8,7 @@ import io.bpfcharge.inventory.Snapshot;
 import io.bpfcharge.metrics.Daemon;
 import io.bpfcharge.metrics.Scrape;
 import io.bpfcharge.testing.Crun;
+import io.bpfcharge.testing.Started;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
@@ -52,7 +53,7 @@ class AgentCrunIT {
     /** An agent that starts after the container also starts its helper and warms its migration path. */
     static final Duration STARTUP = TimeScale.of(Duration.ofSeconds(60));
 
-    private final HttpClient http = HttpClient.newHttpClient();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @Test
     void restartedContainersMapsAreRechargedByTheAgentAloneWithEveryEntryAndWrite() throws Exception {
@@ -73,14 +74,14 @@ class AgentCrunIT {
             crun.delete("agent-it-1");
 
             // Container 2 holds its pins before the agent starts: the held map cannot move, the others can.
-            Crun.Started c2 = crun.run(cg, second, "agent-it-2", claim, cg.pinDir(), "pinwriter", "/pins/outer", "0", "" + WRITES, "/pins/held");
-            crun.await(c2, "holding", Duration.ofSeconds(30));
+            Started c2 = crun.run(cg, second, "agent-it-2", claim, cg.pinDir(), "pinwriter", "/pins/outer", "0", "" + WRITES, "/pins/held");
+            c2.await("holding", Duration.ofSeconds(30));
             Path log = tmp.resolve("agent.log");
             agent = new Daemon(Map.of("BPFCHARGE_RUN_DIR", Files.createDirectories(tmp.resolve("run")).toString()),
                     ProcessBuilder.Redirect.to(log.toFile()), "--recharge",
                     "--runtime-root", crun.stateRoot().toString(), "--recharge-interval", "1");
             awaitCharged(inv, outer, List.of(hash), second, STARTUP, "the agent's start", log);
-            crun.await(c2, "done", Duration.ofSeconds(60));
+            c2.await("done", Duration.ofSeconds(60));
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
             assertInner(inv, outer, WRITES);
 
@@ -100,9 +101,9 @@ class AgentCrunIT {
 
             // Restart while the agent runs: the new container's state file wakes it.
             crun.delete("agent-it-2");
-            Crun.Started c3 = crun.run(cg, third, "agent-it-3", claim, cg.pinDir(), "pinwriter", "/pins/outer", "" + WRITES, "" + WRITES);
+            Started c3 = crun.run(cg, third, "agent-it-3", claim, cg.pinDir(), "pinwriter", "/pins/outer", "" + WRITES, "" + WRITES);
             awaitCharged(inv, outer, List.of(hash, held), third, BOUND, "container 3's start", log);
-            crun.await(c3, "done", Duration.ofSeconds(60));
+            c3.await("done", Duration.ofSeconds(60));
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
             assertInner(inv, outer, 2 * WRITES);
             // 5: hash, held and inner for container 3 after two for container 2; 6 when the held map moved to container 2
@@ -179,8 +180,8 @@ class AgentCrunIT {
         }
     }
 
-    private Scrape scrape(Daemon d) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(d.uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    static Scrape scrape(Daemon d) throws IOException, InterruptedException {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(d.uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode());
         return Scrape.parse(r.body());
     }

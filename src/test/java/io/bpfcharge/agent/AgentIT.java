@@ -173,7 +173,7 @@ class AgentIT {
 
     private Scrape scrape(Daemon d) throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(d.uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode());
+        assertEquals(200, r.statusCode(), r.body());
         return Scrape.parse(r.body());
     }
 }

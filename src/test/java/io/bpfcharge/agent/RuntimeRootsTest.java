@@ -151,12 +151,16 @@ class RuntimeRootsTest {
                 """.formatted(id, pid, start, bundle, bundle, id, id));
     }
 
+    /** A task bundle as containerd 1.6's runc shim writes it (AgentContainerdIT reads a real one). */
     static void taskBundle(Path dir, long pid) throws IOException {
         Files.createDirectories(dir.resolve("rootfs"));
         Files.writeString(dir.resolve("config.json"), CONFIG);
         Files.writeString(dir.resolve("init.pid"), Long.toString(pid)); // the shim writes no newline
-        Files.writeString(dir.resolve("address"), "unix:///run/containerd/s/0123");
-        Files.writeString(dir.resolve("runtime"), "/usr/sbin/runc");
+        Files.writeString(dir.resolve("address"), "unix:///run/containerd/s/" + "0123456789abcdef".repeat(4));
+        Files.writeString(dir.resolve("runtime"), ""); // a runtime binary only when one was configured
+        Files.writeString(dir.resolve("shim-binary-path"), "/usr/bin/containerd-shim-runc-v2");
+        Files.writeString(dir.resolve("options.json"), "{\"root\":\"/run/containerd/runc\"}");
+        Files.writeString(dir.resolve("log.json"), "");
     }
 
     static Container only(List<Container> cs) {

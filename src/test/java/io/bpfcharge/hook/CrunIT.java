@@ -11,6 +11,7 @@ import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Snapshot;
 import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.Crun;
+import io.bpfcharge.testing.Started;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
@@ -66,15 +67,15 @@ class CrunIT {
                     spec("hash", 8, 8, 4 * WRITES, "crun_inner"),
                     spec("hash_of_maps", 4, 4, 4, "crun_outer").pin(outer).outerOfPrevious()).close();
             HookIT.fill(hash, ENTRIES, 8);
-            Crun.Started c1 = crun.run(cg, first, "bpfcharge-it-1", withLog(claim, tmp, "bpfcharge-it-1"), cg.pinDir(),
+            Started c1 = crun.run(cg, first, "bpfcharge-it-1", withLog(claim, tmp, "bpfcharge-it-1"), cg.pinDir(),
                     "pinwriter", "/pins/outer", "0", "" + WRITES, "+/pins/hash");
-            crun.await(c1, "done", WAIT);
+            c1.await("done", WAIT);
             for (JsonNode l : hookLog(tmp, "bpfcharge-it-1"))
                 assertEquals("unchanged", l.get("result").asText(), l.toString()); // already charged to its memcg
             crun.delete(c1.id());
 
             // Restart: a second container, same annotation, fresh memcg; its program writes keys [WRITES, 2*WRITES).
-            Crun.Started c2 = crun.run(cg, second, "bpfcharge-it-2", withLog(claim, tmp, "bpfcharge-it-2"), cg.pinDir(),
+            Started c2 = crun.run(cg, second, "bpfcharge-it-2", withLog(claim, tmp, "bpfcharge-it-2"), cg.pinDir(),
                     "pinwriter", "/pins/outer", "" + WRITES, "" + WRITES, "+/pins/hash");
             assertEquals(second, cg.hierarchy().cgroupOf(c2.pid()), "the container runs in its test memcg");
             List<JsonNode> lines = hookLog(tmp, "bpfcharge-it-2");
@@ -89,7 +90,7 @@ class CrunIT {
                 // what the old map frees, or the hook waits out its release limit (10 s) at every start.
                 assertEquals("", l.get("message").asText(), "the old map was freed: " + l);
             }
-            crun.await(c2, "done", WAIT);
+            c2.await("done", WAIT);
 
             try (Inventory inv = new Inventory(cg.hierarchy())) {
                 Snapshot s = inv.scan();
@@ -135,7 +136,7 @@ class CrunIT {
                     if (args.get(i).asText().equals("--rules")) args.set(i + 1, rules.toString());
             });
             crun.hooks(hooks);
-            Crun.Started c = crun.run(cg, ctr, "bpfcharge-it-fail", withLog(Map.of(), tmp, "bpfcharge-it-fail"), null,
+            Started c = crun.run(cg, ctr, "bpfcharge-it-fail", withLog(Map.of(), tmp, "bpfcharge-it-fail"), null,
                     "sleep", "600");
             assertEquals("running", crun.status(c.id()));
             List<String> err = Files.readAllLines(tmp.resolve("bpfcharge-it-fail.hook.err"));

@@ -26,7 +26,7 @@ class Http1ServerErrorTest {
         Http1Server s = Http1Server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null, 4, head -> {
             if (head.path().equals("/boom")) throw new StackOverflowError("test");
             return Http1Server.Response.text(200, "ok\n");
-        });
+        }, dropped -> { });
         System.out.println(s.address().getPort());
         System.out.flush();
         Thread.sleep(60_000);

@@ -84,6 +84,7 @@ class ServeAbuseIT {
         long fds = openFileLimit();
         assertTrue(fds >= FLOOD + 500, "this test holds " + FLOOD + " sockets but the open-file limit is " + fds
                 + ": raise it (ulimit -n 8192)");
+        Scrape before = Scrape.parse(get(daemon.uri("/metrics"), Duration.ofSeconds(5)).body());
         List<Socket> flood = new ArrayList<>();
         long peak = 0;
         try {
@@ -126,6 +127,14 @@ class ServeAbuseIT {
             assertTrue(connected >= FLOOD * 95 / 100, connected + " of " + FLOOD + " connections made");
             assertTrue(peak < RSS_BUDGET_MIB, "RSS " + peak + " MiB during the flood");
             assertTrue(after < RSS_BUDGET_MIB, "RSS " + after + " MiB after the flood");
+            // The operator sees the flood: connections past the limit refused at accept, the others cut at the head deadline.
+            Scrape now = Scrape.parse(scrape.body());
+            long refused = dropped(now, "max_connections") - dropped(before, "max_connections");
+            long cut = dropped(now, "head_deadline") - dropped(before, "head_deadline");
+            System.out.printf("flood: dropped %d past --max-connections, %d at the head deadline%n", refused, cut);
+            assertTrue(refused >= connected - 2L * MetricsServer.DEFAULT_MAX_CONNECTIONS, refused + " refused of " + connected);
+            assertTrue(cut >= 1, "no connection counted as cut at the head deadline");
+            assertTrue(refused + cut <= connected, "counted twice: " + refused + " + " + cut + " of " + connected);
         } finally {
             for (Socket s : flood) s.close();
         }
@@ -168,6 +177,39 @@ class ServeAbuseIT {
         assertEquals(clients, cutAfterMs.size(), "every slow client is cut");
         long deadlineMs = Http1Server.HEAD_TIMEOUT.toMillis() + 2500; // the reaper's tick, and the writes that notice the close
         assertTrue(cutAfterMs.stream().allMatch(ms -> ms < deadlineMs), "cut later than " + deadlineMs + " ms: " + cutAfterMs);
+    }
+
+    @Test
+    void anIdleKeepAliveConnectionIsClosedAtTheIdleDeadlineAndCounted() throws Exception {
+        double before = dropped(Scrape.parse(get(daemon.uri("/metrics"), Duration.ofSeconds(5)).body()), "idle_deadline");
+        try (Socket s = connect(daemon)) {
+            s.setSoTimeout((int) Http1Server.IDLE_TIMEOUT.plusSeconds(30).toMillis());
+            s.getOutputStream().write("GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            String head = readHead(in);
+            assertTrue(head.startsWith("HTTP/1.1 200 OK") && !head.contains("Connection: close"), head);
+            in.readNBytes(Integer.parseInt(head.replaceAll("(?s).*Content-Length: (\\d+).*", "$1")));
+            long t = System.nanoTime();
+            assertEquals(-1, in.read(), "a byte on an idle connection");
+            long ms = (System.nanoTime() - t) / 1_000_000;
+            System.out.printf("idle: keep-alive connection closed after %d ms idle (deadline %d s)%n", ms, Http1Server.IDLE_TIMEOUT.toSeconds());
+            assertTrue(ms >= Http1Server.IDLE_TIMEOUT.toMillis() - 1000 && ms < Http1Server.IDLE_TIMEOUT.toMillis() + 2500,
+                    "closed after " + ms + " ms idle");
+        }
+        double after = dropped(Scrape.parse(get(daemon.uri("/metrics"), Duration.ofSeconds(5)).body()), "idle_deadline");
+        assertTrue(after - before >= 1, "idle connections cut: " + (after - before));
+    }
+
+    /** The response head, up to and without its blank line. */
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (int c; !b.toString().endsWith("\r\n\r\n"); b.append((char) c))
+            if ((c = in.read()) < 0) throw new IOException("closed in the response head: " + b);
+        return b.substring(0, b.length() - 4);
+    }
+
+    private static long dropped(Scrape s, String reason) {
+        return (long) s.value("bpfcharge_http_connections_dropped_total", "reason", reason);
     }
 
     @Test

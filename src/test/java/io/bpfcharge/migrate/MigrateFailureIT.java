@@ -126,13 +126,16 @@ class MigrateFailureIT extends MigrationTestBase {
 
     /**
      * In a private cgroup namespace /proc/self/cgroup says "/" while the mount shows the host's tree: the
-     * helper used to move itself "back" to "/", the host's root memcg, after creating the twin.
+     * helper used to move itself "back" to "/", the host's root memcg, after creating the twin. The namespace
+     * is made from a child cgroup, so that its root is not the real root even where the tests run in the root
+     * cgroup (the VM stage).
      */
     @Test
     void inAPrivateCgroupNamespaceTheHelperMovesNowhereAndTheOldMapStays() throws Exception {
         Path pin = cg.pin("cgns");
         try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 8, 64, 1000, "cgns").pin(pin))) {
-            List<String> cmd = new ArrayList<>(List.of("unshare", "--cgroup"));
+            Path procs = cg.hierarchy().dir(cg.child("cgns")).resolve("cgroup.procs");
+            List<String> cmd = new ArrayList<>(List.of("sh", "-c", "echo $$ > " + procs + " && exec \"$@\"", "sh", "unshare", "--cgroup"));
             cmd.addAll(Kernel.migrateCommand(runDir, null, "--map", pin.toString(),
                     "--to-cgroup", cg.hierarchy().dir(dst).toString()));
             Cli.Result r = Cli.exec(cmd, null);

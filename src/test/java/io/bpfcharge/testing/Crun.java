@@ -3,13 +3,10 @@ package io.bpfcharge.testing;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.junit.jupiter.api.Assumptions;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Containers started by Debian's crun with a private state root, for tests that need a real runtime but no
@@ -27,35 +23,20 @@ import static org.junit.jupiter.api.Assertions.fail;
  * creates no cgroup; in a private mount namespace without the hybrid v2 mount, which crun 1.8 refuses.
  */
 public final class Crun implements AutoCloseable {
-    static final Path CRUN = Path.of("/usr/bin/crun"), BUSYBOX = Path.of("/bin/busybox"), GCC = Path.of("/usr/bin/gcc");
+    static final Path CRUN = Path.of("/usr/bin/crun");
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path dir, rootfs, state;
     private final List<String> ids = new ArrayList<>();
     private ObjectNode hooks;
 
-    /** A started container: its init's pid and the file its stdout and stderr go to. */
-    public record Started(String id, long pid, Path output) {}
-
     /** Fails under CI=true, else skips, when crun, busybox or gcc is missing. */
-    public static void requireTools() {
-        for (Path tool : List.of(CRUN, BUSYBOX, GCC)) {
-            if (Files.isExecutable(tool)) continue;
-            if ("true".equals(System.getenv("CI"))) fail(tool + " is missing: scripts/setup installs crun, busybox-static and gcc");
-            Assumptions.abort(tool + " is missing (apt-get install crun busybox-static gcc)");
-        }
-    }
+    public static void requireTools() { Rootfs.require("crun busybox-static gcc", CRUN); }
 
     public Crun(Path dir) throws IOException, InterruptedException {
         this.dir = dir;
         this.state = dir.resolve("state");
-        this.rootfs = Files.createDirectories(dir.resolve("rootfs"));
-        Path bin = Files.createDirectories(rootfs.resolve("bin"));
-        Files.copy(BUSYBOX, bin.resolve("busybox"));
-        for (String applet : List.of("sh", "sleep")) Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
-        Cli.Result cc = Cli.exec(List.of(GCC.toString(), "-static", "-O2", "-o", bin.resolve("pinwriter").toString(),
-                "src/test/c/pinwriter.c"), null);
-        assertEquals(0, cc.exit(), "gcc pinwriter.c: " + cc.err());
+        this.rootfs = Rootfs.build(dir.resolve("rootfs"));
         Cli.Result spec = Cli.exec(List.of(CRUN.toString(), "spec", "--bundle", dir.toString()), null);
         assertEquals(0, spec.exit(), spec.err());
     }
@@ -122,15 +103,6 @@ public final class Crun implements AutoCloseable {
         assertEquals(0, p.exitValue(), "crun run " + id + ": " + Files.readString(out));
         long pid = JSON.readTree(crun("state", id).out()).get("pid").asLong();
         return new Started(id, pid, out);
-    }
-
-    /** Waits until the container printed {@code line} (e.g. pinwriter's "holding"). */
-    public void await(Started c, String line, Duration timeout) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!Files.readAllLines(c.output()).contains(line)) {
-            if (System.nanoTime() > deadline) fail(c.id() + " did not print \"" + line + "\": " + Files.readString(c.output()));
-            Thread.sleep(20);
-        }
     }
 
     public void delete(String id) throws IOException, InterruptedException {
