@@ -79,11 +79,26 @@ class MigrateWritersIT extends MigrationTestBase {
         }
     }
 
-    /** A writer opens the pin for each write during the whole migration: the migration ends ok, nothing lost. */
+    /**
+     * A writer opens the pin for each write during the whole migration: the migration ends ok, nothing lost.
+     * These two cases take each kind of map, each strategy and each merge through the v2 VM stage too.
+     */
     @ParameterizedTest(name = "{0} {1} {2}")
-    @CsvSource({"standalone,copy-swap,insert", "standalone,copy-swap,sum", "standalone,swap-backfill,insert",
-            "standalone,swap-backfill,sum", "inner,copy-swap,insert", "inner,copy-swap,sum", "inner,swap-backfill,sum"})
+    @CsvSource({"standalone,swap-backfill,insert", "inner,copy-swap,sum"})
     void writerOpeningThePinForEachWriteLosesNothing(String kind, String strategy, String mode) throws Exception {
+        writerLosesNothing(kind, strategy, mode);
+    }
+
+    /** The other combinations: the same code paths as above, on the host only (each costs minutes under emulation). */
+    @HostOnly
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource({"standalone,copy-swap,insert", "standalone,copy-swap,sum", "standalone,swap-backfill,sum",
+            "inner,copy-swap,insert", "inner,swap-backfill,sum"})
+    void writerOpeningThePinForEachWriteLosesNothingInEveryOtherCombination(String kind, String strategy, String mode) throws Exception {
+        writerLosesNothing(kind, strategy, mode);
+    }
+
+    private void writerLosesNothing(String kind, String strategy, String mode) throws Exception {
         Setup s = make("w_" + kind.charAt(0) + strategy.charAt(0) + mode.charAt(0), kind, ENTRIES);
         Cli.Result r;
         long writes;
