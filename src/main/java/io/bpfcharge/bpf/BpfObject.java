@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 
 /**
  * A compiled BPF object shipped in the jar under {@code /bpf/NAME.bpf.o}, opened and loaded by
@@ -86,11 +87,18 @@ public final class BpfObject implements AutoCloseable {
     }
 
     /**
-     * Runs a program once or {@code repeat} times with a packet ({@code data}, for tc/xdp programs)
-     * or a context ({@code ctx}, for syscall programs); either may be {@link MemorySegment#NULL}.
+     * Runs a program once or {@code repeat} times with a packet ({@code data}, for tc/xdp programs) or a
+     * context ({@code ctx}, for syscall programs, which read and write it in place); either may be null.
+     * Both are direct buffers (their remaining bytes): the kernel reads them where they are.
      */
-    public int testRun(String prog, int repeat, MemorySegment data, MemorySegment ctx) {
-        return ProgFd.testRun(programFd(prog), repeat, data, ctx);
+    public int testRun(String prog, int repeat, ByteBuffer data, ByteBuffer ctx) {
+        return ProgFd.testRun(programFd(prog), repeat, direct(data), direct(ctx));
+    }
+
+    private static MemorySegment direct(ByteBuffer b) {
+        if (b == null) return MemorySegment.NULL;
+        if (!b.isDirect()) throw new IllegalArgumentException("a test run takes direct buffers (ByteBuffer.allocateDirect)");
+        return MemorySegment.ofBuffer(b);
     }
 
     /** The fd of a map in this object; owned by the object. */

@@ -42,7 +42,7 @@ public final class MergeSum implements AutoCloseable {
     public Result add(ByteBuffer key, long[] delta) {
         MemorySegment.copy(MemorySegment.ofBuffer(key), 0, args, MergeArgs.KEY, key.remaining());
         MemorySegment.copy(delta, 0, args, Native.L, MergeArgs.DELTA, delta.length);
-        int ret = object.testRun("merge_sum", 0, MemorySegment.NULL, args);
+        int ret = ProgFd.testRun(object.programFd("merge_sum"), 0, MemorySegment.NULL, args);
         if (ret < 0 || ret >= Result.values().length) throw new IllegalStateException("merge_sum returned " + ret);
         return Result.values()[ret];
     }

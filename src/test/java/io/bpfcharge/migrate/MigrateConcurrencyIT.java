@@ -8,8 +8,6 @@ import io.bpfcharge.testing.MapMaker;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -42,21 +40,20 @@ class MigrateConcurrencyIT extends MigrationTestBase {
         }
         try (BpfObject prog = BpfObject.load("test_counter");
              MapFd outer = MapFd.byId(FdInfo.read(prog.mapFd("outer")).mapId());
-             MapFd misses = MapFd.byId(FdInfo.read(prog.mapFd("misses")).mapId());
-             Arena arena = Arena.ofShared()) {
+             MapFd misses = MapFd.byId(FdInfo.read(prog.mapFd("misses")).mapId())) {
             ByteBuffer zero = ByteBuffer.allocate(4);
             try (MapFd inner = Kernel.open(innerPin)) {
                 outer.setInnerMap(zero, inner);
             }
             Files.delete(innerPin); // the slot is the inner map's only reference, as in a real map-in-map layout
-            MemorySegment packet = arena.allocate(64);
+            ByteBuffer packet = ByteBuffer.allocateDirect(64);
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong runs = new AtomicLong();
             List<Thread> threads = new ArrayList<>();
             for (int t = 0; t < THREADS; t++) {
                 threads.add(Thread.ofPlatform().start(() -> {
                     while (!stop.get()) {
-                        prog.testRun("count", REPEAT, packet, MemorySegment.NULL);
+                        prog.testRun("count", REPEAT, packet, null);
                         runs.addAndGet(REPEAT);
                     }
                 }));

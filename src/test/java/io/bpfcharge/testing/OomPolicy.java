@@ -2,11 +2,11 @@ package io.bpfcharge.testing;
 
 import io.bpfcharge.bpf.BpfObject;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,15 +24,15 @@ public final class OomPolicy {
     public static final StructLayout PICK = MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("count"),
             ValueLayout.JAVA_INT.withName("victim"), MemoryLayout.sequenceLayout(CANDIDATES, CANDIDATE).withName("candidates"));
 
-    private static long at(String... path) {
-        return CANDIDATE.byteOffset(java.util.Arrays.stream(path).map(MemoryLayout.PathElement::groupElement)
+    private static int at(String... path) {
+        return (int) CANDIDATE.byteOffset(java.util.Arrays.stream(path).map(MemoryLayout.PathElement::groupElement)
                 .toArray(MemoryLayout.PathElement[]::new));
     }
 
-    private static final long ID = at("cgroup_id"), USAGE = at("usage"), ADJUSTED = at("adjusted"),
+    private static final int ID = at("cgroup_id"), USAGE = at("usage"), ADJUSTED = at("adjusted"),
             VERSION = at("value", "version"), BPF_BYTES = at("value", "bpf_bytes"),
             SURVIVING = at("value", "surviving_kill_bytes"), STRANDED = at("value", "stranded_bytes"),
-            FIRST = PICK.byteOffset(MemoryLayout.PathElement.groupElement("candidates"));
+            FIRST = (int) PICK.byteOffset(MemoryLayout.PathElement.groupElement("candidates"));
 
     /** One candidate as the program read it. */
     public record Read(long cgroupId, long usage, long adjusted, long bpfBytes, long survivingKillBytes, long strandedBytes, int version) {}
@@ -41,26 +41,23 @@ public final class OomPolicy {
 
     /** Runs the example policy in the kernel on these cgroups (id, usage). */
     public static Pick pick(BpfObject policy, long[][] candidates) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ctx = arena.allocate(PICK);
-            ctx.set(ValueLayout.JAVA_INT, 0, candidates.length);
-            for (int i = 0; i < candidates.length; i++) {
-                long at = FIRST + i * CANDIDATE.byteSize();
-                ctx.set(ValueLayout.JAVA_LONG, at + ID, candidates[i][0]);
-                ctx.set(ValueLayout.JAVA_LONG, at + USAGE, candidates[i][1]);
-            }
-            int ret = policy.testRun("oom_pick", 0, MemorySegment.NULL, ctx);
-            if (ret != 0) throw new AssertionError("oom_pick returned " + ret);
-            List<Read> out = new ArrayList<>();
-            for (int i = 0; i < candidates.length; i++) {
-                long at = FIRST + i * CANDIDATE.byteSize();
-                out.add(new Read(ctx.get(ValueLayout.JAVA_LONG, at + ID), ctx.get(ValueLayout.JAVA_LONG, at + USAGE),
-                        ctx.get(ValueLayout.JAVA_LONG, at + ADJUSTED), ctx.get(ValueLayout.JAVA_LONG, at + BPF_BYTES),
-                        ctx.get(ValueLayout.JAVA_LONG, at + SURVIVING), ctx.get(ValueLayout.JAVA_LONG, at + STRANDED),
-                        ctx.get(ValueLayout.JAVA_INT, at + VERSION)));
-            }
-            return new Pick(out, ctx.get(ValueLayout.JAVA_INT, 4));
+        ByteBuffer ctx = ByteBuffer.allocateDirect((int) PICK.byteSize()).order(ByteOrder.nativeOrder());
+        ctx.putInt(0, candidates.length);
+        for (int i = 0; i < candidates.length; i++) {
+            int at = FIRST + i * (int) CANDIDATE.byteSize();
+            ctx.putLong(at + ID, candidates[i][0]);
+            ctx.putLong(at + USAGE, candidates[i][1]);
         }
+        int ret = policy.testRun("oom_pick", 0, null, ctx);
+        if (ret != 0) throw new AssertionError("oom_pick returned " + ret);
+        List<Read> out = new ArrayList<>();
+        for (int i = 0; i < candidates.length; i++) {
+            int at = FIRST + i * (int) CANDIDATE.byteSize();
+            out.add(new Read(ctx.getLong(at + ID), ctx.getLong(at + USAGE), ctx.getLong(at + ADJUSTED),
+                    ctx.getLong(at + BPF_BYTES), ctx.getLong(at + SURVIVING), ctx.getLong(at + STRANDED),
+                    ctx.getInt(at + VERSION)));
+        }
+        return new Pick(out, ctx.getInt(4));
     }
 
 }

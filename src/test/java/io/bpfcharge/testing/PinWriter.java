@@ -9,9 +9,6 @@ import io.bpfcharge.bpf.MapType;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -64,23 +61,22 @@ public final class PinWriter {
     }
 
     private final boolean sum;
-    private final Arena arena = Arena.ofConfined();
     private final ByteBuffer key = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()), value = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
-    private final MemorySegment args = arena.allocate(512 + 8 * 512, 8);
+    private final ByteBuffer args = ByteBuffer.allocateDirect(512 + 8 * 512).order(ByteOrder.nativeOrder());
     private final MapFd scratch; // merge_sum's source map: empty, so it only adds
     private long n;
 
     private PinWriter(boolean sum) {
         this.sum = sum;
         this.scratch = sum ? MapFd.create(new MapInfo(0, MapType.HASH, "pw_scratch", 4, 8, 1, 0, 0, 0, 0, 0, 0, 0), null, null) : null;
-        args.set(ValueLayout.JAVA_LONG, 512, 1);
+        args.putLong(512, 1);
     }
 
     /** One write through {@code map}, by a program loaded for it ({@code prog}, sum) or an update (insert). */
     private void write(MapFd map, BpfObject prog) {
         if (sum) {
-            args.set(ValueLayout.JAVA_INT, 0, (int) (n % COUNTERS));
-            if (prog.testRun("merge_sum", 0, MemorySegment.NULL, args) != 0) throw new IllegalStateException("merge_sum failed");
+            args.putInt(0, (int) (n % COUNTERS));
+            if (prog.testRun("merge_sum", 0, null, args) != 0) throw new IllegalStateException("merge_sum failed");
         } else {
             key.putInt(0, (int) (INSERT_BASE + n));
             value.putLong(0, n);
@@ -161,6 +157,5 @@ public final class PinWriter {
         System.out.println(w.n);
         System.out.flush();
         if (w.scratch != null) w.scratch.close();
-        w.arena.close();
     }
 }
