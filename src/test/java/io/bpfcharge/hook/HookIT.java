@@ -153,6 +153,7 @@ public class HookIT {
 
     /** A helper killed mid-create (kill -9, OOM killer) fails that map only: the hook goes on and exits 0. */
     @Test
+    @HostOnly // the hook's handling of a dead helper; the v2 paths it passes are the other hook tests'
     void killedHelperFailsOneMapAndTheHookGoesOnToTheNext() throws Exception {
         String old = cg.child("old"), ctr = cg.child("ctr");
         Path a = cg.pin("a_killed"), b = cg.pin("b_next");
@@ -199,6 +200,7 @@ public class HookIT {
      * annotation_pins of the rules matching the container allow; nothing for a container no rule allows.
      */
     @Test
+    @HostOnly // rules and scope logic; the v2 "populated" it reads is AccountingIT's, in the VM
     void annotationClaimsAreConfinedByTheNode() throws Exception {
         String old = cg.child("old"), tenant = cg.child("tenant"), ctr = cg.child("ctr");
         Path mine = cg.pin("mine"), mine2 = cg.pin("mine2"), theirs = cg.pin("theirs");

@@ -4,6 +4,7 @@ import io.bpfcharge.bpf.BpfObject;
 import io.bpfcharge.bpf.FdInfo;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.MapMaker;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -26,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * threads run it through BPF_PROG_TEST_RUN (with repeat) during the whole migration. With --merge sum the
  * new inner map must end up holding exactly one count per run, and no run may miss the inner map.
  */
+@HostOnly // a merge under concurrent BPF writers; the v2 VM runs the merge with a writer in MigrateWritersIT
 class MigrateConcurrencyIT extends MigrationTestBase {
     private static final int THREADS = 2, REPEAT = 500;
 

@@ -146,6 +146,7 @@ class MigrateFailureIT extends MigrationTestBase {
     }
 
     @Test
+    @HostOnly // the refusal; the holder detection it rests on is HoldersIT's, in the VM
     void mapsUsedDirectlyAreRefusedNamingTheirHolders() throws Exception {
         Path held = cg.pin("held");
         try (MapMaker.Maps m = MapMaker.run(cg, src, true, spec("hash", 8, 8, 100, "held").pin(held))) {
