@@ -85,12 +85,17 @@ class AgentContainerdIT {
             // The outer map moves too when the agent saw it before pinwriter opened it; else it is in use and stays.
             // Between the two, pinwriter's program may take it after the agent's scan and before its migration:
             // that one attempt is refused (it names the program), and the next pass finds it in use.
-            long movedOuter = lines(log).stream().filter(l -> l.contains("(ctrd_outer): migrated")).count();
-            List<String> refused = lines(log).stream().filter(l -> l.contains(": refused: ")).toList();
-            assertTrue(refused.stream().allMatch(l -> l.contains("(ctrd_outer): refused: ") && l.contains("(pinwriter)")), refused.toString());
+            // The counter moves before the log line is written: wait until the log has a line per refusal counted.
             Scrape s = AgentCrunIT.scrape(agent);
-            assertEquals(2 + movedOuter, s.value("bpfcharge_recharges_total", "result", "migrated"), Files.readString(log));
+            List<String> refused = List.of();
+            for (long end = System.nanoTime() + BOUND.toNanos(); System.nanoTime() < end; Thread.sleep(100)) {
+                refused = lines(log).stream().filter(l -> l.contains(": refused: ")).toList();
+                if (refused.size() >= s.value("bpfcharge_recharges_total", "result", "refused")) break;
+            }
             assertEquals(refused.size(), s.value("bpfcharge_recharges_total", "result", "refused"), Files.readString(log));
+            assertTrue(refused.stream().allMatch(l -> l.contains("(ctrd_outer): refused: ") && l.contains("(pinwriter)")), refused.toString());
+            long movedOuter = lines(log).stream().filter(l -> l.contains("(ctrd_outer): migrated")).count();
+            assertEquals(2 + movedOuter, s.value("bpfcharge_recharges_total", "result", "migrated"), Files.readString(log));
             for (String none : List.of("failed", "conflict"))
                 assertEquals(0, s.value("bpfcharge_recharges_total", "result", none), none + ": " + Files.readString(log));
             assertEquals(1, s.value("bpfcharge_containers", "root", ctrd.taskRoot().toString()));
