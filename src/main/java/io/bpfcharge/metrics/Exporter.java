@@ -1,5 +1,6 @@
 package io.bpfcharge.metrics;
 
+import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.Snapshot;
 import io.micrometer.core.instrument.Counter;
@@ -74,7 +75,7 @@ public final class Exporter implements AutoCloseable {
 
     /** One log line: the message, and for a bug (no message of ours) the exception and where it was thrown. */
     private static String describe(RuntimeException e) {
-        if (e instanceof io.bpfcharge.BpfchargeException || e.getStackTrace().length == 0) return String.valueOf(e.getMessage());
+        if (e instanceof BpfchargeException || e.getStackTrace().length == 0) return String.valueOf(e.getMessage());
         return e + " at " + e.getStackTrace()[0];
     }
 

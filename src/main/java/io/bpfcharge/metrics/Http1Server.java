@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -178,9 +177,10 @@ final class Http1Server implements AutoCloseable {
             sleep(TICK_MILLIS);
             long now = System.nanoTime();
             for (Connection c : open) {
-                if (now - c.deadline <= 0) continue;
-                Drop why = c.onExpiry;
-                if (c.expire() && why != null) dropped.accept(why); // counted before the client sees the close
+                Connection.Deadline d = c.deadline;
+                if (now - d.atNanos() <= 0) continue;
+                if (!c.cut && d.onExpiry() != null) dropped.accept(d.onExpiry()); // counted before the client sees the close
+                c.cut = true;
                 c.abort();
             }
         }
@@ -312,10 +312,13 @@ final class Http1Server implements AutoCloseable {
     private static final class Connection {
         final Socket raw;
         volatile Socket app;
-        volatile long deadline;
-        /** What passing the current deadline means; null when it is no drop (lingering after an answer). */
-        volatile Drop onExpiry;
-        private final AtomicBoolean expired = new AtomicBoolean();
+        /** When it is cut, and what that means; read whole by the reaper, so the two never tear. */
+        volatile Deadline deadline;
+        /** Touched by the reaper thread alone: it ticks again until the connection's thread ends. */
+        boolean cut;
+
+        /** {@code onExpiry} is null when passing it is no drop (lingering after an answer). */
+        record Deadline(long atNanos, Drop onExpiry) {}
 
         Connection(Socket raw) {
             this.raw = raw;
@@ -323,13 +326,7 @@ final class Http1Server implements AutoCloseable {
             deadline(HEAD_TIMEOUT, Drop.HEAD_DEADLINE);
         }
 
-        void deadline(Duration d, Drop onExpiry) {
-            this.onExpiry = onExpiry;
-            deadline = System.nanoTime() + d.toNanos();
-        }
-
-        /** True the first time its deadline is found passed (the reaper ticks again until the thread ends). */
-        boolean expire() { return expired.compareAndSet(false, true); }
+        void deadline(Duration d, Drop onExpiry) { deadline = new Deadline(System.nanoTime() + d.toNanos(), onExpiry); }
 
         /** Closes the socket under the connection's thread, which then ends. */
         void abort() { quietly(raw); }
