@@ -46,7 +46,7 @@ final class Reconciler {
                     int record = base.find(key);
                     if (record >= 0 ? base.holds(record, last) : array && last.mismatch(zero) == -1) continue;
                     ByteBuffer copied = record >= 0 ? base.value(record) : array ? zero : null;
-                    boolean done = sum != null ? addDelta(sum, delta, key, last, copied, info)
+                    boolean done = sum != null ? addDelta(sum, dst, current, delta, key, last, copied, info)
                             : overwrite(dst, write, one, key, last, copied, current, zero, array);
                     if (done) {
                         merged[0]++;
@@ -109,9 +109,13 @@ final class Reconciler {
         return a == null ? b == null : b != null && a.mismatch(b) == -1;
     }
 
-    /** Sums the per-CPU copies of each u64 word, old minus baseline, and adds that in the kernel. */
-    private static boolean addDelta(MergeSum sum, long[] delta, ByteBuffer key, ByteBuffer last,
-                                    ByteBuffer copied, MapInfo info) {
+    /**
+     * Sums the per-CPU copies of each u64 word, old minus baseline, and adds that in the kernel. A key new since
+     * the baseline whose delta is zero is data too (a preallocated counter, a flag): it is added (as zero) when
+     * dst lacks it, or a BPF program's lookup-then-add would never find it there (a backfill's baseline is empty).
+     */
+    private static boolean addDelta(MergeSum sum, MapFd dst, ByteBuffer current, long[] delta, ByteBuffer key,
+                                    ByteBuffer last, ByteBuffer copied, MapInfo info) {
         int words = delta.length, cpus = info.userValueSize() / info.valueSize();
         boolean any = false;
         for (int word = 0; word < words; word++) {
@@ -123,7 +127,7 @@ final class Reconciler {
             delta[word] = d;
             any |= d != 0;
         }
-        if (!any) return false;
+        if (!any && (copied != null || dst.lookup(key, current))) return false;
         MergeSum.Result result = sum.add(key, delta);
         if (result != MergeSum.Result.OK)
             throw new BpfException("merge_sum: " + result.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '), Errno.ENOENT);
