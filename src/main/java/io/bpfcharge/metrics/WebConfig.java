@@ -114,6 +114,11 @@ record WebConfig(Tls tls, Map<String, String> users) {
                     + "RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert");
         };
         String ca = n.path("client_ca_file").asText("");
+        // exporter-toolkit refuses this too: an operator who gave a CA believes client certificates are checked.
+        if (auth == ClientAuth.NONE && !ca.isEmpty())
+            throw invalid("tls_server_config.client_ca_file is set but client_auth_type is " + n.path("client_auth_type")
+                    .asText("not") + ", so no client certificate would be checked: add client_auth_type: "
+                    + "RequireAndVerifyClientCert (or remove client_ca_file)");
         if (auth != ClientAuth.NONE && ca.isEmpty())
             throw invalid("tls_server_config.client_auth_type " + n.path("client_auth_type").asText() + " needs client_ca_file");
         int min = version(n, "min_version", "TLS12"), max = version(n, "max_version", "TLS13");

@@ -104,6 +104,20 @@ class WebConfigTest {
         }
     }
 
+    /** Mutual TLS would be silently off: a CA given, but no client_auth_type that checks client certificates. */
+    @Test
+    void aClientCaWithoutAClientAuthTypeIsRefused() throws Exception {
+        openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                "-keyout", "key.pem", "-out", "cert.pem");
+        for (String authType : List.of("", "  client_auth_type: NoClientCert\n")) {
+            Path f = Files.writeString(dir.resolve("web.yml"),
+                    "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n  client_ca_file: cert.pem\n" + authType);
+            BpfchargeException e = assertThrows(BpfchargeException.class, () -> WebConfig.read(f), authType);
+            assertEquals(BpfchargeException.Exit.USAGE, e.exit());
+            assertTrue(e.getMessage().contains("client_ca_file is set but client_auth_type is "), e.getMessage());
+        }
+    }
+
     @Test
     void loadsPemCertificateAndKeysRelativeToTheFile() throws Exception {
         for (String keyKind : List.of("pkcs8", "rsa")) {
