@@ -78,6 +78,7 @@ public final class Agent implements AutoCloseable {
             } catch (RuntimeException e) {
                 say("bpfcharge recharge: reconcile failed: " + e.getMessage());
             }
+            metrics.reconciled();
             long next = ledger.nextDue(now + options.interval().toNanos());
             try {
                 watcher.await(Duration.ofNanos(Math.max(0, next - System.nanoTime())));

@@ -15,12 +15,14 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The agent's meters on the daemon's registry: bpfcharge_recharges_total{result}, bpfcharge_recharge_seconds
- * (container first seen -> its claimed maps charged to it) and bpfcharge_containers{root}. Every result and
+ * (container first seen -> its claimed maps charged to it), bpfcharge_containers{root} and
+ * bpfcharge_recharge_reconciles_total (passes run: a stalled agent shows as a flat line). Every result and
  * root has a series from the start, so rates and dashboards need no "absent" cases.
  */
 public final class RechargeMetrics {
     private final Map<Result, Counter> results = new EnumMap<>(Result.class);
     private final Timer latency;
+    private final Counter reconciles;
     /** Running containers per root, read by gauges registered once: re-registering rows at every reconcile
      *  took a series away from the scrapes that ran meanwhile. */
     private final Map<Path, AtomicLong> containers = new HashMap<>();
@@ -41,6 +43,9 @@ public final class RechargeMetrics {
                         Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
                         Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(300))
                 .register(registry);
+        reconciles = Counter.builder("bpfcharge.recharge.reconciles")
+                .description("Reconcile passes the node agent ran: one per state-root change and interval")
+                .register(registry);
         for (Path root : roots) {
             AtomicLong n = containers.computeIfAbsent(root, r -> new AtomicLong());
             Gauge.builder("bpfcharge.containers", n, AtomicLong::get).tag("root", root.toString())
@@ -56,6 +61,11 @@ public final class RechargeMetrics {
 
     void recharged(Duration sinceFirstSeen) {
         latency.record(sinceFirstSeen);
+        changed.run();
+    }
+
+    void reconciled() {
+        reconciles.increment();
         changed.run();
     }
 

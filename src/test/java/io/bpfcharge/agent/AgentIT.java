@@ -82,7 +82,7 @@ class AgentIT {
         Path log = tmp.resolve("agent.log");
         try (Inventory inv = new Inventory(cg.hierarchy()); Daemon agent = agent(log, Map.of(), "--recharge-dry-run")) {
             awaitLines(log, l -> l.contains(": dry run: would migrate from " + src + " to " + dst), 1);
-            Thread.sleep(3000); // three more reconciles
+            awaitReconciles(agent, 3);
             assertEquals(1, Files.readAllLines(log).stream().filter(l -> l.contains("(agent_dry)")).count(), Files.readString(log));
             assertEquals(src, AgentCrunIT.memcg(inv.scan(), pin), "a dry run changes nothing");
             Scrape s = scrape(agent);
@@ -103,7 +103,7 @@ class AgentIT {
         Path log = tmp.resolve("agent.log");
         try (Inventory inv = new Inventory(cg.hierarchy()); Daemon agent = agent(log, Map.of())) {
             awaitLines(log, l -> l.contains(": conflict: "), 2);
-            Thread.sleep(3000); // three more reconciles
+            awaitReconciles(agent, 3);
             List<String> conflicts = Files.readAllLines(log).stream().filter(l -> l.contains(": conflict: ")).toList();
             assertEquals(2, conflicts.size(), "one line per claimant, once: " + conflicts);
             assertTrue(conflicts.stream().anyMatch(l -> l.contains("container ctr-a:") && l.contains("also claimed by container ctr-b in " + b)), conflicts.toString());
@@ -167,6 +167,17 @@ class AgentIT {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (Files.readAllLines(log).stream().filter(line).count() < n) {
             if (System.nanoTime() > deadline) fail("expected " + n + " such lines; agent log:\n" + Files.readString(log));
+            Thread.sleep(100);
+        }
+    }
+
+    /** Waits until the agent has run {@code more} reconcile passes after this call: what it would do again, it did. */
+    static void awaitReconciles(Daemon d, int more) throws IOException, InterruptedException {
+        String passes = "bpfcharge_recharge_reconciles_total";
+        double until = AgentCrunIT.scrape(d).value(passes) + more;
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (AgentCrunIT.scrape(d).value(passes) < until) {
+            if (System.nanoTime() > deadline) fail("the agent ran fewer than " + more + " reconciles in " + WAIT.toSeconds() + " s");
             Thread.sleep(100);
         }
     }
