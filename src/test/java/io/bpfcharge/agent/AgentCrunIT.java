@@ -83,10 +83,13 @@ class AgentCrunIT {
             awaitCharged(inv, outer, List.of(hash), second, STARTUP, "the agent's start", log);
             c2.await("done", Duration.ofSeconds(60));
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
+            // The swap puts the twin in the slot before the settling carries over what the program wrote to the old
+            // map between copy and swap: read the inner map once its migration has ended (its log line).
+            awaitMigrated(log, "agent_inner", second, 1);
             assertInner(inv, outer, WRITES);
 
             // Several reconciles and back-offs later the held map is still reported once.
-            Thread.sleep(4500);
+            AgentIT.awaitReconciles(agent, 4);
             List<String> heldLines = lines(log).stream().filter(l -> l.contains("(agent_held)")).toList();
             assertEquals(1, heldLines.size(), "refused once per container start: " + heldLines);
             assertTrue(heldLines.getFirst().contains(": refused: ") && heldLines.getFirst().contains("pinwriter"), heldLines.getFirst());
@@ -108,6 +111,7 @@ class AgentCrunIT {
             awaitCharged(inv, outer, List.of(hash, held), third, BOUND, "container 3's start", log);
             c3.await("done", Duration.ofSeconds(60));
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
+            awaitMigrated(log, "agent_inner", third, 2);
             assertInner(inv, outer, 2 * WRITES);
             // 5: hash, held and inner for container 3 after two for container 2; 6 when the held map moved to container 2
             // between its program's exit and its state's removal (nothing held it any more): every migration counts.
@@ -181,6 +185,13 @@ class AgentCrunIT {
                 assertEquals(i * 3, v.getLong(0));
             }
         }
+    }
+
+    /** Waits until the agent logged the {@code n}th migration of the map named {@code name}, the last one to {@code target}. */
+    static void awaitMigrated(Path log, String name, String target, int n) throws IOException, InterruptedException {
+        AgentIT.awaitLines(log, l -> l.contains("(" + name + "): migrated "), n);
+        List<String> done = lines(log).stream().filter(l -> l.contains("(" + name + "): migrated ")).toList();
+        assertTrue(done.getLast().contains(" to " + target + " in "), done.getLast());
     }
 
     static Scrape scrape(Daemon d) throws IOException, InterruptedException {
