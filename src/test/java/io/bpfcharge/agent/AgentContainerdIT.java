@@ -73,6 +73,8 @@ class AgentContainerdIT {
                     ms, writing ? "still writing" : "already done");
             c2.await("done", BOUND);
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
+            // Writes between copy and swap reach the twin when the settling ends: read it after the migration.
+            AgentCrunIT.awaitMigrated(log, "ctrd_inner", second, 1);
             AgentCrunIT.assertInner(inv, outer, WRITES);
 
             // The charge moves before a migration ends (the old map's release, then the log line): wait for the lines.
