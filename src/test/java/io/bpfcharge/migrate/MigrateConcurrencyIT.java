@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -60,14 +61,14 @@ class MigrateConcurrencyIT extends MigrationTestBase {
                     }
                 }));
             }
-            Thread.sleep(300);
+            awaitMore(runs, 0); // the program writes before the migration starts
             // The workload threads keep every CPU busy; a higher priority gives the migration its share sooner
             // (under emulation it took most of a minute), while they keep running beside it.
             List<String> migrate = new ArrayList<>(List.of("nice", "-n", "-10"));
             migrate.addAll(Kernel.migrateCommand(runDir, null, "--map", "id:" + innerId, "--to-cgroup", dst,
                     "--strategy", strategy, "--merge", "sum"));
             Cli.Result r = Cli.exec(migrate, null);
-            Thread.sleep(300);
+            awaitMore(runs, runs.get()); // and after it ended, into the twin
             stop.set(true);
             for (Thread t : threads) t.join();
             assertEquals(0, r.exit(), r.out() + r.err());
@@ -89,5 +90,11 @@ class MigrateConcurrencyIT extends MigrationTestBase {
         }
         assertEquals(List.of(), Kernel.leftovers(cg.pinDir()));
         assertEquals(List.of(), Kernel.leftovers(Path.of("/sys/fs/bpf")));
+    }
+
+    /** Waits until the workload ran the program more than {@code than} times (bounded: the threads never stop on their own). */
+    private static void awaitMore(AtomicLong runs, long than) throws InterruptedException {
+        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); runs.get() <= than; Thread.sleep(5))
+            if (System.nanoTime() > end) throw new AssertionError("the workload ran the program no more than " + than + " times in 60 s");
     }
 }
