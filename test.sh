@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, as root on Debian 12: sets up the host, then runs unit and
+# The whole test suite, as root on Debian 12 or 13: sets up the host, then runs unit and
 # real-kernel integration tests (Maven Surefire prints how many ran, failed and skipped).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,3 +10,4 @@ test/vm/run-scenarios    # the *IT classes again in a QEMU VM: Debian's 6.1 kern
 grafana/check-dashboard  # exporter scraped by a real Prometheus: promtool, every dashboard query returns data
 deploy/test/check-manifests  # alert and recording rules unit-tested by promtool; manifests against the Kubernetes API schema
 deploy/test/check-image      # the container image built from Debian packages and run as the DaemonSet runs it (podman, kube play)
+test/from-bare/run           # the README's first command on a bare Debian 13 root file system: installs a JDK and the rest, builds, lists maps
