@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, as root on Debian 12 or 13: sets up the host, then runs unit and
+# The whole test suite, as root on Debian 12: sets up the host, then runs unit and
 # real-kernel integration tests (Maven Surefire prints how many ran, failed and skipped).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
