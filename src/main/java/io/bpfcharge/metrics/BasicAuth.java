@@ -30,6 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class BasicAuth {
     enum Verdict { OK, DENIED, BUSY }
 
+    private static final int MAX_PASSWORD = 72;
+
     static final Duration BCRYPT_WAIT = Duration.ofSeconds(2);
     /** Unknown users are checked against this, so that timing does not tell which user names exist; made on first use (a bcrypt). */
     private static final class Dummy {
@@ -65,6 +67,9 @@ final class BasicAuth {
         int colon = decoded.indexOf(':');
         if (colon < 0) return Verdict.DENIED;
         String user = decoded.substring(0, colon), password = decoded.substring(colon + 1);
+        // bcrypt reads 72 bytes at most: the library refuses more (an exception, once a closed connection), and
+        // Go's bcrypt, exporter-toolkit's, fails the check. No bcrypt hash can match such a password.
+        if (password.getBytes(StandardCharsets.UTF_8).length > MAX_PASSWORD) return Verdict.DENIED;
         String key = sha256(user + "\0" + password);
         if (passed.containsKey(key)) return Verdict.OK;
         if (failed.containsKey(key)) return Verdict.DENIED;

@@ -123,6 +123,9 @@ record WebConfig(Tls tls, Map<String, String> users) {
             throw invalid("tls_server_config.client_auth_type " + n.path("client_auth_type").asText() + " needs client_ca_file");
         int min = version(n, "min_version", "TLS12"), max = version(n, "max_version", "TLS13");
         if (min > max) throw invalid("tls_server_config.min_version is above max_version");
+        // The JDK disables TLS 1.0 and 1.1 (jdk.tls.disabledAlgorithms): accepted, they would be silently off.
+        if (min < 2) throw invalid("tls_server_config.min_version " + VERSIONS.get(min) + " cannot be honoured: this "
+                + "Java runtime disables TLS 1.0 and 1.1; use TLS12 or TLS13");
         List<String> protocols = new ArrayList<>();
         for (int v = min; v <= max; v++) protocols.add("TLSv1." + v);
         protocols.replaceAll(p -> p.equals("TLSv1.0") ? "TLSv1" : p);

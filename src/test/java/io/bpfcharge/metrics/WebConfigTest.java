@@ -46,6 +46,7 @@ class WebConfigTest {
         assertEquals(DENIED, auth.check(null));
         assertEquals(DENIED, auth.check("Bearer x"));
         assertEquals(DENIED, auth.check("Basic !!!"));
+        assertEquals(DENIED, auth.check(basic("prom", "s3cret" + "x".repeat(67))), "73 bytes: more than bcrypt reads");
     }
 
     @Test
@@ -107,8 +108,7 @@ class WebConfigTest {
     /** Mutual TLS would be silently off: a CA given, but no client_auth_type that checks client certificates. */
     @Test
     void aClientCaWithoutAClientAuthTypeIsRefused() throws Exception {
-        openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                "-keyout", "key.pem", "-out", "cert.pem");
+        selfSigned(dir);
         for (String authType : List.of("", "  client_auth_type: NoClientCert\n")) {
             Path f = Files.writeString(dir.resolve("web.yml"),
                     "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n  client_ca_file: cert.pem\n" + authType);
@@ -118,12 +118,23 @@ class WebConfigTest {
         }
     }
 
+    /** TLS 1.0 and 1.1 are disabled by the JDK: a min_version that asks for them would silently not be in force. */
+    @Test
+    void aMinimumVersionTheRuntimeDisablesIsRefused() throws Exception {
+        selfSigned(dir);
+        for (String v : List.of("TLS10", "TLS11")) {
+            Path f = Files.writeString(dir.resolve("web.yml"),
+                    "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n  min_version: " + v + "\n");
+            BpfchargeException e = assertThrows(BpfchargeException.class, () -> WebConfig.read(f), v);
+            assertTrue(e.getMessage().contains("min_version " + v + " cannot be honoured"), e.getMessage());
+        }
+    }
+
     @Test
     void loadsPemCertificateAndKeysRelativeToTheFile() throws Exception {
         for (String keyKind : List.of("pkcs8", "rsa")) {
             Path sub = Files.createDirectories(dir.resolve(keyKind));
-            openssl(sub, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-keyout", "key.pem", "-out", "cert.pem");
+            selfSigned(sub);
             if (keyKind.equals("rsa")) openssl(sub, "rsa", "-in", "key.pem", "-traditional", "-out", "key.pem");
             assertEquals(keyKind.equals("rsa"), Files.readString(sub.resolve("key.pem")).contains("BEGIN RSA PRIVATE KEY"));
             Path f = Files.writeString(sub.resolve("web.yml"), """
@@ -138,6 +149,12 @@ class WebConfigTest {
             assertEquals(WebConfig.ClientAuth.NEED, c.tls().clientAuth());
             assertEquals(List.of("TLSv1.3"), c.tls().protocols());
         }
+    }
+
+    /** key.pem and cert.pem (RSA, CN=localhost) in {@code dir}. */
+    static void selfSigned(Path dir) throws Exception {
+        openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                "-keyout", "key.pem", "-out", "cert.pem");
     }
 
     static void openssl(Path dir, String... args) throws Exception {
