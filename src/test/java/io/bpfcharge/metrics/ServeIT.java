@@ -246,6 +246,30 @@ class ServeIT {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, ok.statusCode());
             assertTrue(Scrape.parse(ok.body()).value("bpfcharge_maps") > 0);
+            // openssl's R asks for a renegotiation (TLS 1.2). Accepted, the request after it is answered and s_client
+            // waits for more input; refused, the server ends the connection with a handshake_failure alert and s_client
+            // exits. Its stdin stays open: at EOF it would quit before either could show.
+            Path sOut = dir.resolve("s_client.out");
+            Process s = new ProcessBuilder("openssl", "s_client", "-connect", metrics.getAuthority(), "-tls1_2")
+                    .redirectErrorStream(true).redirectOutput(sOut.toFile()).start();
+            var in = s.outputWriter();
+            try {
+                for (long end = System.nanoTime() + 10_000_000_000L; !Files.readString(sOut).contains("---\n")
+                        && System.nanoTime() < end; ) Thread.sleep(50); // connected: s_client reads commands now
+                in.write("R\n");
+                in.flush();
+                Thread.sleep(1000); // s_client reads its next line only after the renegotiation's outcome
+                in.write("GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                in.flush();
+            } catch (IOException e) {
+                // s_client already ended: the server closed the connection at the renegotiation
+            }
+            boolean ended = s.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            s.destroyForcibly().waitFor();
+            String out = Files.readString(sOut);
+            assertTrue(out.contains("RENEGOTIATING"), out);
+            assertFalse(out.contains("HTTP/1.1 200"), "a client-initiated renegotiation was accepted:\n" + out);
+            assertTrue(ended && out.contains("alert handshake failure"), "no handshake_failure alert at the renegotiation:\n" + out);
             URI plain = URI.create("http://" + metrics.getAuthority() + "/metrics");
             assertThrows(IOException.class, () -> http.send(HttpRequest.newBuilder(plain).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString()), "plain HTTP must not be served on the TLS port");
