@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +35,16 @@ public final class RuntimeRoots {
     private final List<Path> roots;
 
     public RuntimeRoots(List<Path> roots) { this.roots = List.copyOf(roots); }
+
+    /**
+     * The defaults followed by {@code given}, or {@code given} alone: on a host shared with runtimes whose
+     * containers are not this agent's to recharge, their default roots must stay unwatched.
+     */
+    public static RuntimeRoots of(List<Path> given, boolean givenOnly) {
+        Set<Path> out = new LinkedHashSet<>(givenOnly ? List.of() : DEFAULTS);
+        for (Path root : given) out.add(root.normalize());
+        return new RuntimeRoots(List.copyOf(out));
+    }
 
     public List<Path> roots() { return roots; }
 

@@ -33,7 +33,9 @@ final class MigrationPrinter implements Printer<MigrationResult> {
             default -> {
                 out.printf("migrated map %d -> %d (%d entries, %s) from %s to %s%n", r.oldId(), r.newId(), r.settled().entries(),
                         Table.bytes(r.bytes()), r.source(), r.target());
-                out.printf("  %s: %s -> %s%n", r.source(), size(r.usage().sourceBefore()), size(r.usage().sourceAfter()));
+                // A half-uncharged figure reads as if the map was not freed: say what is happening instead.
+                out.printf("  %s: %s -> %s%n", r.source(), size(r.usage().sourceBefore()),
+                        r.sourceStillReleasing() ? "still releasing" : size(r.usage().sourceAfter()));
                 out.printf("  %s: %s -> %s%n", r.target(), size(r.usage().targetBefore()), size(r.usage().targetAfter()));
                 if (!r.oldFreed()) out.println("  note: the old map was not freed yet; its memcg is uncharged when the kernel frees it");
                 out.println("  " + r.phases().entrySet().stream()

@@ -79,9 +79,13 @@ final class ServeCommand implements Callable<Integer> {
     Path rules;
 
     @Option(names = "--runtime-root", paramLabel = "DIR", description = "With --recharge: another runtime state root to "
-            + "search for containers (repeatable), besides /run/runc, /run/crun, /run/containerd/runc, "
+            + "search for containers (repeatable), besides the defaults unless --runtime-roots-only: /run/runc, /run/crun, /run/containerd/runc, "
             + "/run/containerd/io.containerd.runtime.v2.task, /run/containers/storage/overlay-containers, /run/docker/runtime-runc.")
     List<Path> runtimeRoots = new ArrayList<>();
+
+    @Option(names = "--runtime-roots-only", description = "With --recharge: watch only the --runtime-root directories, "
+            + "not the default roots (a host where other runtimes' containers are not the agent's to recharge).")
+    boolean runtimeRootsOnly;
 
     @Option(names = "--recharge-interval", paramLabel = "SECONDS", defaultValue = "30",
             description = "With --recharge: reconcile every container at least this often; state-root changes trigger one at once (default: ${DEFAULT-VALUE}).")
@@ -198,7 +202,7 @@ final class ServeCommand implements Callable<Integer> {
     private Agent.Options agentOptions() {
         if (!recharge) {
             String stray = rules != null ? "--rules" : !runtimeRoots.isEmpty() ? "--runtime-root"
-                    : rechargeDryRun ? "--recharge-dry-run"
+                    : runtimeRootsOnly ? "--runtime-roots-only" : rechargeDryRun ? "--recharge-dry-run"
                     : spec.commandLine().getParseResult().hasMatchedOption("--recharge-interval") ? "--recharge-interval" : null;
             if (stray != null) throw new BpfchargeException(Exit.USAGE, stray + " needs --recharge: add it, or drop " + stray);
             return null;
@@ -207,10 +211,10 @@ final class ServeCommand implements Callable<Integer> {
             throw new BpfchargeException(Exit.USAGE, "--recharge-interval must be more than 0 and at most 86400 seconds");
         for (Path root : runtimeRoots)
             if (!root.isAbsolute()) throw new BpfchargeException(Exit.USAGE, "--runtime-root " + root + " is not an absolute path");
-        List<Path> roots = new ArrayList<>(RuntimeRoots.DEFAULTS);
-        for (Path root : runtimeRoots) if (!roots.contains(root.normalize())) roots.add(root.normalize());
+        if (runtimeRootsOnly && runtimeRoots.isEmpty())
+            throw new BpfchargeException(Exit.USAGE, "--runtime-roots-only watches no root without --runtime-root DIR: add one, or drop --runtime-roots-only");
         Rules r = rules == null ? null : Rules.load(rules);
-        return new Agent.Options(new RuntimeRoots(roots), r, Duration.ofNanos((long) (rechargeInterval * 1e9)), rechargeDryRun,
+        return new Agent.Options(RuntimeRoots.of(runtimeRoots, runtimeRootsOnly), r, Duration.ofNanos((long) (rechargeInterval * 1e9)), rechargeDryRun,
                 OriginStore.defaultFile());
     }
 

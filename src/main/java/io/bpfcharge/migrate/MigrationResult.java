@@ -40,6 +40,23 @@ public record MigrationResult(Result result, Plan plan, int newId, Settled settl
                 OptionalLong.empty());
     }
 
+    /** Below this, freeing a map may not move a memcg's usage at all (per-CPU charge caches of 64 pages). */
+    static final long UNCHARGE_VISIBLE = 4L << 20;
+
+    /**
+     * The old map is not freed, or its source memcg has not yet given back what the map cost it: the kernel
+     * uncharges a freed map's memory over a while (RCU, per-CPU caches), so a usage read at the end can be
+     * half-way. What the map cost is what its twin added to the target, at most its memlock (which overstates
+     * per-CPU maps); usage tells it only to within {@link #UNCHARGE_VISIBLE}.
+     */
+    public boolean sourceStillReleasing() {
+        if (!oldFreed) return true;
+        if (usage.sourceBefore().isEmpty() || usage.sourceAfter().isEmpty() || usage.targetBefore().isEmpty()
+                || usage.targetAfter().isEmpty()) return false;
+        long charge = Math.min(usage.targetAfter().getAsLong() - usage.targetBefore().getAsLong(), bytes());
+        return usage.sourceAfter().getAsLong() > usage.sourceBefore().getAsLong() - charge + UNCHARGE_VISIBLE;
+    }
+
     public int oldId() { return plan.map().id(); }
 
     public long bytes() { return plan.map().bytes(); }

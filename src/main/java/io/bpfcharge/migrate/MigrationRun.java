@@ -373,15 +373,12 @@ final class MigrationRun {
     private static boolean awaitReleased(MemoryHierarchy h, int id, String source, OptionalLong before, long charge) {
         long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
         if (!Poll.until(deadline, 5, () -> gone(id))) return false;
-        if (charge < UNCHARGE_VISIBLE || source.equals(Plan.ROOT) || before == null || before.isEmpty()) return true;
+        if (charge < MigrationResult.UNCHARGE_VISIBLE || source.equals(Plan.ROOT) || before == null || before.isEmpty()) return true;
         return Poll.until(deadline, 5, () -> {
             OptionalLong now = h.usage(source);
             return now.isEmpty() || now.getAsLong() <= before.getAsLong() - charge / 2;
         });
     }
-
-    /** Below this, freeing a map may not move a memcg's usage at all (per-CPU charge caches of 64 pages). */
-    private static final long UNCHARGE_VISIBLE = 4L << 20;
 
     private static boolean awaitFreed(int id) {
         return Poll.until(System.nanoTime() + RELEASE_WAIT.toNanos(), 5, () -> gone(id));

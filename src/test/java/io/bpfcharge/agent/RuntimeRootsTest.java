@@ -28,6 +28,15 @@ class RuntimeRootsTest {
     static long liveStart() { return RuntimeRoots.startTime(LIVE); }
 
     @Test
+    void givenRootsFollowTheDefaultsOrAloneReplaceThem() {
+        Path mine = Path.of("/srv/rt/state"), again = Path.of("/srv/rt/../rt/state");
+        List<Path> withDefaults = new java.util.ArrayList<>(RuntimeRoots.DEFAULTS);
+        withDefaults.add(mine);
+        assertEquals(withDefaults, RuntimeRoots.of(List.of(mine, again, RuntimeRoots.DEFAULTS.get(0)), false).roots());
+        assertEquals(List.of(mine), RuntimeRoots.of(List.of(mine, again), true).roots());
+    }
+
+    @Test
     void crunStatusAndItsConfigCopy() throws IOException {
         Path root = tmp.resolve("crun");
         crun(root, "c1", LIVE, liveStart());

@@ -7,6 +7,9 @@ import io.bpfcharge.inventory.CgroupTotal;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Memcg;
 import io.bpfcharge.inventory.Snapshot;
+import io.bpfcharge.migrate.MigrationRequest;
+import io.bpfcharge.migrate.MigrationResult;
+import io.bpfcharge.migrate.Plan;
 import org.junit.jupiter.api.Test;
 
 import java.io.PrintWriter;
@@ -51,6 +54,33 @@ class PrinterTest {
         String totalRow = table.lines().filter(l -> l.startsWith("TOTAL")).findFirst().orElseThrow();
         assertEquals(List.of("TOTAL", "3.9K", "2", "3.9K", "3.9K"), List.of(totalRow.trim().split("\\s+")), table);
         assertTrue(table.contains("1 more maps (500B) are charged to no memory cgroup"), table);
+    }
+
+    static MigrationResult migrated(long bytes, boolean oldFreed, long sourceBefore, long sourceAfter, long targetBefore, long targetAfter) {
+        MapRecord m = map(3, bytes, new Memcg(12, "/demo/web-1", true, false));
+        Plan.Move move = new Plan.Move(m, Plan.Kind.STANDALONE, "/demo/web-1", "/demo/web-2", 13, List.of(), List.of("/sys/fs/bpf/demo/x"),
+                0, OptionalLong.empty(), MigrationRequest.Strategy.COPY_SWAP, MigrationRequest.Merge.OVERWRITE);
+        return new MigrationResult(MigrationResult.Result.OK, move, 5, new MigrationResult.Settled(10, 0), java.util.Map.of(),
+                new MigrationResult.Usage(OptionalLong.of(sourceBefore), OptionalLong.of(sourceAfter), OptionalLong.of(targetBefore),
+                        OptionalLong.of(targetAfter)), oldFreed, List.of());
+    }
+
+    static String sourceLine(MigrationResult r) {
+        return capture(out -> new MigrationPrinter().print(out, false, r)).lines()
+                .filter(l -> l.startsWith("  /demo/web-1:")).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aSourceNotYetUnchargedReadsStillReleasingNotAHalfFreedFigure() {
+        long mib = 1 << 20;
+        // Freed and uncharged: the figure.
+        assertEquals("  /demo/web-1: 99.0M -> 32.0M", sourceLine(migrated(67 * mib, true, 99 * mib, 32 * mib, 0, 67 * mib)));
+        // Freed, but the source gave back 67M of the 90M its twin added to the target.
+        assertEquals("  /demo/web-1: 99.0M -> still releasing", sourceLine(migrated(90 * mib, true, 99 * mib, 32 * mib, 0, 90 * mib)));
+        // Not freed within the wait.
+        assertEquals("  /demo/web-1: 99.0M -> still releasing", sourceLine(migrated(67 * mib, false, 99 * mib, 99 * mib, 0, 67 * mib)));
+        // A per-CPU map's memlock (90M) overstates its charge (the 20M its twin added): uncharged, so the figure.
+        assertEquals("  /demo/web-1: 99.0M -> 79.0M", sourceLine(migrated(90 * mib, true, 99 * mib, 79 * mib, 0, 20 * mib)));
     }
 
     @Test

@@ -6,7 +6,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -75,13 +74,6 @@ public final class Daemon implements AutoCloseable {
     public Process process() { return process; }
 
     boolean alive() { return process.isAlive(); }
-
-    /** Resident memory now, in MiB (VmRSS). */
-    long rssMib() throws IOException {
-        for (String l : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status")))
-            if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", "")) / 1024;
-        throw new IOException("no VmRSS for the daemon (pid " + process.pid() + "): it exited");
-    }
 
     @Override
     public void close() throws InterruptedException {

@@ -31,7 +31,6 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,14 +39,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * `bpfcharge serve` against hostile and careless clients, on real loopback sockets, with the systemd
  * unit's JVM settings (contrib/serve-jvm.args) so that its memory is what a node would see. Nothing
- * here depends on the kernel or cgroup version, so the VM stage leaves it out.
+ * here depends on the kernel or cgroup version, so the VM stage leaves it out. What these floods cost
+ * (RSS, a right scraper's p99 among wrong passwords) is measured by bench/serve-bench, not asserted here.
  */
 @KernelTest
 @HostOnly
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServeAbuseIT {
-    /** The README's memory target for the unit's settings (its MemoryMax is 256M). */
-    private static final long RSS_BUDGET_MIB = 128;
     private static final int FLOOD = 3000;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -86,7 +84,6 @@ class ServeAbuseIT {
                 + ": raise it (ulimit -n 8192)");
         Scrape before = Scrape.parse(get(daemon.uri("/metrics"), Duration.ofSeconds(5)).body());
         List<Socket> flood = new ArrayList<>();
-        long peak = 0;
         try {
             // Bounded in time: a daemon that stopped accepting fills its listen backlog, and connects then wait.
             long opening = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -105,28 +102,15 @@ class ServeAbuseIT {
                 }
             }
             long connected = flood.stream().filter(Socket::isConnected).count();
-            long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (System.nanoTime() < end && daemon.alive()) {
-                peak = Math.max(peak, daemon.rssMib());
-                Thread.sleep(500);
-            }
+            // Held past the head deadline, so that every accepted connection is cut while the rest are still open.
+            Thread.sleep(Http1Server.HEAD_TIMEOUT.plusSeconds(10));
             assertTrue(daemon.alive(), "the daemon died under the flood");
-            long t = System.nanoTime();
-            HttpResponse<String> healthy = get(daemon.uri("/-/healthy"), Duration.ofSeconds(2));
-            assertEquals(200, healthy.statusCode());
-            long healthyMs = (System.nanoTime() - t) / 1_000_000;
-            t = System.nanoTime();
+            assertEquals(200, get(daemon.uri("/-/healthy"), Duration.ofSeconds(5)).statusCode());
             HttpResponse<String> scrape = get(daemon.uri("/metrics"), Duration.ofSeconds(5));
             assertEquals(200, scrape.statusCode());
             assertTrue(Scrape.parse(scrape.body()).value("bpfcharge_maps") >= 1, "the probe map is missing from the scrape");
-            long scrapeMs = (System.nanoTime() - t) / 1_000_000;
-            long after = daemon.rssMib();
-            System.out.printf("flood: %d one-byte connections held 20 s: RSS peak %d MiB, after %d MiB; then /-/healthy %d ms, scrape %d ms%n",
-                    connected, peak, after, healthyMs, scrapeMs);
             // A SYN can be dropped while the accept queue is momentarily full on a busy machine.
             assertTrue(connected >= FLOOD * 95 / 100, connected + " of " + FLOOD + " connections made");
-            assertTrue(peak < RSS_BUDGET_MIB, "RSS " + peak + " MiB during the flood");
-            assertTrue(after < RSS_BUDGET_MIB, "RSS " + after + " MiB after the flood");
             // The operator sees the flood: connections past the limit refused at accept, the others cut at the head deadline.
             Scrape now = Scrape.parse(scrape.body());
             long refused = dropped(now, "max_connections") - dropped(before, "max_connections");
@@ -144,10 +128,12 @@ class ServeAbuseIT {
     void slowHeadsDoNotStopAScrapeAndAreCutAtTheDeadline() throws Exception {
         int clients = 200;
         List<Long> cutAfterMs = Collections.synchronizedList(new ArrayList<>());
+        List<String> uncut = Collections.synchronizedList(new ArrayList<>());
         long started = System.nanoTime();
         List<Thread> slow = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
             Socket s = connect(daemon);
+            long connectedMs = (System.nanoTime() - started) / 1_000_000;
             slow.add(Thread.ofVirtual().start(() -> {
                 try (s) {
                     OutputStream out = s.getOutputStream();
@@ -158,6 +144,7 @@ class ServeAbuseIT {
                         out.flush();
                         Thread.sleep(500);
                     }
+                    uncut.add("port " + s.getLocalPort() + " connected at " + connectedMs + " ms: " + closeSeen(s));
                 } catch (IOException e) {
                     cutAfterMs.add((System.nanoTime() - started) / 1_000_000);
                 } catch (InterruptedException e) {
@@ -175,10 +162,27 @@ class ServeAbuseIT {
                 cutAfterMs.stream().mapToLong(x -> x).min().orElse(-1), cutAfterMs.stream().mapToLong(x -> x).max().orElse(-1),
                 Http1Server.HEAD_TIMEOUT.toSeconds());
         // One client of 200 was once left uncut in a clean-clone run on a loaded machine (cause not found: the
-        // daemon logged nothing); the deadline holds when all but one are cut on time and none is cut late.
-        assertTrue(cutAfterMs.size() >= clients - 1, "slow clients cut: " + cutAfterMs.size() + " of " + clients);
+        // daemon logged nothing); the deadline holds when all but one are cut on time and none is cut late. Should
+        // it happen again, the message tells a cut whose close never completed from a connection never cut.
+        assertTrue(cutAfterMs.size() >= clients - 1, "slow clients cut: " + cutAfterMs.size() + " of " + clients + "; not cut: " + uncut);
         long deadlineMs = Http1Server.HEAD_TIMEOUT.toMillis() + 2500; // the reaper's tick, and the writes that notice the close
         assertTrue(cutAfterMs.stream().allMatch(ms -> ms < deadlineMs), "cut later than " + deadlineMs + " ms: " + cutAfterMs);
+    }
+
+    /**
+     * For a client whose writes never failed, which half of the close it saw: a FIN alone means the daemon cut it
+     * but did not close the socket (the JDK leaves that to the connection's virtual thread, which must run first);
+     * no FIN means the daemon never cut it (never accepted it, or its deadline never passed).
+     */
+    private static String closeSeen(Socket s) {
+        try {
+            s.setSoTimeout(100);
+            return s.getInputStream().read() < 0 ? "FIN but no reset: cut, socket not closed" : "a response byte";
+        } catch (java.net.SocketTimeoutException e) {
+            return "no FIN: never cut";
+        } catch (IOException e) {
+            return "reset at last: " + e.getMessage();
+        }
     }
 
     @Test
@@ -243,7 +247,7 @@ class ServeAbuseIT {
     }
 
     @Test
-    void aFloodOfWrongPasswordsDoesNotSlowAScraperWithTheRightOne(@TempDir Path dir) throws Exception {
+    void aFloodOfWrongPasswordsDoesNotLockOutAScraperWithTheRightOne(@TempDir Path dir) throws Exception {
         String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(10, "scrape-me".toCharArray()); // htpasswd -B's cost
         Path web = Files.writeString(dir.resolve("web.yml"), "basic_auth_users:\n  prometheus: " + hash + "\n");
         try (Daemon auth = Daemon.asUnit(Map.of(), "--web-config", web.toString())) {
@@ -251,7 +255,7 @@ class ServeAbuseIT {
             String right = basic("prometheus", "scrape-me");
             assertEquals(200, get(metrics, Duration.ofSeconds(10), "Authorization", right).statusCode());
             long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            AtomicLong guesses = new AtomicLong(), denied = new AtomicLong(), busy = new AtomicLong();
+            AtomicLong guesses = new AtomicLong(), denied = new AtomicLong(), busy = new AtomicLong(), admitted = new AtomicLong();
             List<Thread> attackers = new ArrayList<>();
             for (int i = 0; i < 50; i++) attackers.add(Thread.ofVirtual().start(() -> {
                 HttpClient own = HttpClient.newHttpClient();
@@ -261,7 +265,11 @@ class ServeAbuseIT {
                         int status = own.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(10))
                                 .header("Authorization", basic("prometheus", "guess-" + guesses.incrementAndGet())).build(),
                                 HttpResponse.BodyHandlers.discarding()).statusCode();
-                        (status == 401 ? denied : busy).incrementAndGet();
+                        (switch (status) {
+                            case 401 -> denied;
+                            case 503 -> busy;
+                            default -> admitted;
+                        }).incrementAndGet();
                     } catch (IOException e) {
                         busy.incrementAndGet();
                     } catch (InterruptedException e) {
@@ -269,20 +277,16 @@ class ServeAbuseIT {
                     }
                 }
             }));
-            ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
-            while (System.nanoTime() < end) {
-                long t = System.nanoTime();
-                assertEquals(200, get(metrics, Duration.ofSeconds(30), "Authorization", right).statusCode());
-                latencies.add((System.nanoTime() - t) / 1_000_000);
+            int scrapes = 0;
+            // The right scraper is answered every time, however busy bcrypt is with the guesses (how fast: bench/serve-bench).
+            for (; System.nanoTime() < end; scrapes++) {
+                assertEquals(200, get(metrics, Duration.ofSeconds(30), "Authorization", right).statusCode(), "scrape " + scrapes);
                 Thread.sleep(100);
             }
             for (Thread a : attackers) a.join(Duration.ofSeconds(30));
-            List<Long> sorted = new ArrayList<>(latencies);
-            Collections.sort(sorted);
-            long p50 = sorted.get(sorted.size() / 2), p99 = sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1);
-            System.out.printf("wrong passwords: 50 clients x 20 s, %d guesses (%d answered 401, %d 503 or dropped); right scraper: %d scrapes, p50 %d ms, p99 %d ms%n",
-                    guesses.get(), denied.get(), busy.get(), sorted.size(), p50, p99);
-            assertTrue(p99 < 1000, "p99 of the right scraper " + p99 + " ms under a wrong-password flood");
+            System.out.printf("wrong passwords: 50 clients x 20 s, %d guesses (%d answered 401, %d 503 or dropped); right scraper: %d scrapes%n",
+                    guesses.get(), denied.get(), busy.get(), scrapes);
+            assertEquals(0, admitted.get(), "wrong passwords answered neither 401 nor 503");
         }
     }
 
