@@ -72,6 +72,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Open connections at most; more are closed at once (plain HTTP: 503). A request head must arrive within 10 s, idle connections close after 60 s (default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
+    @Option(names = "--max-connections-per-source", paramLabel = "N", defaultValue = "" + MetricsServer.DEFAULT_MAX_PER_SOURCE,
+            description = "Open connections from one client address at most, so that one client cannot starve the others "
+                    + "(health probes, Prometheus); more are closed at once. 0: no limit (default: ${DEFAULT-VALUE}).")
+    int maxPerSource;
+
     @Option(names = "--recharge", description = "Run the node agent: recharge every claimed map to its running container's memcg.")
     boolean recharge;
 
@@ -108,6 +113,7 @@ final class ServeCommand implements Callable<Integer> {
         InetSocketAddress address = address(listen);
         if (maxMapSeries < 0) throw new BpfchargeException(Exit.USAGE, "--max-map-series must be 0 (no limit) or more");
         if (maxConnections < 1) throw new BpfchargeException(Exit.USAGE, "--max-connections must be 1 or more");
+        if (maxPerSource < 0) throw new BpfchargeException(Exit.USAGE, "--max-connections-per-source must be 0 (no limit) or more");
         if (!(maxScanAge >= 0)) throw new BpfchargeException(Exit.USAGE, "--max-scan-age must be 0 or more seconds");
         Agent.Options agentOptions = agentOptions();
         Path oomPin = oomMapPin();
@@ -132,7 +138,7 @@ final class ServeCommand implements Callable<Integer> {
                 throw new BpfchargeException(Exit.ENVIRONMENT, "the first scan ran out of Java heap (max "
                         + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): raise -Xmx in serve-jvm.args (the heap a scan needs grows with the maps on the node)");
             }
-            server = MetricsServer.start(address, exporter, webConfig, maxConnections);
+            server = MetricsServer.start(address, exporter, webConfig, maxConnections, maxPerSource);
         } catch (BindException e) {
             exporter.close();
             throw new BpfchargeException(Exit.USAGE, "cannot listen on " + listen + ": " + e.getMessage() + ": pick another --listen");

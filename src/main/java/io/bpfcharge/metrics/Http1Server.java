@@ -65,6 +65,8 @@ final class Http1Server implements AutoCloseable {
     enum Drop {
         /** Past --max-connections: closed right after accept. */
         MAX_CONNECTIONS,
+        /** Past --max-connections-per-source for the client's address: closed right after accept. */
+        PER_SOURCE,
         /** The request head (TLS handshake included) did not arrive in time. */
         HEAD_DEADLINE,
         /** A keep-alive connection sent no next request in time. */
@@ -92,26 +94,29 @@ final class Http1Server implements AutoCloseable {
     private final SSLParameters tlsParameters;
     private final Handler handler;
     private final Semaphore slots;
+    private final PerSource perSource;
     private final Consumer<Drop> dropped;
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("bpfcharge-http").uncaughtExceptionHandler(Http1Server::fatal).factory();
     private volatile boolean closed;
 
-    private Http1Server(ServerSocket listener, WebConfig.Tls tls, int maxConnections, Handler handler, Consumer<Drop> dropped) {
+    private Http1Server(ServerSocket listener, WebConfig.Tls tls, int maxConnections, int maxPerSource, Handler handler,
+                        Consumer<Drop> dropped) {
         this.listener = listener;
         this.dropped = dropped;
         this.tls = tls == null ? null : tls.context().getSocketFactory();
         this.tlsParameters = tls == null ? null : tls.parameters();
         this.handler = handler;
         this.slots = new Semaphore(maxConnections);
+        this.perSource = new PerSource(maxPerSource);
     }
 
     /**
      * Binds and starts serving; throws IOException when the address cannot be bound.
      * @param dropped told of every connection closed by a limit (from the accept and deadline threads: keep it quick)
      */
-    static Http1Server start(InetSocketAddress address, WebConfig.Tls tls, int maxConnections, Handler handler,
-                             Consumer<Drop> dropped) throws IOException {
+    static Http1Server start(InetSocketAddress address, WebConfig.Tls tls, int maxConnections, int maxPerSource,
+                             Handler handler, Consumer<Drop> dropped) throws IOException {
         ServerSocket listener = new ServerSocket();
         try {
             listener.setReuseAddress(true);
@@ -120,7 +125,7 @@ final class Http1Server implements AutoCloseable {
             listener.close();
             throw e;
         }
-        Http1Server s = new Http1Server(listener, tls, maxConnections, handler, dropped);
+        Http1Server s = new Http1Server(listener, tls, maxConnections, maxPerSource, handler, dropped);
         Thread.ofPlatform().daemon().name("bpfcharge-http-accept").uncaughtExceptionHandler(Http1Server::fatal).start(s::accept);
         Thread.ofPlatform().daemon().name("bpfcharge-http-deadlines").uncaughtExceptionHandler(Http1Server::fatal).start(s::reap);
         return s;
@@ -152,7 +157,13 @@ final class Http1Server implements AutoCloseable {
                 sleep(100);
                 continue;
             }
+            if (!perSource.tryAcquire(s.getInetAddress())) {
+                refuse(s);
+                dropped.accept(Drop.PER_SOURCE);
+                continue;
+            }
             if (!slots.tryAcquire()) {
+                perSource.release(s.getInetAddress());
                 refuse(s);
                 dropped.accept(Drop.MAX_CONNECTIONS);
                 continue;
@@ -247,6 +258,7 @@ final class Http1Server implements AutoCloseable {
             c.close();
             open.remove(c);
             slots.release();
+            perSource.release(c.raw.getInetAddress());
         }
     }
 

@@ -21,6 +21,8 @@ import java.util.function.Consumer;
 public final class MetricsServer implements AutoCloseable {
     /** Room for several Prometheus servers, probes and browsers; a flood beyond it is refused at accept. */
     public static final int DEFAULT_MAX_CONNECTIONS = 512;
+    /** A quarter of the connections: three more clients as greedy still leave room for the rest. */
+    public static final int DEFAULT_MAX_PER_SOURCE = 128;
     /** File descriptors the process needs besides its connections (jar, maps, iterators, cgroup files). */
     private static final int OTHER_FDS = 64;
 
@@ -29,7 +31,8 @@ public final class MetricsServer implements AutoCloseable {
     private MetricsServer(Http1Server server) { this.server = server; }
 
     /** Binds and starts serving; throws IOException when the address cannot be bound. */
-    public static MetricsServer start(InetSocketAddress address, Exporter exporter, Path webConfig, int maxConnections) throws IOException {
+    public static MetricsServer start(InetSocketAddress address, Exporter exporter, Path webConfig, int maxConnections,
+                                      int maxPerSource) throws IOException {
         WebConfig web = webConfig == null ? WebConfig.NONE : WebConfig.read(webConfig);
         long fds = openFileLimit();
         if (maxConnections + OTHER_FDS > fds)
@@ -37,7 +40,7 @@ public final class MetricsServer implements AutoCloseable {
                     + (maxConnections + OTHER_FDS) + " open files but the limit is " + fds
                     + ": raise it (ulimit -n, LimitNOFILE= in the unit) or lower --max-connections");
         BasicAuth auth = new BasicAuth(web.users());
-        return new MetricsServer(Http1Server.start(address, web.tls(), maxConnections, head -> handle(head, exporter, auth),
+        return new MetricsServer(Http1Server.start(address, web.tls(), maxConnections, maxPerSource, head -> handle(head, exporter, auth),
                 dropCounter(exporter)));
     }
 

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class Http1ServerErrorTest {
     /** The child: serves on a free loopback port, prints it, and throws StackOverflowError for /boom. */
     public static void main(String[] args) throws Exception {
-        Http1Server s = Http1Server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null, 4, head -> {
+        Http1Server s = Http1Server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null, 4, 0, head -> {
             if (head.path().equals("/boom")) throw new StackOverflowError("test");
             return Http1Server.Response.text(200, "ok\n");
         }, dropped -> { });
