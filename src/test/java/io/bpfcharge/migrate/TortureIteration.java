@@ -2,6 +2,7 @@ package io.bpfcharge.migrate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.migrate.MigrationRequest.Merge;
 import io.bpfcharge.migrate.MigrationRequest.Strategy;
 import io.bpfcharge.migrate.TortureChoice.Family;
@@ -19,13 +20,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
  * Runs one {@link TortureChoice}: makes the map, starts its writers, migrates it (with the fault, then the same
  * command again), stops the writers and checks the invariant: nothing written is lost, the exit code and JSON
- * result say where the map is and to which memcg it is charged, no temporary pin or journal is left.
+ * result say where the map is and to which memcg it is charged, no temporary pin, journal or map is left.
  */
 final class TortureIteration {
     enum Kind { LOST, UNTRUTHFUL, LEFTOVER, OTHER }
@@ -111,6 +113,7 @@ final class TortureIteration {
             }
             leftovers(map.oldId, problems);
         }
+        leftCharged(problems);
         return new Outcome(c, List.copyOf(exits), message, fired, List.copyOf(problems), lost, (System.nanoTime() - t0) / 1_000_000);
     }
 
@@ -194,6 +197,24 @@ final class TortureIteration {
             Thread.sleep(100);
         }
         return false;
+    }
+
+    /**
+     * Once the iteration's pins are gone, nothing may stay charged to src or dst: a twin or an old map that outlived
+     * its migration (the kernel frees a map shortly after its last reference).
+     */
+    private void leftCharged(List<Problem> problems) throws InterruptedException {
+        Set<Long> ours = Set.of(cg.hierarchy().id(src), cg.hierarchy().id(dst));
+        List<String> left = List.of();
+        try (InventoryIterators it = InventoryIterators.open()) {
+            for (int i = 0; i < 100; i++) {
+                left = it.maps().values().stream().filter(m -> ours.contains(m.cgroupId()))
+                        .map(m -> m.mapId() + " (" + m.info().name() + ")").toList();
+                if (left.isEmpty()) return;
+                Thread.sleep(100);
+            }
+        }
+        problems.add(new Problem(Kind.LEFTOVER, "maps still charged to src or dst 10 s after the iteration's pins went: " + left));
     }
 
     /** Temporary pins of this map in the private directory or the bpffs root, and journals in the run directory. */

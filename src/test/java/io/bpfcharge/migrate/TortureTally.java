@@ -63,7 +63,7 @@ final class TortureTally {
                 out.printf("| %s: %s | %d | %d | %d | %d | %d |%n", d, v, r.iterations, r.ok, r.refused, r.rolledBack, r.failed)));
         out.println();
         out.printf("iterations %d, wall time %d s (%.1f s per iteration); lost entries or increments %d; "
-                        + "iterations with: lost writes %d, an untruthful exit %d, leftover pins or journals %d, other problems %d%n",
+                        + "iterations with: lost writes %d, an untruthful exit %d, leftover pins, journals or maps %d, other problems %d%n",
                 iterations, millis / 1000, iterations == 0 ? 0 : millis / 1000.0 / iterations, lost,
                 problems.getOrDefault(Kind.LOST, 0), problems.getOrDefault(Kind.UNTRUTHFUL, 0),
                 problems.getOrDefault(Kind.LEFTOVER, 0), problems.getOrDefault(Kind.OTHER, 0));
