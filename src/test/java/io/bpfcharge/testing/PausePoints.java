@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -39,18 +41,28 @@ public final class PausePoints implements AutoCloseable {
 
     /** Waits (at most 60 s) until a process not returned before pauses; returns its pid. */
     public long await() throws IOException, InterruptedException {
+        return awaitWhile(() -> true).orElseThrow(() -> new AssertionError("no process paused within 60 s (" + dir + ")"));
+    }
+
+    /**
+     * Like {@link #await}, but gives up (empty) as soon as {@code running} says the process that would pause has
+     * ended: a step a run never reaches (an empty map's copy, a rollback's unswap) pauses nothing.
+     */
+    public OptionalLong awaitWhile(BooleanSupplier running) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (System.nanoTime() < deadline) {
+            boolean last = !running.getAsBoolean(); // look once more after it ended: it may have paused just before
             try (Stream<Path> s = Files.list(dir)) {
                 for (Path p : s.toList()) {
                     String name = p.getFileName().toString();
                     long pid = Long.parseLong(name.substring(name.lastIndexOf('-') + 1));
-                    if (seen.add(pid)) return pid;
+                    if (seen.add(pid)) return OptionalLong.of(pid);
                 }
             }
+            if (last) return OptionalLong.empty();
             Thread.sleep(5);
         }
-        throw new AssertionError("no process paused within 60 s (" + dir + ")");
+        return OptionalLong.empty();
     }
 
     /** Lets the paused process {@code pid} go on. */

@@ -22,14 +22,30 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A separate writer process for the migration tests. Until its stdin closes it opens the map's pin for
  * every write (as {@code bpftool map update pinned} does), writes, closes it; then prints how many writes it
  * made. {@code sum}: adds 1 to one of 16 u64 counters (key u32), atomically as a BPF program's add would
- * (bpf/merge_sum.bpf.c run over the fd: user space cannot add atomically); {@code insert}: writes a new key
- * 1,000,000 + n with value n.
+ * (bpf/merge_sum.bpf.c run over the fd: user space cannot add atomically); {@code insert}: write n goes to
+ * key {@link Keys#index} (by default 1,000,000 + n) with value n ({@link #key}, {@link #value}: any key and
+ * value size, LPM tries and per-CPU maps included).
+ * With {@link Keys#firstHoldMs}, it first keeps the pin's fd for that long, writing through it: a process that
+ * opened the map before a migration and closes it later.
  * With a pause directory ({@link PausePoints}): the first time a paused migration announces itself there, it
  * opens TARGET once (the pin, or {@code id:N}), writes through that fd, releases the migration and keeps
  * writing through the same fd for HOLD ms: a process that opened the map at exactly that step.
  */
 public final class PinWriter {
     public static final int COUNTERS = 16, INSERT_BASE = 1_000_000;
+
+    /** What a write does: add 1 to a counter, or insert a key. */
+    public enum Mode { INSERT, SUM }
+
+    /**
+     * Where inserts go and how the writer starts: write n goes to key {@code base + n % span}, so writers with
+     * distinct bases never share a key, and an array's writes stay below its max_entries.
+     */
+    public record Keys(int base, int span, long firstHoldMs) {
+        public static final Keys DEFAULT = new Keys(INSERT_BASE, Integer.MAX_VALUE, 0);
+
+        public int index(long n) { return base + (int) (n % span); }
+    }
 
     /** The running writer; {@link #stop()} ends it and returns how many writes it made. */
     public record Running(Process process, BufferedReader out) implements AutoCloseable {
@@ -47,8 +63,14 @@ public final class PinWriter {
 
     /** Starts a writer and returns once it made its first write. */
     public static Running start(String mode, Path pin, Path pauseDir, String target, long holdMs) throws IOException {
+        return start(Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT)), pin, Keys.DEFAULT, pauseDir, target, holdMs);
+    }
+
+    /** Starts a writer and returns once it made its first write (for {@link Keys#firstHoldMs}: while it holds). */
+    public static Running start(Mode mode, Path pin, Keys keys, Path pauseDir, String target, long holdMs) throws IOException {
         List<String> cmd = Cli.java();
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PinWriter.class.getName(), mode, pin.toString()));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PinWriter.class.getName(), mode.name(),
+                pin.toString(), Integer.toString(keys.base()), Integer.toString(keys.span()), Long.toString(keys.firstHoldMs())));
         if (pauseDir != null) cmd.addAll(List.of(pauseDir.toString(), target, Long.toString(holdMs)));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
@@ -60,14 +82,30 @@ public final class PinWriter {
         return new Running(p, out);
     }
 
+    /** The key of insert number {@code index} in a map with these attributes (LPM tries: a /32 prefix). */
+    public static ByteBuffer key(MapInfo info, int index) {
+        ByteBuffer key = ByteBuffer.allocate(info.keySize()).order(ByteOrder.nativeOrder());
+        if (info.type().equals(MapType.LPM_TRIE)) key.putInt(0, 32).putInt(4, index);
+        else key.putInt(0, index);
+        return key;
+    }
+
+    /** The value insert number {@code n} writes: n in the first u64 (per-CPU maps: CPU 0's copy), zeros after. */
+    public static ByteBuffer value(MapInfo info, long n) {
+        return ByteBuffer.allocate(info.userValueSize()).order(ByteOrder.nativeOrder()).putLong(0, n);
+    }
+
     private final boolean sum;
-    private final ByteBuffer key = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()), value = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
+    private final MapInfo info;
+    private final Keys keys;
     private final ByteBuffer args = ByteBuffer.allocateDirect(512 + 8 * 512).order(ByteOrder.nativeOrder());
     private final MapFd scratch; // merge_sum's source map: empty, so it only adds
     private long n;
 
-    private PinWriter(boolean sum) {
+    private PinWriter(boolean sum, MapInfo info, Keys keys) {
         this.sum = sum;
+        this.info = info;
+        this.keys = keys;
         this.scratch = sum ? MapFd.create(new MapInfo(0, MapType.HASH, "pw_scratch", 4, 8, 1, 0, 0, 0, 0, 0, 0, 0), null, null) : null;
         args.putLong(512, 1);
     }
@@ -78,9 +116,7 @@ public final class PinWriter {
             args.putInt(0, (int) (n % COUNTERS));
             if (prog.testRun("merge_sum", 0, null, args) != 0) throw new IllegalStateException("merge_sum failed");
         } else {
-            key.putInt(0, (int) (INSERT_BASE + n));
-            value.putLong(0, n);
-            map.update(key, value, MapFd.BPF_ANY);
+            map.update(key(info, keys.index(n)), value(info, n), MapFd.BPF_ANY);
         }
         n++;
     }
@@ -97,11 +133,12 @@ public final class PinWriter {
         }
     }
 
-    private void hold(String target, Path marker, long holdMs) throws IOException {
+    /** Opens {@code target} once and writes through that fd for holdMs; {@code opened} runs after the first write. */
+    private void hold(String target, Runnable opened, long holdMs) {
         try (MapFd map = target.startsWith("id:") ? MapFd.byId(Integer.parseInt(target.substring(3)))
                 : (MapFd) BpfFd.openPin(Path.of(target)); BpfObject prog = program(map)) {
             write(map, prog);
-            Files.delete(marker);
+            opened.run();
             long end = System.nanoTime() + holdMs * 1_000_000;
             while (System.nanoTime() < end) {
                 write(map, prog);
@@ -124,10 +161,20 @@ public final class PinWriter {
         }
     }
 
+    private static void ready() {
+        System.out.println("ready");
+        System.out.flush();
+    }
+
     public static void main(String[] a) throws Exception {
-        PinWriter w = new PinWriter(a[0].equals("sum"));
         Path pin = Path.of(a[1]);
-        Path pauseDir = a.length > 2 ? Path.of(a[2]) : null;
+        MapInfo info;
+        try (MapFd map = (MapFd) BpfFd.openPin(pin)) {
+            info = map.info();
+        }
+        Keys keys = new Keys(Integer.parseInt(a[2]), Integer.parseInt(a[3]), Long.parseLong(a[4]));
+        PinWriter w = new PinWriter(Mode.valueOf(a[0]) == Mode.SUM, info, keys);
+        Path pauseDir = a.length > 5 ? Path.of(a[5]) : null;
         AtomicBoolean stop = new AtomicBoolean();
         Thread.ofPlatform().daemon().start(() -> {
             try {
@@ -137,14 +184,23 @@ public final class PinWriter {
             }
             stop.set(true);
         });
-        w.writeThroughPin(pin);
-        System.out.println("ready");
-        System.out.flush();
+        if (keys.firstHoldMs() > 0) {
+            w.hold(pin.toString(), PinWriter::ready, keys.firstHoldMs());
+        } else {
+            w.writeThroughPin(pin);
+            ready();
+        }
         boolean held = false;
         while (!stop.get()) {
             Path paused = held || pauseDir == null ? null : paused(pauseDir);
             if (paused != null) {
-                w.hold(a[3], paused, Long.parseLong(a[4]));
+                w.hold(a[6], () -> {
+                    try {
+                        Files.delete(paused);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, Long.parseLong(a[7]));
                 held = true;
             } else {
                 long t0 = System.nanoTime();
