@@ -298,7 +298,9 @@ final class MigrationRun {
      */
     private static void settleBack(Journal.Entry e, MapFd old, MapFd neu, MapInfo info) {
         if (e.baseline() == null && e.merge() == MigrationRequest.Merge.OVERWRITE) {
-            Copier.copy(neu, old, info, null, c -> {});
+            // An array twin holds every index: only the slots written to it go back (a zero written there is lost).
+            if (info.type().isArray()) Copier.copyWrittenSlots(neu, old, info);
+            else Copier.copy(neu, old, info, null, c -> {});
             return;
         }
         try (Baseline base = e.baseline() == null ? Baseline.empty(info.keySize(), info.userValueSize())

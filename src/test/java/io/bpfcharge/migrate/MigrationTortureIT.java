@@ -6,20 +6,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.SplittableRandom;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A slice of the torture run (bench/torture, {@link MigrationTorture}) for every CI run, about 2 minutes on 2 CPUs:
  * two fixed seeds whose first iterations take every map family, both strategies and merges, every writer kind,
- * zero-valued keys under swap-backfill + sum, and both kills; and a few iterations of a random seed, printed with
- * the command that replays it. Each iteration's lines are in the test's output.
+ * zero-valued keys under swap-backfill + sum, and both kills. No random seed: CI must answer the same for the same
+ * code; bench/torture explores new seeds. Each iteration's lines are in the test's output.
  */
 @KernelTest
 @HostOnly // a dozen JVM starts per iteration; the kernel paths it crosses run in the VM through MigrateIT and MigrateWritersIT
 class MigrationTortureIT {
-    private static final int FIXED_ITERATIONS = 5, RANDOM_ITERATIONS = 3;
+    private static final int FIXED_ITERATIONS = 6;
 
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 12})
@@ -27,13 +25,22 @@ class MigrationTortureIT {
         torture(seed, FIXED_ITERATIONS);
     }
 
+    /**
+     * The loss the torture run found (seed 1874316770381125211, iteration 182): an array, swap-backfill + overwrite,
+     * a process opening the old map by id at the copied step and keeping it, so the swap is undone; the undo copied
+     * the whole twin back, and its untouched zero slots overwrote 7,002 of the old map's values.
+     */
     @Test
-    void aRandomSeedLosesNothingAndTellsTheTruth() throws Exception {
-        torture(new SplittableRandom().nextLong() & Long.MAX_VALUE, RANDOM_ITERATIONS);
+    void aRolledBackBackfillOfAnArrayKeepsTheOldMapsValues() throws Exception {
+        torture(1874316770381125211L, 182, 1);
     }
 
     private static void torture(long seed, int iterations) throws Exception {
-        var options = new MigrationTorture.Options(seed, 0, iterations, false, true, 0);
+        torture(seed, 0, iterations);
+    }
+
+    private static void torture(long seed, int first, int iterations) throws Exception {
+        var options = new MigrationTorture.Options(seed, first, iterations, false, true, 0);
         assertEquals(0, MigrationTorture.run(options, System.out, false),
                 "failed iterations of seed " + seed + " (the lines above; replay: bench/torture --seed " + seed + ")");
     }
