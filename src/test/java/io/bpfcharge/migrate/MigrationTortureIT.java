@@ -2,7 +2,6 @@ package io.bpfcharge.migrate;
 
 import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelTest;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,22 +24,8 @@ class MigrationTortureIT {
         torture(seed, FIXED_ITERATIONS);
     }
 
-    /**
-     * The loss the torture run found (seed 1874316770381125211, iteration 182): an array, swap-backfill + overwrite,
-     * a process opening the old map by id at the copied step and keeping it, so the swap is undone; the undo copied
-     * the whole twin back, and its untouched zero slots overwrote 7,002 of the old map's values.
-     */
-    @Test
-    void aRolledBackBackfillOfAnArrayKeepsTheOldMapsValues() throws Exception {
-        torture(1874316770381125211L, 182, 1);
-    }
-
     private static void torture(long seed, int iterations) throws Exception {
-        torture(seed, 0, iterations);
-    }
-
-    private static void torture(long seed, int first, int iterations) throws Exception {
-        var options = new MigrationTorture.Options(seed, first, iterations, false, true, 0);
+        var options = new MigrationTorture.Options(seed, 0, iterations, false, true, 0);
         assertEquals(0, MigrationTorture.run(options, System.out, false),
                 "failed iterations of seed " + seed + " (the lines above; replay: bench/torture --seed " + seed + ")");
     }
