@@ -43,10 +43,13 @@ final class Journal implements AutoCloseable {
      *                 overwrite, after a settling pass, what that pass read from the old map; null for none (the
      *                 empty replacement of swap-backfill)
      * @param undo the swap is being reversed: something else still held the old map after it
+     * @param undoBase with {@code undo} and no {@code baseline} (a backfill given back before any settling pass):
+     *                 what the old map held just before its swap back; a key whose old value moved away from it
+     *                 was written since, by a writer newer than the replacement's, and keeps that value
      */
     record Entry(Phase phase, int oldId, int newId, String token, Plan.Kind kind, String source, String target,
                  MigrationRequest.Strategy strategy, MigrationRequest.Merge merge, List<MapRecord.Slot> slots,
-                 List<String> pins, String tempPin, String keepPin, String baseline, long bytes, boolean undo) {
+                 List<String> pins, String tempPin, String keepPin, String baseline, long bytes, boolean undo, String undoBase) {
         /**
          * A new migration's first entry: every name it will create, next to the map's first pin (or in
          * {@code dir}, a bpffs mount, for a map with none) and in the run directory.
@@ -58,22 +61,23 @@ final class Journal implements AutoCloseable {
                     ? runDir().resolve("baseline-" + oldId + "-" + token + ".bin").toString() : null;
             return new Entry(Phase.PREPARED, oldId, 0, token, mv.kind(), mv.source(), mv.target(), mv.strategy(),
                     mv.merge(), mv.slots(), mv.pins(), dir.resolve(MigrationRun.TEMP_PREFIX + oldId + "_" + token).toString(),
-                    dir.resolve(MigrationRun.KEEP_PREFIX + oldId + "_" + token).toString(), baseline, mv.bytes(), false);
+                    dir.resolve(MigrationRun.KEEP_PREFIX + oldId + "_" + token).toString(), baseline, mv.bytes(), false, null);
         }
 
         Entry with(Phase p, int newId) {
             return new Entry(p, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
-                    keepPin, baseline, bytes, undo);
+                    keepPin, baseline, bytes, undo, undoBase);
         }
 
         Entry withBaseline(String file) {
             return new Entry(phase, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
-                    keepPin, file, bytes, undo);
+                    keepPin, file, bytes, undo, undoBase);
         }
 
-        Entry undoing() {
+        /** @param undoBase see {@link Entry}; null when the settling has a baseline to compare with */
+        Entry undoing(String undoBase) {
             return new Entry(phase, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
-                    keepPin, baseline, bytes, true);
+                    keepPin, baseline, bytes, true, undoBase);
         }
 
         /** The temporary name used to re-pin the replacement over the {@code i}-th pin. */

@@ -272,7 +272,15 @@ final class MigrationRun {
      * @return the error that reports it (exit 8)
      */
     private BpfchargeException undo(Journal j, InventoryIterators it, MapFd old, MapFd neu, MapInfo info, String holder) {
-        if (!j.entry().undo()) j.write(j.entry().undoing());
+        if (!j.entry().undo()) {
+            Journal.Entry e = j.entry();
+            // A backfill given back before any settling pass has no baseline: what the old map holds now tells
+            // which of its keys are written after the swap back (by writers newer than the replacement's).
+            String base = e.baseline() == null && e.merge() == MigrationRequest.Merge.OVERWRITE
+                    ? Journal.runDir().resolve("undo-" + e.oldId() + "-" + e.token() + ".bin").toString() : null;
+            j.write(e.undoing(base));
+            if (base != null) snapshot(old, info, Path.of(base));
+        }
         Journal.Entry e = j.entry();
         swapSlots(e, e.newId(), old);
         repin(e, e.newId(), old);
@@ -280,7 +288,7 @@ final class MigrationRun {
         Optional<String> stillNew = Quiescence.await(it, e.newId(), OURS, Quiescence.WAIT);
         settleBack(e, old, neu, info);
         phase("rollback");
-        for (String p : new String[]{e.baseline(), e.keepPin(), e.tempPin()}) delete(p);
+        for (String p : new String[]{e.baseline(), e.undoBase(), e.keepPin(), e.tempPin()}) delete(p);
         j.finish();
         log(History.ROLLED_BACK, e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
         return new BpfchargeException(Exit.ROLLED_BACK, "map " + e.oldId() + " is held by " + holder
@@ -292,21 +300,29 @@ final class MigrationRun {
 
     /**
      * The replacement's writes since the swap, into the old map. Overwrite compares with what both maps last
-     * held alike (the copy's baseline, or what the last settling pass read); sum with what each settling pass
-     * left in the old map (the copy's baseline, or nothing after a backfill). Before any pass, a backfill's
-     * replacement holds only what was written to it, all newer than the old map's values.
+     * held alike (the copy's baseline, or what the last settling pass read), or, for a backfill given back before
+     * any pass, with what the old map held at the swap back; sum with what each settling pass left in the old
+     * map (the copy's baseline, or nothing after a backfill).
      */
     private static void settleBack(Journal.Entry e, MapFd old, MapFd neu, MapInfo info) {
-        if (e.baseline() == null && e.merge() == MigrationRequest.Merge.OVERWRITE) {
-            // An array twin holds every index: only the slots written to it go back (a zero written there is lost).
-            if (info.type().isArray()) Copier.copyWrittenSlots(neu, old, info);
-            else Copier.copy(neu, old, info, null, c -> {});
+        if (e.undoBase() != null) {
+            try (Baseline atSwapBack = Baseline.openOrEmpty(Path.of(e.undoBase()), info.keySize(), info.userValueSize())) {
+                Reconciler.giveBack(neu, old, info, atSwapBack);
+            }
             return;
         }
         try (Baseline base = e.baseline() == null ? Baseline.empty(info.keySize(), info.userValueSize())
                 : Baseline.open(Path.of(e.baseline()));
              MergeSum sum = e.merge() == MigrationRequest.Merge.SUM ? Reconciler.sum(neu, old, info) : null) {
             Reconciler.reconcile(neu, old, info, base, e.merge(), null, sum);
+        }
+    }
+
+    /** What {@code map} holds now, into {@code file} (a {@link Baseline}). */
+    private static void snapshot(MapFd map, MapInfo info, Path file) {
+        try (Baseline.Writer w = new Baseline.Writer(file, info.keySize(), info.userValueSize())) {
+            Copier.read(map, info, w);
+            w.finish();
         }
     }
 
@@ -352,7 +368,7 @@ final class MigrationRun {
     /** Undoes a migration that did not reach READY: nothing but temporary names was created. */
     static void rollback(Journal.Entry e) {
         for (int i = 0; i < e.pins().size(); i++) delete(e.repinTemp(i).toString());
-        for (String p : new String[]{e.tempPin(), e.keepPin(), e.baseline()}) delete(p);
+        for (String p : new String[]{e.tempPin(), e.keepPin(), e.baseline(), e.undoBase()}) delete(p);
     }
 
     private static void delete(String path) {

@@ -115,4 +115,14 @@ final class Kernel {
         b.get(b.position(), bytes);
         return HexFormat.of().formatHex(bytes);
     }
+
+    /** A u32 key as {@link #dump} writes it. */
+    static String hex4(int v) {
+        return HexFormat.of().formatHex(ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(v).array());
+    }
+
+    /** A u64 value as {@link #dump} writes it. */
+    static String hex8(long v) {
+        return HexFormat.of().formatHex(ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(v).array());
+    }
 }
