@@ -3,6 +3,7 @@ package io.bpfcharge.migrate;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.inventory.MapRecord;
 
 import java.io.IOException;
@@ -26,6 +27,8 @@ import java.util.List;
  * drops it when the process dies, which is how the next run tells an orphan from a migration in progress.
  */
 final class Journal implements AutoCloseable {
+    /** Names of a migration's pins in bpffs: the replacement's until the end, the old map's keep pin. */
+    static final String TEMP_PREFIX = "bpfcharge_tmp_", KEEP_PREFIX = "bpfcharge_old_";
     static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -60,8 +63,8 @@ final class Journal implements AutoCloseable {
             String baseline = mv.strategy() == MigrationRequest.Strategy.COPY_SWAP
                     ? runDir().resolve("baseline-" + oldId + "-" + token + ".bin").toString() : null;
             return new Entry(Phase.PREPARED, oldId, 0, token, mv.kind(), mv.source(), mv.target(), mv.strategy(),
-                    mv.merge(), mv.slots(), mv.pins(), dir.resolve(MigrationRun.TEMP_PREFIX + oldId + "_" + token).toString(),
-                    dir.resolve(MigrationRun.KEEP_PREFIX + oldId + "_" + token).toString(), baseline, mv.bytes(), false, null);
+                    mv.merge(), mv.slots(), mv.pins(), dir.resolve(TEMP_PREFIX + oldId + "_" + token).toString(),
+                    dir.resolve(KEEP_PREFIX + oldId + "_" + token).toString(), baseline, mv.bytes(), false, null);
         }
 
         Entry with(Phase p, int newId) {
@@ -97,6 +100,28 @@ final class Journal implements AutoCloseable {
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.entry = entry;
+    }
+
+    /** Removes every name an entry recorded (the undo of a migration that did not reach READY: nothing else was made). */
+    static void removeNames(Entry e) {
+        for (int i = 0; i < e.pins().size(); i++) delete(e.repinTemp(i).toString());
+        for (String p : new String[]{e.tempPin(), e.keepPin(), e.baseline(), e.undoBase()}) delete(p);
+    }
+
+    /** Removes one recorded name (a pin or a file) if it exists; null: none was recorded. */
+    static void delete(String path) {
+        if (path == null) return;
+        try {
+            Files.deleteIfExists(Path.of(path));
+        } catch (IOException ex) {
+            throw new UncheckedIOException("cannot remove " + path + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The refusal of a migration of a map whose journal another live process holds. */
+    static BpfchargeException busy(int id) {
+        return new BpfchargeException(BpfchargeException.Exit.REFUSED, "map " + id + " is being migrated by another "
+                + "bpfcharge process: wait for it to finish (it is already on its way to a new memory cgroup)");
     }
 
     static Path runDir() {

@@ -106,7 +106,7 @@ final class Kernel {
     static List<String> leftovers(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString())
-                    .filter(n -> n.startsWith(MigrationRun.TEMP_PREFIX) || n.startsWith(MigrationRun.KEEP_PREFIX)).toList();
+                    .filter(n -> n.startsWith(Journal.TEMP_PREFIX) || n.startsWith(Journal.KEEP_PREFIX)).toList();
         }
     }
 
