@@ -80,7 +80,7 @@ public class TlsBench {
             }
         }
         long failed = ms.stream().filter(v -> v.isInfinite()).count();
-        System.out.printf("pass %d, %s: serial handshakes %.0f/s; %d x %d concurrent new connections: p50 %.0f ms, p99 %.0f ms, max %.0f ms, %d failed;"
+        System.out.printf("pass %d, %s: serial handshakes %.0f/s; %d x %d concurrent new connections: p50 %.0f ms, p99 %.0f ms, max %.0f ms (Infinity: a failed one), %d failed;"
                         + " RSS idle %d MB, loaded %d MB (VmHWM %d MB); load average %s%n", pass, setting, serial, ROUNDS, CLIENTS,
                 BenchDaemon.pct(ms, 50), BenchDaemon.pct(ms, 99), BenchDaemon.pct(ms, 100), failed, idle, peak, d.hwmMb(),
                 Files.readString(Path.of("/proc/loadavg")).substring(0, 14));
