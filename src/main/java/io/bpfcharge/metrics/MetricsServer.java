@@ -39,8 +39,9 @@ public final class MetricsServer implements AutoCloseable {
             throw new BpfchargeException(BpfchargeException.Exit.USAGE, "--max-connections " + maxConnections + " needs "
                     + (maxConnections + OTHER_FDS) + " open files but the limit is " + fds
                     + ": raise it (ulimit -n, LimitNOFILE= in the unit) or lower --max-connections");
-        BasicAuth auth = new BasicAuth(web.users());
-        return new MetricsServer(Http1Server.start(address, web.tls(), maxConnections, maxPerSource, head -> handle(head, exporter, auth),
+        BasicAuth auth = new BasicAuth();
+        Map<String, String> users = web.users();
+        return new MetricsServer(Http1Server.start(address, web.tls(), maxConnections, maxPerSource, head -> handle(head, exporter, auth, users),
                 dropCounter(exporter)));
     }
 
@@ -68,12 +69,12 @@ public final class MetricsServer implements AutoCloseable {
 
     public boolean tls() { return server.tls(); }
 
-    private static Response handle(RequestHead x, Exporter exporter, BasicAuth auth) {
+    private static Response handle(RequestHead x, Exporter exporter, BasicAuth auth, Map<String, String> users) {
         if (!x.method().equals("GET") && !x.method().equals("HEAD"))
             return Response.text(405, "read-only: only GET and HEAD are served\n", "Allow: GET, HEAD");
         String path = x.path();
         if (path == null) return Response.text(400, "bad request target: ask for a path such as /metrics\n");
-        switch (auth.check(x.header("authorization"))) {
+        switch (auth.check(users, x.header("authorization"))) {
             case DENIED -> {
                 return Response.text(401, "Unauthorized\n", "WWW-Authenticate: Basic realm=\"bpfcharge\"");
             }

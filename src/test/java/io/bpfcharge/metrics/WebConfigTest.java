@@ -38,36 +38,51 @@ class WebConfigTest {
         String a = BCrypt.with(BCrypt.Version.VERSION_2A).hashToString(4, "other".toCharArray());
         WebConfig c = WebConfig.read(file("basic_auth_users:\n  prom: " + y + "\n  ops: '" + a + "'\n"));
         assertNull(c.tls());
-        BasicAuth auth = new BasicAuth(c.users());
-        assertEquals(OK, auth.check(basic("prom", "s3cret")));
-        assertEquals(OK, auth.check(basic("prom", "s3cret")), "cached second time");
-        assertEquals(OK, auth.check(basic("ops", "other")));
-        assertEquals(DENIED, auth.check(basic("prom", "wrong")));
-        assertEquals(DENIED, auth.check(basic("nobody", "s3cret")));
-        assertEquals(DENIED, auth.check(null));
-        assertEquals(DENIED, auth.check("Bearer x"));
-        assertEquals(DENIED, auth.check("Basic !!!"));
-        assertEquals(DENIED, auth.check(basic("prom", "s3cret" + "x".repeat(67))), "73 bytes: more than bcrypt reads");
+        BasicAuth auth = new BasicAuth();
+        Map<String, String> u = c.users();
+        assertEquals(OK, auth.check(u, basic("prom", "s3cret")));
+        assertEquals(OK, auth.check(u, basic("prom", "s3cret")), "cached second time");
+        assertEquals(OK, auth.check(u, basic("ops", "other")));
+        assertEquals(DENIED, auth.check(u, basic("prom", "wrong")));
+        assertEquals(DENIED, auth.check(u, basic("nobody", "s3cret")));
+        assertEquals(DENIED, auth.check(u, null));
+        assertEquals(DENIED, auth.check(u, "Bearer x"));
+        assertEquals(DENIED, auth.check(u, "Basic !!!"));
+        assertEquals(DENIED, auth.check(u, basic("prom", "s3cret" + "x".repeat(67))), "73 bytes: more than bcrypt reads");
+    }
+
+    /** A reloaded web config with a new hash: the remembered results of the old one count no more, either way. */
+    @Test
+    void aNewHashIsCheckedAfreshNotAnsweredFromTheCache() {
+        String old = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "old-one".toCharArray());
+        String rotated = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "new-one".toCharArray());
+        BasicAuth auth = new BasicAuth();
+        assertEquals(OK, auth.check(Map.of("prom", old), basic("prom", "old-one")));
+        assertEquals(DENIED, auth.check(Map.of("prom", old), basic("prom", "new-one")));
+        assertEquals(DENIED, auth.check(Map.of("prom", rotated), basic("prom", "old-one")));
+        assertEquals(OK, auth.check(Map.of("prom", rotated), basic("prom", "new-one")));
+        assertEquals(DENIED, auth.check(Map.of("ops", rotated), basic("prom", "new-one")), "a removed user");
     }
 
     @Test
     void aWrongPasswordCostsOneBcryptAndCannotEvictARightOne() throws IOException {
         String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
-        BasicAuth auth = new BasicAuth(WebConfig.read(file("basic_auth_users:\n  prom: " + hash + "\n")).users(), 16);
-        assertEquals(OK, auth.check(basic("prom", "s3cret")));
-        for (int i = 0; i < 5; i++) assertEquals(DENIED, auth.check(basic("prom", "wrong")));
-        for (int i = 0; i < 5; i++) assertEquals(DENIED, auth.check(basic("nobody", "wrong")));
+        Map<String, String> u = WebConfig.read(file("basic_auth_users:\n  prom: " + hash + "\n")).users();
+        BasicAuth auth = new BasicAuth(16);
+        assertEquals(OK, auth.check(u, basic("prom", "s3cret")));
+        for (int i = 0; i < 5; i++) assertEquals(DENIED, auth.check(u, basic("prom", "wrong")));
+        for (int i = 0; i < 5; i++) assertEquals(DENIED, auth.check(u, basic("nobody", "wrong")));
         assertEquals(3, auth.bcryptRuns(), "one bcrypt per distinct user and password, right or wrong");
-        for (int i = 0; i < 40; i++) auth.check(basic("prom", "guess" + i)); // more than the failure cache holds
+        for (int i = 0; i < 40; i++) auth.check(u, basic("prom", "guess" + i)); // more than the failure cache holds
         long before = auth.bcryptRuns();
-        assertEquals(OK, auth.check(basic("prom", "s3cret")));
+        assertEquals(OK, auth.check(u, basic("prom", "s3cret")));
         assertEquals(before, auth.bcryptRuns(), "the right password is still remembered");
     }
 
     @Test
     void noConfigLetsEveryoneIn() throws IOException {
-        assertEquals(OK, new BasicAuth(WebConfig.read(file("")).users()).check(null));
-        assertEquals(OK, new BasicAuth(WebConfig.NONE.users()).check(null));
+        assertEquals(OK, new BasicAuth().check(WebConfig.read(file("")).users(), null));
+        assertEquals(OK, new BasicAuth().check(WebConfig.NONE.users(), null));
     }
 
     @Test
