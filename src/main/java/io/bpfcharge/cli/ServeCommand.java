@@ -42,7 +42,7 @@ import java.util.concurrent.CountDownLatch;
 
 @Command(name = "serve", description = {
         "Prometheus exporter: BPF memory per map and per memory cgroup, stranded charges, migrations.",
-        "Endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Read-only unless --recharge. Stops on SIGTERM or SIGINT.",
+        "Endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Read-only unless --recharge. Stops on SIGTERM or SIGINT; SIGHUP re-reads --web-config.",
         "--recharge: also the node agent. It finds running containers in the OCI runtimes' state roots and keeps every map "
                 + "a container claims (annotation io.bpfcharge.maps, --rules) charged to its memory cgroup, as the hook "
                 + "would; one log line per result on stdout (see docs/agent.md)."})

@@ -27,7 +27,7 @@ class ServeTlsIT {
 
     private Daemon serve(String tlsSettings) throws Exception {
         Path web = Files.writeString(dir.resolve("web.yml"), "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n" + tlsSettings);
-        return new Daemon(Map.of(), "--web-config", web.toString());
+        return new Daemon(Map.of(), "--web.config.file", web.toString()); // node_exporter's spelling of --web-config
     }
 
     /**
