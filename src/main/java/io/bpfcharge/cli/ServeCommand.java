@@ -42,7 +42,7 @@ import java.util.concurrent.CountDownLatch;
 
 @Command(name = "serve", description = {
         "Prometheus exporter: BPF memory per map and per memory cgroup, stranded charges, migrations.",
-        "Endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Read-only unless --recharge. Stops on SIGTERM or SIGINT.",
+        "Endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Read-only unless --recharge. Stops on SIGTERM or SIGINT; SIGHUP re-reads --web-config.",
         "--recharge: also the node agent. It finds running containers in the OCI runtimes' state roots and keeps every map "
                 + "a container claims (annotation io.bpfcharge.maps, --rules) charged to its memory cgroup, as the hook "
                 + "would; one log line per result on stdout (see docs/agent.md)."})
@@ -60,8 +60,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Keep the N largest maps as their own series; sum the rest per cgroup into map_id=\"other\". 0: no limit (default: ${DEFAULT-VALUE}).")
     int maxMapSeries;
 
-    @Option(names = "--web-config", paramLabel = "FILE",
-            description = "Prometheus web config file: tls_server_config and basic_auth_users (bcrypt).")
+    @Option(names = {"--web-config", "--web.config.file"}, paramLabel = "FILE",
+            description = "Prometheus web config file (exporter-toolkit format): tls_server_config and basic_auth_users (bcrypt). "
+                    + "Read again when it or a file it names changes, and on SIGHUP; a bad new one leaves the last good one in force (docs/monitoring.md).")
     Path webConfig;
 
     @Option(names = "--max-scan-age", paramLabel = "SECONDS", defaultValue = "2",
@@ -195,6 +196,11 @@ final class ServeCommand implements Callable<Integer> {
             if (oomWriter != null) oomWriter.close(); // the pin keeps the map, and its last scan, for readers
             stopped.countDown();
         }));
+        // SIGHUP reloads the web config, as Prometheus does, instead of ending the process (the JVM's default), so that
+        // `systemctl reload` is safe with or without one. sun.misc.Signal: in jdk.unsupported, no JVM flag needed.
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), hup -> {
+            if (!server.reloadWebConfig()) System.err.println("bpfcharge: serve: SIGHUP: no --web-config to reload");
+        });
         InetSocketAddress bound = server.address();
         spec.commandLine().getErr().printf("bpfcharge: serving %s://%s:%d/metrics%n", server.tls() ? "https" : "http",
                 bound.getAddress().getHostAddress(), bound.getPort());

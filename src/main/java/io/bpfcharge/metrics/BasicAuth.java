@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The Authorization header checked against basic_auth_users. bcrypt costs tens of milliseconds by
- * design, so its work is bounded: every result is remembered (as a SHA-256 of user and password),
+ * design, so its work is bounded: every result is remembered (as a SHA-256 of user, password and the
+ * user's hash, so that a reloaded web config with a new hash is checked afresh, as exporter-toolkit does),
  * right ones and wrong ones in separate caches so that a flood of wrong passwords cannot evict a
  * right one; and the checks that must run bcrypt run one at a time on their own thread, which rests
  * after each as long as it took, a request waiting at most {@link #BCRYPT_WAIT} for its turn. A
@@ -38,7 +39,6 @@ final class BasicAuth {
         static final String HASH = BCrypt.withDefaults().hashToString(10, "not a password".toCharArray());
     }
 
-    private final Map<String, String> users;
     private final Map<String, Boolean> passed = lru(64), failed;
     // One platform thread: bcrypt never occupies a carrier of the virtual threads that serve requests,
     // and the kernel shares the CPU between it and them (a wrong-password flood took a right scraper's
@@ -48,14 +48,12 @@ final class BasicAuth {
     private long restUntil = System.nanoTime(); // bcrypt thread only
     private final AtomicLong bcryptRuns = new AtomicLong();
 
-    BasicAuth(Map<String, String> users) { this(users, 1024); }
+    BasicAuth() { this(1024); }
 
-    BasicAuth(Map<String, String> users, int failures) {
-        this.users = users;
-        this.failed = lru(failures);
-    }
+    BasicAuth(int failures) { this.failed = lru(failures); }
 
-    Verdict check(String header) {
+    /** {@code users}: user name to bcrypt hash, as the web config in force has them; none lets everyone in. */
+    Verdict check(Map<String, String> users, String header) {
         if (users.isEmpty()) return Verdict.OK;
         if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) return Verdict.DENIED;
         String decoded;
@@ -70,7 +68,8 @@ final class BasicAuth {
         // bcrypt reads 72 bytes at most: the library refuses more (an exception, once a closed connection), and
         // Go's bcrypt, exporter-toolkit's, fails the check. No bcrypt hash can match such a password.
         if (password.getBytes(StandardCharsets.UTF_8).length > MAX_PASSWORD) return Verdict.DENIED;
-        String key = sha256(user + "\0" + password);
+        String hash = users.get(user);
+        String key = sha256(hash + "\0" + user + "\0" + password);
         if (passed.containsKey(key)) return Verdict.OK;
         if (failed.containsKey(key)) return Verdict.DENIED;
         Future<Boolean> check = bcrypt.submit(() -> {
@@ -78,7 +77,6 @@ final class BasicAuth {
             if (failed.containsKey(key)) return false;
             long rest = restUntil - System.nanoTime();
             if (rest > 0) Thread.sleep(Duration.ofNanos(rest));
-            String hash = users.get(user);
             bcryptRuns.incrementAndGet();
             long started = System.nanoTime();
             boolean ok = BCrypt.verifyer().verify(password.toCharArray(), hash == null ? Dummy.HASH : hash).verified && hash != null;

@@ -2,9 +2,7 @@ package io.bpfcharge.metrics;
 
 import io.bpfcharge.BpfchargeException;
 
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -90,8 +88,7 @@ final class Http1Server implements AutoCloseable {
     }
 
     private final ServerSocket listener;
-    private final SSLSocketFactory tls;
-    private final SSLParameters tlsParameters;
+    private final TlsSockets tls;
     private final Handler handler;
     private final Semaphore slots;
     private final PerSource perSource;
@@ -100,12 +97,11 @@ final class Http1Server implements AutoCloseable {
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("bpfcharge-http").uncaughtExceptionHandler(Http1Server::fatal).factory();
     private volatile boolean closed;
 
-    private Http1Server(ServerSocket listener, WebConfig.Tls tls, int maxConnections, int maxPerSource, Handler handler,
+    private Http1Server(ServerSocket listener, TlsSockets tls, int maxConnections, int maxPerSource, Handler handler,
                         Consumer<Drop> dropped) {
         this.listener = listener;
         this.dropped = dropped;
-        this.tls = tls == null ? null : tls.context().getSocketFactory();
-        this.tlsParameters = tls == null ? null : tls.parameters();
+        this.tls = tls;
         this.handler = handler;
         this.slots = new Semaphore(maxConnections);
         this.perSource = new PerSource(maxPerSource);
@@ -115,7 +111,7 @@ final class Http1Server implements AutoCloseable {
      * Binds and starts serving; throws IOException when the address cannot be bound.
      * @param dropped told of every connection closed by a limit (from the accept and deadline threads: keep it quick)
      */
-    static Http1Server start(InetSocketAddress address, WebConfig.Tls tls, int maxConnections, int maxPerSource,
+    static Http1Server start(InetSocketAddress address, TlsSockets tls, int maxConnections, int maxPerSource,
                              Handler handler, Consumer<Drop> dropped) throws IOException {
         ServerSocket listener = new ServerSocket();
         try {
@@ -202,9 +198,7 @@ final class Http1Server implements AutoCloseable {
             Socket s = c.raw;
             s.setTcpNoDelay(true);
             if (tls != null) {
-                SSLSocket ssl = (SSLSocket) tls.createSocket(s, null, true);
-                ssl.setUseClientMode(false);
-                ssl.setSSLParameters(tlsParameters);
+                SSLSocket ssl = tls.wrap(s);
                 c.app = s = ssl; // the handshake happens at the first read, under the head deadline
             }
             InputStream in = s.getInputStream();

@@ -13,6 +13,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The read-only HTTP(S) endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Only GET and
@@ -27,21 +28,30 @@ public final class MetricsServer implements AutoCloseable {
     private static final int OTHER_FDS = 64;
 
     private final Http1Server server;
+    private final LiveWebConfig web;
 
-    private MetricsServer(Http1Server server) { this.server = server; }
+    private MetricsServer(Http1Server server, LiveWebConfig web) {
+        this.server = server;
+        this.web = web;
+    }
 
-    /** Binds and starts serving; throws IOException when the address cannot be bound. */
+    /**
+     * Binds and starts serving; throws IOException when the address cannot be bound.
+     * @param webConfig null for plain HTTP without basic auth; else read again when it changes (see {@link LiveWebConfig})
+     */
     public static MetricsServer start(InetSocketAddress address, Exporter exporter, Path webConfig, int maxConnections,
                                       int maxPerSource) throws IOException {
-        WebConfig web = webConfig == null ? WebConfig.NONE : WebConfig.read(webConfig);
+        LiveWebConfig web = webConfig == null ? null : new LiveWebConfig(webConfig, exporter.registry(), exporter::metersChanged,
+                line -> System.err.println("bpfcharge: serve: " + line));
         long fds = openFileLimit();
         if (maxConnections + OTHER_FDS > fds)
             throw new BpfchargeException(BpfchargeException.Exit.USAGE, "--max-connections " + maxConnections + " needs "
                     + (maxConnections + OTHER_FDS) + " open files but the limit is " + fds
                     + ": raise it (ulimit -n, LimitNOFILE= in the unit) or lower --max-connections");
-        BasicAuth auth = new BasicAuth(web.users());
-        return new MetricsServer(Http1Server.start(address, web.tls(), maxConnections, maxPerSource, head -> handle(head, exporter, auth),
-                dropCounter(exporter)));
+        TlsSockets tls = web == null || web.current().tls() == null ? null : web;
+        Function<String, BasicAuth.Verdict> auth = web == null ? header -> BasicAuth.Verdict.OK : web::authorize;
+        return new MetricsServer(Http1Server.start(address, tls, maxConnections, maxPerSource, head -> handle(head, exporter, auth),
+                dropCounter(exporter)), web);
     }
 
     /** bpfcharge_http_connections_dropped_total{reason}: every reason has a series from the start. */
@@ -68,12 +78,19 @@ public final class MetricsServer implements AutoCloseable {
 
     public boolean tls() { return server.tls(); }
 
-    private static Response handle(RequestHead x, Exporter exporter, BasicAuth auth) {
+    /** Reads the web config again, changed or not (on SIGHUP); false when serve has none. */
+    public boolean reloadWebConfig() {
+        if (web == null) return false;
+        web.reload();
+        return true;
+    }
+
+    private static Response handle(RequestHead x, Exporter exporter, Function<String, BasicAuth.Verdict> auth) {
         if (!x.method().equals("GET") && !x.method().equals("HEAD"))
             return Response.text(405, "read-only: only GET and HEAD are served\n", "Allow: GET, HEAD");
         String path = x.path();
         if (path == null) return Response.text(400, "bad request target: ask for a path such as /metrics\n");
-        switch (auth.check(x.header("authorization"))) {
+        switch (auth.apply(x.header("authorization"))) {
             case DENIED -> {
                 return Response.text(401, "Unauthorized\n", "WWW-Authenticate: Basic realm=\"bpfcharge\"");
             }

@@ -8,9 +8,12 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -18,17 +21,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,20 +43,44 @@ import java.util.Set;
 record WebConfig(Tls tls, Map<String, String> users) {
     static final WebConfig NONE = new WebConfig(null, Map.of());
 
-    /** client_auth_type: none, want (verify if given) or need (required and verified). */
-    enum ClientAuth { NONE, WANT, NEED }
+    /** client_auth_type, as exporter-toolkit (Go's tls.ClientAuthType) means each: whether the server asks, requires, verifies. */
+    enum ClientAuth {
+        NO_CLIENT_CERT("NoClientCert", false, false, false),
+        REQUEST_CLIENT_CERT("RequestClientCert", true, false, false),
+        REQUIRE_ANY_CLIENT_CERT("RequireAnyClientCert", true, true, false),
+        VERIFY_CLIENT_CERT_IF_GIVEN("VerifyClientCertIfGiven", true, false, true),
+        REQUIRE_AND_VERIFY_CLIENT_CERT("RequireAndVerifyClientCert", true, true, true);
 
-    /** TLS server settings; protocols are JSSE names (TLSv1.2, TLSv1.3) between min and max. */
-    record Tls(SSLContext context, ClientAuth clientAuth, List<String> protocols) {
-        SSLParameters parameters() {
-            // A client-initiated renegotiation costs the server a handshake (about 10 ms of CPU) for nothing: refuse
-            // it. JSSE reads this once, at the first server handshake, which is after this.
-            System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
-            SSLParameters p = context.getDefaultSSLParameters();
-            p.setProtocols(protocols.toArray(String[]::new));
-            if (clientAuth == ClientAuth.NEED) p.setNeedClientAuth(true);
-            else if (clientAuth == ClientAuth.WANT) p.setWantClientAuth(true);
-            return p;
+        final String yaml;
+        final boolean asks, requires, verifies;
+
+        ClientAuth(String yaml, boolean asks, boolean requires, boolean verifies) {
+            this.yaml = yaml;
+            this.asks = asks;
+            this.requires = requires;
+            this.verifies = verifies;
+        }
+
+        static ClientAuth of(String yaml) {
+            if (yaml.isEmpty() || yaml.equals("RequireClientCert")) // exporter-toolkit's default and its old name
+                return yaml.isEmpty() ? NO_CLIENT_CERT : REQUIRE_ANY_CLIENT_CERT;
+            for (ClientAuth a : values()) if (a.yaml.equals(yaml)) return a;
+            throw invalid("tls_server_config.client_auth_type must be one of "
+                    + String.join(", ", Arrays.stream(values()).map(a -> a.yaml).toList()));
+        }
+    }
+
+    /** TLS server settings: the context (key, certificate, client trust) and the per-socket parameters. */
+    record Tls(SSLContext context, SSLParameters parameters, ClientAuth clientAuth) implements TlsSockets {
+        /** JSSE protocol names (TLSv1.2, TLSv1.3), min_version to max_version. */
+        List<String> protocols() { return List.of(parameters.getProtocols()); }
+
+        @Override
+        public SSLSocket wrap(Socket accepted) throws IOException {
+            SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(accepted, null, true);
+            ssl.setUseClientMode(false);
+            ssl.setSSLParameters(parameters);
+            return ssl;
         }
     }
 
@@ -65,7 +89,11 @@ record WebConfig(Tls tls, Map<String, String> users) {
             "min_version", "max_version", "prefer_server_cipher_suites");
     private static final List<String> VERSIONS = List.of("TLS10", "TLS11", "TLS12", "TLS13");
 
-    static WebConfig read(Path file) {
+    static WebConfig read(Path file) { return read(file, new ArrayList<>()); }
+
+    /** @param files gets every file this reads, the web config first, each before it is read (a bad one too) */
+    static WebConfig read(Path file, List<Path> files) {
+        files.add(file);
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
@@ -77,9 +105,12 @@ record WebConfig(Tls tls, Map<String, String> users) {
         Path base = file.toAbsolutePath().getParent();
         known(root, TOP, "");
         JsonNode http = root.path("http_server_config");
-        if (!http.isMissingNode() && !http.isNull()) known(http, Set.of("http2"), "http_server_config.");
+        if (!http.isMissingNode() && !http.isNull()) {
+            known(http, Set.of("http2"), "http_server_config.");
+            flag(http, "http_server_config.http2", true); // HTTP/1.1 is served either way: docs/serve-limits.md
+        }
         JsonNode tlsNode = root.path("tls_server_config");
-        Tls tls = tlsNode.isMissingNode() || tlsNode.isNull() ? null : tls(tlsNode, base);
+        Tls tls = tlsNode.isMissingNode() || tlsNode.isNull() ? null : tls(tlsNode, base, files);
         Map<String, String> users = new LinkedHashMap<>();
         JsonNode auth = root.path("basic_auth_users");
         if (!auth.isMissingNode() && !auth.isNull()) {
@@ -104,58 +135,79 @@ record WebConfig(Tls tls, Map<String, String> users) {
         }
     }
 
-    private static Tls tls(JsonNode n, Path base) {
+    private static boolean flag(JsonNode parent, String name, boolean dflt) {
+        JsonNode n = parent.path(name.substring(name.lastIndexOf('.') + 1));
+        if (n.isMissingNode() || n.isNull()) return dflt;
+        if (!n.isBoolean()) throw invalid(name + " must be true or false");
+        return n.booleanValue();
+    }
+
+    private static Tls tls(JsonNode n, Path base, List<Path> files) {
         known(n, TLS_KEYS, "tls_server_config.");
         String cert = n.path("cert_file").asText(""), key = n.path("key_file").asText("");
         if (cert.isEmpty() || key.isEmpty())
             throw invalid("tls_server_config needs both cert_file and key_file");
-        ClientAuth auth = switch (n.path("client_auth_type").asText("NoClientCert")) {
-            case "NoClientCert" -> ClientAuth.NONE;
-            case "RequestClientCert", "VerifyClientCertIfGiven" -> ClientAuth.WANT;
-            case "RequireAnyClientCert", "RequireAndVerifyClientCert" -> ClientAuth.NEED;
-            default -> throw invalid("tls_server_config.client_auth_type must be one of NoClientCert, RequestClientCert, "
-                    + "RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert");
-        };
+        ClientAuth auth = ClientAuth.of(n.path("client_auth_type").asText(""));
         String ca = n.path("client_ca_file").asText("");
         // exporter-toolkit refuses this too: an operator who gave a CA believes client certificates are checked.
-        if (auth == ClientAuth.NONE && !ca.isEmpty())
+        if (auth == ClientAuth.NO_CLIENT_CERT && !ca.isEmpty())
             throw invalid("tls_server_config.client_ca_file is set but client_auth_type is " + n.path("client_auth_type")
                     .asText("not") + ", so no client certificate would be checked: add client_auth_type: "
                     + "RequireAndVerifyClientCert (or remove client_ca_file)");
-        if (auth != ClientAuth.NONE && ca.isEmpty())
-            throw invalid("tls_server_config.client_auth_type " + n.path("client_auth_type").asText() + " needs client_ca_file");
+        // exporter-toolkit loads the CA and then verifies nothing with it: refused here, for the same reason.
+        if (auth.asks && !auth.verifies && !ca.isEmpty())
+            throw invalid("tls_server_config.client_ca_file is set but client_auth_type " + auth.yaml + " accepts any client "
+                    + "certificate unverified: use VerifyClientCertIfGiven or RequireAndVerifyClientCert (or remove client_ca_file)");
+        if (auth.verifies && ca.isEmpty())
+            throw invalid("tls_server_config.client_auth_type " + auth.yaml + " needs client_ca_file (the CAs client certificates must chain to)");
         int min = version(n, "min_version", "TLS12"), max = version(n, "max_version", "TLS13");
         if (min > max) throw invalid("tls_server_config.min_version is above max_version");
         // The JDK disables TLS 1.0 and 1.1 (jdk.tls.disabledAlgorithms): accepted, they would be silently off.
         if (min < 2) throw invalid("tls_server_config.min_version " + VERSIONS.get(min) + " cannot be honoured: this "
                 + "Java runtime disables TLS 1.0 and 1.1; use TLS12 or TLS13");
+        boolean serverOrder = flag(n, "tls_server_config.prefer_server_cipher_suites", true); // exporter-toolkit's default
         List<String> protocols = new ArrayList<>();
         for (int v = min; v <= max; v++) protocols.add("TLSv1." + v);
-        protocols.replaceAll(p -> p.equals("TLSv1.0") ? "TLSv1" : p);
         try {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
             char[] pw = new char[0];
-            PrivateKey pk = privateKey(resolve(base, key));
-            List<Certificate> chain = certificates(resolve(base, cert));
+            Path certFile = resolve(base, cert), keyFile = resolve(base, key);
+            files.add(certFile);
+            List<Certificate> chain = certificates(certFile);
+            files.add(keyFile);
+            PrivateKey pk = privateKey(keyFile);
             if (!signsFor(pk, chain.getFirst().getPublicKey()))
-                throw invalid("tls_server_config: key_file " + resolve(base, key) + " is not the private key of cert_file "
-                        + resolve(base, cert) + " (its first certificate): give the key the certificate was made for");
+                throw invalid("tls_server_config: key_file " + keyFile + " is not the private key of cert_file "
+                        + certFile + " (its first certificate): give the key the certificate was made for");
             ks.setKeyEntry("server", pk, pw, chain.toArray(Certificate[]::new));
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(ks, pw);
-            TrustManagerFactory tmf = null;
-            if (!ca.isEmpty()) {
-                KeyStore trust = KeyStore.getInstance("PKCS12");
-                trust.load(null, null);
+            TrustManager[] trust = null; // no client certificate asked for: never consulted
+            if (auth.verifies) {
+                KeyStore cas = KeyStore.getInstance("PKCS12");
+                cas.load(null, null);
                 int i = 0;
-                for (Certificate c : certificates(resolve(base, ca))) trust.setCertificateEntry("ca" + i++, c);
-                tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(trust);
+                Path caFile = resolve(base, ca);
+                files.add(caFile);
+                for (Certificate c : certificates(caFile)) cas.setCertificateEntry("ca" + i++, c);
+                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(cas);
+                trust = tmf.getTrustManagers();
+            } else if (auth.asks) {
+                trust = new TrustManager[]{AnyClientCertificate.INSTANCE};
             }
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
-            return new Tls(ctx, auth, List.copyOf(protocols));
+            ctx.init(kmf.getKeyManagers(), trust, null);
+            // A client-initiated renegotiation costs the server a handshake (about 10 ms of CPU) for nothing: refuse
+            // it. JSSE reads this once, at the first server handshake, which is after this.
+            System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
+            SSLParameters p = ctx.getDefaultSSLParameters();
+            p.setProtocols(protocols.toArray(String[]::new));
+            p.setUseCipherSuitesOrder(serverOrder);
+            if (auth.requires) p.setNeedClientAuth(true);
+            else if (auth.asks) p.setWantClientAuth(true);
+            return new Tls(ctx, p, auth);
         } catch (GeneralSecurityException | IOException e) {
             throw invalid("tls_server_config: " + e.getMessage());
         }
@@ -183,54 +235,14 @@ record WebConfig(Tls tls, Map<String, String> users) {
         }
     }
 
-    /** PKCS#8 ("PRIVATE KEY") or PKCS#1 RSA ("RSA PRIVATE KEY") PEM. */
     private static PrivateKey privateKey(Path file) {
-        String pem;
         try {
-            pem = Files.readString(file);
+            return PemKeys.read(Files.readString(file));
         } catch (IOException e) {
             throw invalid("cannot read key_file " + file + ": " + why(e));
+        } catch (PemKeys.Unusable e) {
+            throw invalid("key_file " + file + " " + e.getMessage());
         }
-        boolean pkcs1 = pem.contains("-----BEGIN RSA PRIVATE KEY-----");
-        if (!pkcs1 && !pem.contains("-----BEGIN PRIVATE KEY-----"))
-            throw invalid("key_file " + file + " must be an unencrypted PEM PKCS#8 or RSA key: convert it with "
-                    + "`openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8`");
-        String b64 = pem.replaceAll("-----(BEGIN|END) [A-Z ]+-----", "").replaceAll("\\s", "");
-        byte[] der = Base64.getDecoder().decode(b64);
-        if (pkcs1) der = pkcs1ToPkcs8(der);
-        for (String alg : List.of("RSA", "EC", "Ed25519")) {
-            try {
-                return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
-            } catch (GeneralSecurityException e) {
-                // try the next algorithm
-            }
-        }
-        throw invalid("key_file " + file + " holds no RSA, EC or Ed25519 private key");
-    }
-
-    /** Wraps a PKCS#1 RSAPrivateKey in a PKCS#8 PrivateKeyInfo (version 0, rsaEncryption, NULL). */
-    private static byte[] pkcs1ToPkcs8(byte[] pkcs1) {
-        byte[] algId = HexFormat.of().parseHex("300d06092a864886f70d0101010500");
-        byte[] version = {0x02, 0x01, 0x00};
-        byte[] octets = der(0x04, pkcs1);
-        byte[] body = new byte[version.length + algId.length + octets.length];
-        System.arraycopy(version, 0, body, 0, version.length);
-        System.arraycopy(algId, 0, body, version.length, algId.length);
-        System.arraycopy(octets, 0, body, version.length + algId.length, octets.length);
-        return der(0x30, body);
-    }
-
-    private static byte[] der(int tag, byte[] content) {
-        int n = content.length;
-        byte[] len = n < 128 ? new byte[]{(byte) n}
-                : n < 256 ? new byte[]{(byte) 0x81, (byte) n}
-                : n < 65536 ? new byte[]{(byte) 0x82, (byte) (n >> 8), (byte) n}
-                : new byte[]{(byte) 0x83, (byte) (n >> 16), (byte) (n >> 8), (byte) n};
-        byte[] out = new byte[1 + len.length + n];
-        out[0] = (byte) tag;
-        System.arraycopy(len, 0, out, 1, len.length);
-        System.arraycopy(content, 0, out, 1 + len.length, n);
-        return out;
     }
 
     /** A bad file is bad input: one line saying what is wrong and what to do, exit code USAGE. */

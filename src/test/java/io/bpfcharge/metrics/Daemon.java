@@ -19,6 +19,10 @@ import java.util.regex.Pattern;
 public final class Daemon implements AutoCloseable {
     private static final Pattern SERVING = Pattern.compile("serving (https?://\\S+)/metrics");
     private final Process process;
+    /** Its stderr lines after the one saying it serves, for {@link #awaitLine}. */
+    private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(1000);
+    /** Queued after its last stderr line (compared by identity): a daemon that exits is not waited for. */
+    private static final String END = new String("end of stderr");
     final URI base;
 
     Daemon(Map<String, String> env, String... args) throws IOException, InterruptedException {
@@ -43,12 +47,13 @@ public final class Daemon implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout);
         pb.environment().putAll(env);
         process = pb.start();
-        BlockingQueue<String> lines = new ArrayBlockingQueue<>(1000);
         Thread.ofVirtual().start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream()))) {
                 for (String l; (l = r.readLine()) != null; ) lines.offer(l);
             } catch (IOException e) {
                 // daemon gone
+            } finally {
+                lines.offer(END);
             }
         });
         // Under emulation (test/vm) a JVM start plus the first scan took over 60 s on a loaded host.
@@ -60,6 +65,7 @@ public final class Daemon implements AutoCloseable {
                 close();
                 throw new IOException("daemon did not start within 180 s: " + seen);
             }
+            if (l == END) throw new IOException("daemon exited with " + process.waitFor() + " before serving: " + seen);
             seen.append(l).append('\n');
             Matcher m = SERVING.matcher(l);
             if (m.find()) {
@@ -70,6 +76,19 @@ public final class Daemon implements AutoCloseable {
     }
 
     public URI uri(String path) { return base.resolve(path); }
+
+    /** Waits (up to 60 s) for a line on its stderr containing {@code text}; lines before it are consumed. */
+    String awaitLine(String text) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        StringBuilder seen = new StringBuilder();
+        while (true) {
+            String l = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (l == null) throw new AssertionError("no stderr line with \"" + text + "\" within 60 s; saw:\n" + seen);
+            if (l == END) throw new AssertionError("daemon exited with " + process.waitFor() + " before a stderr line with \"" + text + "\"; saw:\n" + seen);
+            if (l.contains(text)) return l;
+            seen.append(l).append('\n');
+        }
+    }
 
     public Process process() { return process; }
 

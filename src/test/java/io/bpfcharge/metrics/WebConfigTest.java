@@ -38,36 +38,51 @@ class WebConfigTest {
         String a = BCrypt.with(BCrypt.Version.VERSION_2A).hashToString(4, "other".toCharArray());
         WebConfig c = WebConfig.read(file("basic_auth_users:\n  prom: " + y + "\n  ops: '" + a + "'\n"));
         assertNull(c.tls());
-        BasicAuth auth = new BasicAuth(c.users());
-        assertEquals(OK, auth.check(basic("prom", "s3cret")));
-        assertEquals(OK, auth.check(basic("prom", "s3cret")), "cached second time");
-        assertEquals(OK, auth.check(basic("ops", "other")));
-        assertEquals(DENIED, auth.check(basic("prom", "wrong")));
-        assertEquals(DENIED, auth.check(basic("nobody", "s3cret")));
-        assertEquals(DENIED, auth.check(null));
-        assertEquals(DENIED, auth.check("Bearer x"));
-        assertEquals(DENIED, auth.check("Basic !!!"));
-        assertEquals(DENIED, auth.check(basic("prom", "s3cret" + "x".repeat(67))), "73 bytes: more than bcrypt reads");
+        BasicAuth auth = new BasicAuth();
+        Map<String, String> u = c.users();
+        assertEquals(OK, auth.check(u, basic("prom", "s3cret")));
+        assertEquals(OK, auth.check(u, basic("prom", "s3cret")), "cached second time");
+        assertEquals(OK, auth.check(u, basic("ops", "other")));
+        assertEquals(DENIED, auth.check(u, basic("prom", "wrong")));
+        assertEquals(DENIED, auth.check(u, basic("nobody", "s3cret")));
+        assertEquals(DENIED, auth.check(u, null));
+        assertEquals(DENIED, auth.check(u, "Bearer x"));
+        assertEquals(DENIED, auth.check(u, "Basic !!!"));
+        assertEquals(DENIED, auth.check(u, basic("prom", "s3cret" + "x".repeat(67))), "73 bytes: more than bcrypt reads");
+    }
+
+    /** A reloaded web config with a new hash: the remembered results of the old one count no more, either way. */
+    @Test
+    void aNewHashIsCheckedAfreshNotAnsweredFromTheCache() {
+        String old = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "old-one".toCharArray());
+        String rotated = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "new-one".toCharArray());
+        BasicAuth auth = new BasicAuth();
+        assertEquals(OK, auth.check(Map.of("prom", old), basic("prom", "old-one")));
+        assertEquals(DENIED, auth.check(Map.of("prom", old), basic("prom", "new-one")));
+        assertEquals(DENIED, auth.check(Map.of("prom", rotated), basic("prom", "old-one")));
+        assertEquals(OK, auth.check(Map.of("prom", rotated), basic("prom", "new-one")));
+        assertEquals(DENIED, auth.check(Map.of("ops", rotated), basic("prom", "new-one")), "a removed user");
     }
 
     @Test
     void aWrongPasswordCostsOneBcryptAndCannotEvictARightOne() throws IOException {
         String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "s3cret".toCharArray());
-        BasicAuth auth = new BasicAuth(WebConfig.read(file("basic_auth_users:\n  prom: " + hash + "\n")).users(), 16);
-        assertEquals(OK, auth.check(basic("prom", "s3cret")));
-        for (int i = 0; i < 5; i++) assertEquals(DENIED, auth.check(basic("prom", "wrong")));
-        for (int i = 0; i < 5; i++) assertEquals(DENIED, auth.check(basic("nobody", "wrong")));
+        Map<String, String> u = WebConfig.read(file("basic_auth_users:\n  prom: " + hash + "\n")).users();
+        BasicAuth auth = new BasicAuth(16);
+        assertEquals(OK, auth.check(u, basic("prom", "s3cret")));
+        for (int i = 0; i < 5; i++) assertEquals(DENIED, auth.check(u, basic("prom", "wrong")));
+        for (int i = 0; i < 5; i++) assertEquals(DENIED, auth.check(u, basic("nobody", "wrong")));
         assertEquals(3, auth.bcryptRuns(), "one bcrypt per distinct user and password, right or wrong");
-        for (int i = 0; i < 40; i++) auth.check(basic("prom", "guess" + i)); // more than the failure cache holds
+        for (int i = 0; i < 40; i++) auth.check(u, basic("prom", "guess" + i)); // more than the failure cache holds
         long before = auth.bcryptRuns();
-        assertEquals(OK, auth.check(basic("prom", "s3cret")));
+        assertEquals(OK, auth.check(u, basic("prom", "s3cret")));
         assertEquals(before, auth.bcryptRuns(), "the right password is still remembered");
     }
 
     @Test
     void noConfigLetsEveryoneIn() throws IOException {
-        assertEquals(OK, new BasicAuth(WebConfig.read(file("")).users()).check(null));
-        assertEquals(OK, new BasicAuth(WebConfig.NONE.users()).check(null));
+        assertEquals(OK, new BasicAuth().check(WebConfig.read(file("")).users(), null));
+        assertEquals(OK, new BasicAuth().check(WebConfig.NONE.users(), null));
     }
 
     @Test
@@ -90,7 +105,7 @@ class WebConfigTest {
             assertTrue(e.getMessage().contains("is not the private key of cert_file"), e.getMessage());
         }
         for (String pair : List.of("a.pem a.key", "b.pem b.key"))
-            assertEquals(WebConfig.ClientAuth.NONE, WebConfig.read(file("tls_server_config:\n  cert_file: " + pair.split(" ")[0]
+            assertEquals(WebConfig.ClientAuth.NO_CLIENT_CERT, WebConfig.read(file("tls_server_config:\n  cert_file: " + pair.split(" ")[0]
                     + "\n  key_file: " + pair.split(" ")[1] + "\n")).tls().clientAuth(), pair);
     }
 
@@ -108,17 +123,25 @@ class WebConfigTest {
 
     /**
      * Settings that would silently not be in force, on a real certificate and key so that nothing else fails first:
-     * a CA without a client_auth_type that checks client certificates (mutual TLS off), and a min_version of TLS 1.0
-     * or 1.1, which the JDK disables.
+     * a CA without a client_auth_type that checks client certificates (mutual TLS off), a CA with one that asks for a
+     * certificate but verifies none (exporter-toolkit loads it and ignores it), a verifying one without a CA, a
+     * min_version of TLS 1.0 or 1.1, which the JDK disables, and switches that are not true or false.
      */
     @Test
     void settingsThatWouldSilentlyNotBeInForceAreRefused() throws Exception {
         selfSigned(dir);
-        Map<String, String> refused = Map.of(
-                "  client_ca_file: cert.pem\n", "client_ca_file is set but client_auth_type is not",
-                "  client_auth_type: NoClientCert\n  client_ca_file: cert.pem\n", "client_ca_file is set but client_auth_type is NoClientCert",
-                "  min_version: TLS10\n", "min_version TLS10 cannot be honoured",
-                "  min_version: TLS11\n", "min_version TLS11 cannot be honoured");
+        Map<String, String> refused = Map.ofEntries(Map.entry(
+                "  client_auth_type: RequireAnyClientCert\n  client_ca_file: cert.pem\n", "RequireAnyClientCert accepts any client certificate unverified"), Map.entry(
+                "  client_auth_type: RequestClientCert\n  client_ca_file: cert.pem\n", "RequestClientCert accepts any client certificate unverified"), Map.entry(
+                "  client_auth_type: VerifyClientCertIfGiven\n", "VerifyClientCertIfGiven needs client_ca_file"), Map.entry(
+                "  client_auth_type: RequireAndVerifyClientCert\n", "RequireAndVerifyClientCert needs client_ca_file"), Map.entry(
+                "  client_auth_type: requireany\n", "client_auth_type must be one of NoClientCert, RequestClientCert"), Map.entry(
+                "  prefer_server_cipher_suites: maybe\n", "prefer_server_cipher_suites must be true or false"), Map.entry(
+                "http_server_config:\n  http2: 2\n", "http_server_config.http2 must be true or false"), Map.entry(
+                "  client_ca_file: cert.pem\n", "client_ca_file is set but client_auth_type is not"), Map.entry(
+                "  client_auth_type: NoClientCert\n  client_ca_file: cert.pem\n", "client_ca_file is set but client_auth_type is NoClientCert"), Map.entry(
+                "  min_version: TLS10\n", "min_version TLS10 cannot be honoured"), Map.entry(
+                "  min_version: TLS11\n", "min_version TLS11 cannot be honoured"));
         for (Map.Entry<String, String> c : refused.entrySet()) {
             Path f = Files.writeString(dir.resolve("web.yml"), "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n" + c.getKey());
             BpfchargeException e = assertThrows(BpfchargeException.class, () -> WebConfig.read(f), c.getKey());
@@ -127,11 +150,51 @@ class WebConfigTest {
         }
     }
 
+    /** What each client_auth_type asks of JSSE: exporter-toolkit verifies no chain for RequestClientCert and RequireAnyClientCert. */
+    @Test
+    void clientAuthTypesMeanWhatTheyMeanInExporterToolkit() throws Exception {
+        selfSigned(dir);
+        record Expect(String yaml, boolean want, boolean need, boolean ca) {}
+        for (Expect x : List.of(new Expect("NoClientCert", false, false, false), new Expect("RequestClientCert", true, false, false),
+                new Expect("RequireAnyClientCert", true, true, false), new Expect("RequireClientCert", true, true, false),
+                new Expect("VerifyClientCertIfGiven", true, false, true), new Expect("RequireAndVerifyClientCert", true, true, true))) {
+            WebConfig.Tls t = WebConfig.read(file("tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n  client_auth_type: "
+                    + x.yaml + "\n" + (x.ca ? "  client_ca_file: cert.pem\n" : ""))).tls();
+            // JSSE: need implies asking; want alone asks without requiring.
+            assertEquals(x.need, t.parameters().getNeedClientAuth(), x.yaml);
+            assertEquals(x.want && !x.need, t.parameters().getWantClientAuth(), x.yaml);
+            assertEquals(x.ca, t.clientAuth().verifies, x.yaml);
+        }
+    }
+
+    @Test
+    void preferServerCipherSuitesSetsJsseCipherOrder() throws Exception {
+        selfSigned(dir);
+        for (String v : List.of("true", "false"))
+            assertEquals(Boolean.parseBoolean(v), WebConfig.read(file("tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
+                    + "  prefer_server_cipher_suites: " + v + "\n")).tls().parameters().getUseCipherSuitesOrder(), v);
+    }
+
+    @Test
+    void anEncryptedKeyIsRefusedWithWhatToDo() throws Exception {
+        selfSigned(dir);
+        openssl(dir, "pkey", "-in", "key.pem", "-aes256", "-passout", "pass:x", "-out", "enc.pem");
+        BpfchargeException e = assertThrows(BpfchargeException.class, () -> WebConfig.read(file(
+                "tls_server_config:\n  cert_file: cert.pem\n  key_file: enc.pem\n")));
+        assertTrue(e.getMessage().contains("enc.pem is encrypted: decrypt it with `openssl pkey"), e.getMessage());
+    }
+
     @Test
     void loadsPemCertificateAndKeysRelativeToTheFile() throws Exception {
-        for (String keyKind : List.of("pkcs8", "rsa")) {
+        for (String keyKind : List.of("pkcs8", "rsa", "sec1-p256", "sec1-p384")) {
             Path sub = Files.createDirectories(dir.resolve(keyKind));
-            selfSigned(sub);
+            if (keyKind.startsWith("sec1")) { // as `openssl ecparam -genkey` writes it: an EC PARAMETERS block, then the key
+                openssl(sub, "ecparam", "-genkey", "-name", keyKind.endsWith("256") ? "prime256v1" : "secp384r1", "-out", "key.pem");
+                openssl(sub, "req", "-x509", "-new", "-key", "key.pem", "-days", "1", "-subj", "/CN=localhost", "-out", "cert.pem");
+                assertTrue(Files.readString(sub.resolve("key.pem")).matches("(?s)-----BEGIN EC PARAMETERS-----.*-----BEGIN EC PRIVATE KEY-----.*"));
+            } else {
+                selfSigned(sub);
+            }
             if (keyKind.equals("rsa")) openssl(sub, "rsa", "-in", "key.pem", "-traditional", "-out", "key.pem");
             assertEquals(keyKind.equals("rsa"), Files.readString(sub.resolve("key.pem")).contains("BEGIN RSA PRIVATE KEY"));
             Path f = Files.writeString(sub.resolve("web.yml"), """
@@ -143,7 +206,7 @@ class WebConfigTest {
                       min_version: TLS13
                     """);
             WebConfig c = WebConfig.read(f);
-            assertEquals(WebConfig.ClientAuth.NEED, c.tls().clientAuth());
+            assertEquals(WebConfig.ClientAuth.REQUIRE_AND_VERIFY_CLIENT_CERT, c.tls().clientAuth());
             assertEquals(List.of("TLSv1.3"), c.tls().protocols());
         }
     }
