@@ -3,7 +3,6 @@ package io.bpfcharge.agent;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.hook.Claim;
 import io.bpfcharge.hook.Hook;
-import io.bpfcharge.hook.OciState;
 import io.bpfcharge.hook.Outcome;
 import io.bpfcharge.hook.Rules;
 import io.bpfcharge.inventory.Inventory;
@@ -33,19 +32,13 @@ import java.util.stream.Collectors;
  * A map claimed by running containers in two memcgs is a conflict and stays where it is.
  */
 public final class Agent implements AutoCloseable {
-    /** How one claimed map is migrated (the hook's path; a test may watch it). */
-    @FunctionalInterface
-    public interface Migration {
-        Outcome migrate(OciState state, String target, Claim.Move move);
-    }
-
     /** @param origins the state file where the first memcg of each map is kept ({@link OriginStore}) */
     public record Options(RuntimeRoots roots, Rules rules, Duration interval, boolean dryRun, Path origins) {}
 
     private final Options options;
     private final Inventory inventory;
     private final RechargeMetrics metrics;
-    private final Migration migration;
+    private final Migrator migrator;
     private final PrintStream log;
     private final Ledger ledger = new Ledger();
     private final RootWatcher watcher;
@@ -53,12 +46,12 @@ public final class Agent implements AutoCloseable {
     private volatile boolean closed;
     private Thread thread;
 
-    public Agent(Options options, Inventory inventory, RechargeMetrics metrics, Migration migration, PrintStream log)
+    public Agent(Options options, Inventory inventory, RechargeMetrics metrics, Migrator migrator, PrintStream log)
             throws IOException {
         this.options = options;
         this.inventory = inventory;
         this.metrics = metrics;
-        this.migration = migration;
+        this.migrator = migrator;
         this.log = log;
         this.watcher = new RootWatcher();
         this.origins = OriginStore.open(options.origins());
@@ -94,7 +87,7 @@ public final class Agent implements AutoCloseable {
     /** One pass: find running containers, decide against one scan, migrate what must move. */
     void reconcile(long now) {
         // A migration cut short (this agent killed mid-way, or a hook or CLI run) converges before anything is decided.
-        if (!options.dryRun()) for (String line : new Migrator(inventory).recover()) say("bpfcharge recharge: " + line);
+        if (!options.dryRun()) for (String line : migrator.recover()) say("bpfcharge recharge: " + line);
         List<Container> running = options.roots().scan();
         metrics.containers(running);
         ledger.running(running.stream().map(Container::instance).collect(Collectors.toSet()), now);
@@ -172,7 +165,7 @@ public final class Agent implements AutoCloseable {
         }
         claimed.add(map);
         if (!ledger.due(map, now)) return false;
-        Outcome o = migration.migrate(c.state(), d.target(), m);
+        Outcome o = Hook.migrate(migrator, c.state(), d.target(), m);
         Result r = switch (o.result()) {
             case MIGRATED -> Result.MIGRATED;
             case UNCHANGED -> Result.UNCHANGED;

@@ -12,6 +12,7 @@ import io.bpfcharge.inventory.Snapshot;
 import io.bpfcharge.migrate.MigrationRequest;
 import io.bpfcharge.migrate.MigrationResult;
 import io.bpfcharge.migrate.Migrator;
+import io.bpfcharge.migrate.RunDir;
 import io.bpfcharge.migrate.Requests;
 
 import java.nio.file.Path;
@@ -35,7 +36,7 @@ public final class Hook {
     public record Target(String path, long id) {}
 
     /** Runs the hook; every outcome goes to {@code log} as it happens and is returned. */
-    public static List<Outcome> run(OciState state, Rules rules, Consumer<Outcome> log) {
+    public static List<Outcome> run(OciState state, Rules rules, RunDir run, Consumer<Outcome> log) {
         List<Wanted> wanted = Wanted.of(state, rules);
         if (wanted.isEmpty()) return List.of();
         Checks.requireAll();
@@ -44,7 +45,7 @@ public final class Hook {
         // One inventory (one loaded iterator object) for the claims' scan and every migration after it.
         try (Inventory inv = new Inventory(h)) {
             Snapshot snapshot = inv.scan();
-            Migrator migrator = new Migrator(inv);
+            Migrator migrator = new Migrator(inv, run);
             List<Outcome> outcomes = new ArrayList<>();
             for (Claim c : claims(state, rules, wanted, target, PinPaths.current(), snapshot)) {
                 Outcome o = switch (c) {

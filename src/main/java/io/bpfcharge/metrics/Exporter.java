@@ -55,9 +55,6 @@ public final class Exporter implements AutoCloseable {
         registry.getPrometheusRegistry().register((MultiCollector) this::collect);
     }
 
-    /** The default migration journal path ($BPFCHARGE_RUN_DIR/migrations.jsonl, else /run/bpfcharge/...). */
-    public static Path defaultJournal() { return MigrationCounts.defaultPath(); }
-
     private Scan scan(int maxMapSeries) {
         try {
             Snapshot s = inventory.scan();

@@ -29,9 +29,6 @@ final class MigrationCounts {
 
     MigrationCounts(Path file) { this.file = file; }
 
-    /** The log every bpfcharge process appends to: $BPFCHARGE_RUN_DIR/migrations.jsonl. */
-    static Path defaultPath() { return MigrationHistory.file(); }
-
     synchronized Totals read() {
         List<Object> now;
         try {

@@ -57,11 +57,11 @@ final class Journal implements AutoCloseable {
          * A new migration's first entry: every name it will create, next to the map's first pin (or in
          * {@code dir}, a bpffs mount, for a map with none) and in the run directory.
          */
-        static Entry prepared(Plan.Move mv, String token, Path dir) {
+        static Entry prepared(Plan.Move mv, String token, Path dir, RunDir run) {
             int oldId = mv.map().id();
             // Copy-swap's baseline is written by the copy; swap-backfill starts from an empty replacement.
             String baseline = mv.strategy() == MigrationRequest.Strategy.COPY_SWAP
-                    ? runDir().resolve("baseline-" + oldId + "-" + token + ".bin").toString() : null;
+                    ? run.file("baseline-" + oldId + "-" + token + ".bin").toString() : null;
             return new Entry(Phase.PREPARED, oldId, 0, token, mv.kind(), mv.source(), mv.target(), mv.strategy(),
                     mv.merge(), mv.slots(), mv.pins(), dir.resolve(TEMP_PREFIX + oldId + "_" + token).toString(),
                     dir.resolve(KEEP_PREFIX + oldId + "_" + token).toString(), baseline, mv.bytes(), false, null);
@@ -124,24 +124,22 @@ final class Journal implements AutoCloseable {
                 + "bpfcharge process: wait for it to finish (it is already on its way to a new memory cgroup)");
     }
 
-    static Path runDir() {
-        String dir = System.getenv("BPFCHARGE_RUN_DIR");
-        return Path.of(dir == null || dir.isEmpty() ? "/run/bpfcharge" : dir);
-    }
+    /** The directory this journal is in: the migration's other files go there too. */
+    RunDir runDir() { return new RunDir(file.getParent()); }
 
     /** Starts the journal of a new migration of map {@code e.oldId()}; null when another process is migrating it. */
-    static Journal begin(Entry e) {
-        Journal j = lock(runDir().resolve("journal-" + e.oldId() + ".json"));
+    static Journal begin(RunDir run, Entry e) {
+        Journal j = lock(run.journal(e.oldId()));
         if (j == null) return null;
         j.write(e);
         return j;
     }
 
     /** Journals that no live process holds: migrations a crash interrupted. */
-    static List<Journal> orphans() {
+    static List<Journal> orphans(RunDir run) {
         List<Journal> found = new ArrayList<>();
-        if (!Files.isDirectory(runDir())) return found;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir(), "journal-*.json")) {
+        if (!Files.isDirectory(run.path())) return found;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(run.path(), "journal-*.json")) {
             for (Path f : ds) {
                 Journal j = lock(f);
                 if (j == null) continue;
@@ -156,9 +154,9 @@ final class Journal implements AutoCloseable {
     }
 
     /** Whether any journal exists (a migration running, or one to recover). */
-    static boolean any() {
-        if (!Files.isDirectory(runDir())) return false;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir(), "journal-*.json")) {
+    static boolean any(RunDir run) {
+        if (!Files.isDirectory(run.path())) return false;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(run.path(), "journal-*.json")) {
             return ds.iterator().hasNext();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -166,10 +164,10 @@ final class Journal implements AutoCloseable {
     }
 
     /** Entries of migrations other runs are doing now (their journals are locked). */
-    static List<Entry> active() {
+    static List<Entry> active(RunDir run) {
         List<Entry> found = new ArrayList<>();
-        if (!Files.isDirectory(runDir())) return found;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir(), "journal-*.json")) {
+        if (!Files.isDirectory(run.path())) return found;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(run.path(), "journal-*.json")) {
             for (Path f : ds) {
                 Journal j = lock(f);
                 if (j != null) {

@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code $BPFCHARGE_RUN_DIR/migrations.jsonl}: one JSON line per finished migration attempt,
+ * {@link RunDir#history()}: one JSON line per finished migration attempt,
  * {"time":ISO-8601,"result":"ok|noop|refused|failed|rolled_back","old_map_id":N,"new_map_id":N,"bytes":N,"from":"/cg","to":"/cg"}.
  * The metrics daemon counts migrations and migrated bytes from it.
  */
@@ -23,28 +23,26 @@ public final class MigrationHistory {
 
     private MigrationHistory() {}
 
-    public static Path file() { return Journal.runDir().resolve("migrations.jsonl"); }
-
-    static void record(MigrationEvent.Result result, int oldId, int newId, long bytes, String from, String to) {
-        append(new MigrationEvent(Instant.now(), result, oldId, newId, bytes, from, to));
+    static void record(RunDir run, MigrationEvent.Result result, int oldId, int newId, long bytes, String from, String to) {
+        append(run.history(), new MigrationEvent(Instant.now(), result, oldId, newId, bytes, from, to));
     }
 
     /** An attempt journaled as {@code e}: its maps, size and cgroups. */
-    static void record(MigrationEvent.Result result, Journal.Entry e) {
-        record(result, e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
+    static void record(RunDir run, MigrationEvent.Result result, Journal.Entry e) {
+        record(run, result, e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
     }
 
-    private static void append(MigrationEvent e) {
+    private static void append(Path file, MigrationEvent e) {
         ObjectNode n = JSON.createObjectNode().put("time", e.time().toString()).put("result", e.result().jsonName())
                 .put("old_map_id", e.oldMapId()).put("new_map_id", e.newMapId()).put("bytes", e.bytes())
                 .put("from", e.from()).put("to", e.to());
         try {
-            Files.createDirectories(file().getParent());
+            Files.createDirectories(file.getParent());
             // One write(2) of a whole line with O_APPEND: concurrent writers never interleave lines.
-            Files.write(file(), (n + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE,
+            Files.write(file, (n + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND, StandardOpenOption.WRITE);
         } catch (IOException ex) {
-            System.err.println("bpfcharge: cannot append to " + file() + ": " + ex.getMessage());
+            System.err.println("bpfcharge: cannot append to " + file + ": " + ex.getMessage());
         }
     }
 

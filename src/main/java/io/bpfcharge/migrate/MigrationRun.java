@@ -35,13 +35,15 @@ final class MigrationRun {
     private final MemoryHierarchy h;
     private final InventoryIterators it;
     private final Migrator.Progress progress;
+    private final RunDir run;
     private final Map<String, Duration> phases = new LinkedHashMap<>();
     private long mark = System.nanoTime();
 
-    MigrationRun(MemoryHierarchy h, InventoryIterators it, Migrator.Progress progress) {
+    MigrationRun(MemoryHierarchy h, InventoryIterators it, Migrator.Progress progress, RunDir run) {
         this.h = h;
         this.it = it;
         this.progress = progress;
+        this.run = run;
     }
 
     Map<String, Duration> phases() { return phases; }
@@ -51,12 +53,12 @@ final class MigrationRun {
         int oldId = mv.map().id();
         String token = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         Path dir = mv.pins().isEmpty() ? Pins.mounts().getFirst() : Path.of(mv.pins().getFirst()).getParent();
-        Journal.Entry entry = Journal.Entry.prepared(mv, token, dir);
+        Journal.Entry entry = Journal.Entry.prepared(mv, token, dir, run);
         OptionalLong sourceBefore = h.usage(mv.source()), targetBefore = h.usage(mv.target());
         long entries = 0;
         int newId;
         MigrationResult.Settled settled;
-        try (MapFd old = MapFd.byId(oldId); Journal j = Journal.begin(entry)) {
+        try (MapFd old = MapFd.byId(oldId); Journal j = Journal.begin(run, entry)) {
             if (j == null) throw Journal.busy(oldId);
             Crash.point("journal");
             MapFd neu = null;
@@ -78,7 +80,7 @@ final class MigrationRun {
                 if (neu != null) neu.close();
                 Journal.removeNames(j.entry());
                 j.finish();
-                MigrationHistory.record(MigrationEvent.Result.ROLLED_BACK, oldId, 0, mv.bytes(), mv.source(), mv.target());
+                MigrationHistory.record(run, MigrationEvent.Result.ROLLED_BACK, oldId, 0, mv.bytes(), mv.source(), mv.target());
                 throw rolledBack(e, mv);
             }
             Crash.point("copied");
@@ -97,7 +99,7 @@ final class MigrationRun {
         phase("release");
         MigrationResult.Usage usage = new MigrationResult.Usage(sourceBefore, h.usage(mv.source()), targetBefore,
                 h.usage(mv.target()));
-        MigrationHistory.record(MigrationEvent.Result.OK, oldId, newId, mv.bytes(), mv.source(), mv.target());
+        MigrationHistory.record(run, MigrationEvent.Result.OK, oldId, newId, mv.bytes(), mv.source(), mv.target());
         return new MigrationResult(MigrationResult.Result.OK, mv, newId, settled, phases, usage, freed, recovered);
     }
 
@@ -115,7 +117,7 @@ final class MigrationRun {
             // still hold the old map if it was never swapped out; drop only our temporary names.
             Journal.removeNames(e);
             j.finish();
-            MigrationHistory.record(MigrationEvent.Result.FAILED, e);
+            MigrationHistory.record(run, MigrationEvent.Result.FAILED, e);
             lines.add("dropped the interrupted migration of map " + e.oldId() + ": its replacement "
                     + e.newId() + " no longer exists");
             return Optional.empty();
@@ -132,7 +134,7 @@ final class MigrationRun {
             return Optional.empty();
         }
         Release.awaitFreed(e.oldId());
-        MigrationHistory.record(MigrationEvent.Result.OK, e);
+        MigrationHistory.record(run, MigrationEvent.Result.OK, e);
         lines.add("finished the interrupted migration of map " + e.oldId() + " to map " + e.newId());
         return Optional.of(e.newId());
     }

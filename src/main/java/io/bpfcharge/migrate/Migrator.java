@@ -30,19 +30,22 @@ public final class Migrator {
 
     private final Inventory inventory;
     private final Progress progress;
+    private final RunDir run;
 
-    public Migrator(Inventory inventory, Progress progress) {
+    /** @param run the node's migration directory, shared with every other bpfcharge process */
+    public Migrator(Inventory inventory, Progress progress, RunDir run) {
         this.inventory = inventory;
         this.progress = progress;
+        this.run = run;
     }
 
-    public Migrator(Inventory inventory) { this(inventory, Progress.NONE); }
+    public Migrator(Inventory inventory, RunDir run) { this(inventory, Progress.NONE, run); }
 
     public synchronized MigrationResult migrate(MigrationRequest req) {
         var h = inventory.hierarchy();
         Map<String, Duration> phases = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        Recovery recovery = Recovery.run(h, inventory.iterators());
+        Recovery recovery = Recovery.run(h, inventory.iterators(), run);
         long t1 = System.nanoTime();
         phases.put("recover", Duration.ofNanos(t1 - t0));
         int id = recovery.follow(req.mapId());
@@ -61,20 +64,20 @@ public final class Migrator {
         // A dry run changes nothing and records nothing: it is no attempt, and must not count as one.
         return switch (plan) {
             case Plan.Noop n -> {
-                if (!req.dryRun()) MigrationHistory.record(MigrationEvent.Result.NOOP, m.id(), 0, 0, source, req.target());
+                if (!req.dryRun()) MigrationHistory.record(run, MigrationEvent.Result.NOOP, m.id(), 0, 0, source, req.target());
                 yield new MigrationResult(MigrationResult.Result.NOOP, n, 0, MigrationResult.Settled.NONE, phases,
                         MigrationResult.Usage.NONE, false, recovery.lines());
             }
             case Plan.Refused r -> {
-                if (!req.dryRun()) MigrationHistory.record(MigrationEvent.Result.REFUSED, m.id(), 0, 0, source, req.target());
+                if (!req.dryRun()) MigrationHistory.record(run, MigrationEvent.Result.REFUSED, m.id(), 0, 0, source, req.target());
                 throw new BpfchargeException(r.exit(), r.message());
             }
             case Plan.Move mv when req.dryRun() -> new MigrationResult(MigrationResult.Result.DRY_RUN, mv, 0,
                     MigrationResult.Settled.NONE, phases, MigrationResult.Usage.NONE, false, recovery.lines());
             case Plan.Move mv -> {
-                MigrationRun run = new MigrationRun(h, inventory.iterators(), progress);
-                run.phases().putAll(phases);
-                yield run.execute(mv, recovery.lines());
+                MigrationRun attempt = new MigrationRun(h, inventory.iterators(), progress, run);
+                attempt.phases().putAll(phases);
+                yield attempt.execute(mv, recovery.lines());
             }
         };
     }
@@ -85,12 +88,12 @@ public final class Migrator {
      * map needs no further migration. One line per journal.
      */
     public synchronized List<String> recover() {
-        if (!Journal.any()) return List.of(); // the usual case
-        return Recovery.run(inventory.hierarchy(), inventory.iterators()).lines();
+        if (!Journal.any(run)) return List.of(); // the usual case
+        return Recovery.run(inventory.hierarchy(), inventory.iterators(), run).lines();
     }
 
-    private static void requireNotMigrating(int id) {
-        for (Journal.Entry a : Journal.active())
+    private void requireNotMigrating(int id) {
+        for (Journal.Entry a : Journal.active(run))
             if (a.oldId() == id || a.newId() == id) throw Journal.busy(id);
     }
 }

@@ -17,20 +17,20 @@ import java.util.Map;
  *                means the replacement now)
  */
 record Recovery(List<String> lines, Map<Integer, Integer> renamed) {
-    static Recovery run(MemoryHierarchy h, InventoryIterators it) {
+    static Recovery run(MemoryHierarchy h, InventoryIterators it, RunDir run) {
         List<String> lines = new ArrayList<>();
         Map<Integer, Integer> renamed = new HashMap<>();
-        for (Journal j : Journal.orphans()) {
+        for (Journal j : Journal.orphans(run)) {
             Journal.Entry e = j.entry();
             if (e.phase().compareTo(Journal.Phase.READY) < 0) {
                 Journal.removeNames(e);
                 j.finish();
-                MigrationHistory.record(MigrationEvent.Result.ROLLED_BACK, e.oldId(), 0, e.bytes(), e.source(), e.target());
+                MigrationHistory.record(run, MigrationEvent.Result.ROLLED_BACK, e.oldId(), 0, e.bytes(), e.source(), e.target());
                 lines.add("undid the interrupted migration of map " + e.oldId() + " (it had not been swapped)");
                 continue;
             }
             // A run of its own: its phases and counts are not the new migration's.
-            new MigrationRun(h, it, Migrator.Progress.NONE).resume(j, lines).ifPresent(id -> renamed.put(e.oldId(), id));
+            new MigrationRun(h, it, Migrator.Progress.NONE, run).resume(j, lines).ifPresent(id -> renamed.put(e.oldId(), id));
         }
         return new Recovery(List.copyOf(lines), Map.copyOf(renamed));
     }

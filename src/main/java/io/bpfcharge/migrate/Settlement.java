@@ -56,7 +56,7 @@ final class Settlement {
                 throw undo(held.orElse("something that keeps opening it"));
             Journal.Entry e = j.entry();
             boolean overwrite = e.merge() == MigrationRequest.Merge.OVERWRITE;
-            String read = overwrite ? Journal.runDir().resolve("baseline-" + e.oldId() + "-" + e.token() + "-" + pass
+            String read = overwrite ? j.runDir().file("baseline-" + e.oldId() + "-" + e.token() + "-" + pass
                     + ".bin").toString() : null;
             try (Baseline base = e.baseline() != null ? Baseline.open(Path.of(e.baseline()))
                     : Baseline.empty(info.keySize(), info.userValueSize());
@@ -90,7 +90,7 @@ final class Settlement {
             // A backfill given back before any settling pass has no baseline: what the old map holds now tells
             // which of its keys are written after the swap back (by writers newer than the replacement's).
             String base = e.baseline() == null && e.merge() == MigrationRequest.Merge.OVERWRITE
-                    ? Journal.runDir().resolve("undo-" + e.oldId() + "-" + e.token() + ".bin").toString() : null;
+                    ? j.runDir().file("undo-" + e.oldId() + "-" + e.token() + ".bin").toString() : null;
             j.write(e.undoing(base));
             if (base != null) snapshot(old, info, Path.of(base));
         }
@@ -103,7 +103,7 @@ final class Settlement {
         phase.accept("rollback");
         for (String p : new String[]{e.baseline(), e.undoBase(), e.keepPin(), e.tempPin()}) Journal.delete(p);
         j.finish();
-        MigrationHistory.record(MigrationEvent.Result.ROLLED_BACK, e);
+        MigrationHistory.record(j.runDir(), MigrationEvent.Result.ROLLED_BACK, e);
         return new BpfchargeException(Exit.ROLLED_BACK, "map " + e.oldId() + " is held by " + holder
                 + ", which could still write to it: rolled back, map " + e.oldId() + " is in place with every write made"
                 + " to either map" + stillNew.map(h -> "; " + h + " still holds the replacement " + e.newId()

@@ -37,10 +37,9 @@ public final class OriginStore {
         this.origins = origins;
     }
 
-    /** $BPFCHARGE_STATE_DIR/origins.json, or /var/lib/bpfcharge/origins.json. */
-    public static Path defaultFile() {
-        String dir = System.getenv("BPFCHARGE_STATE_DIR");
-        return Path.of(dir == null || dir.isBlank() ? "/var/lib/bpfcharge" : dir, "origins.json");
+    /** origins.json in the state directory {@code configured}, or in /var/lib/bpfcharge when it is unset or blank. */
+    public static Path file(String configured) {
+        return Path.of(configured == null || configured.isBlank() ? "/var/lib/bpfcharge" : configured, "origins.json");
     }
 
     /**
