@@ -46,7 +46,7 @@ final class HookCommand implements Callable<Integer> {
             Rules r = rules == null ? null : Rules.load(rules);
             OciState state = OciState.read(System.in);
             PrintWriter out = spec.commandLine().getOut();
-            List<Outcome> outcomes = Hook.run(state, r, NodeDirs.run(), o -> {
+            List<Outcome> outcomes = Hook.run(state, r, Environment.run(), o -> {
                 out.println(jsonLog ? o.json(Instant.now()) : o.text());
                 out.flush();
             });

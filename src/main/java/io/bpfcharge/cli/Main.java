@@ -23,6 +23,7 @@ import java.util.function.Supplier;
                 "8:migration failed and was rolled back: the old map is in place"})
 public final class Main {
     public static void main(String[] args) {
+        Environment.faults().install();
         System.exit(run(args));
     }
 

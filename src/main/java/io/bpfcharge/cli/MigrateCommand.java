@@ -60,7 +60,7 @@ final class MigrateCommand implements Callable<Integer> {
         boolean tty = System.console() != null && !json;
         MigrationResult r;
         try (Inventory inventory = new Inventory(h)) {
-            r = new Migrator(inventory, tty ? new TerminalProgress() : Migrator.Progress.NONE, NodeDirs.run()).migrate(req);
+            r = new Migrator(inventory, tty ? new TerminalProgress() : Migrator.Progress.NONE, Environment.run()).migrate(req);
         }
         new MigrationPrinter().print(spec.commandLine().getOut(), json, r);
         return 0;

@@ -13,7 +13,7 @@ final class Scan {
     static Snapshot once() {
         Checks.requireAll();
         try (Inventory inv = new Inventory(MemoryHierarchy.detect())) {
-            inv.origins(OriginStore.reader(NodeDirs.origins()));
+            inv.origins(OriginStore.reader(Environment.origins()));
             return inv.scan();
         }
     }

@@ -120,9 +120,9 @@ final class ServeCommand implements Callable<Integer> {
         Checks.requireAll();
         MetricsServer.endProcessOnError();
         Inventory inventory = new Inventory(MemoryHierarchy.detect());
-        inventory.origins(OriginStore.reader(NodeDirs.origins()));
+        inventory.origins(OriginStore.reader(Environment.origins()));
         Exporter exporter = new Exporter(inventory, maxMapSeries,
-                Duration.ofNanos((long) (maxScanAge * 1e9)), NodeDirs.run().history(), new Main.Version().getVersion()[0].replace("bpfcharge ", ""));
+                Duration.ofNanos((long) (maxScanAge * 1e9)), Environment.run().history(), new Main.Version().getVersion()[0].replace("bpfcharge ", ""));
         MetricsServer server;
         Agent agent = null;
         OomMapPublisher publisher = null;
@@ -165,7 +165,7 @@ final class ServeCommand implements Callable<Integer> {
                 // Migrations run in this process: one warm map-creating helper instead of a JVM start per map.
                 if (!agentOptions.dryRun()) CreateHelper.useResident(helper = ResidentHelper.start());
                 // The migration service shares the exporter's inventory: one loaded iterator object, warm scans.
-                Migrator migrator = new Migrator(inventory, NodeDirs.run());
+                Migrator migrator = new Migrator(inventory, Environment.run());
                 agent = new Agent(agentOptions, inventory, new RechargeMetrics(exporter.registry(), agentOptions.roots().roots(), exporter::metersChanged),
                         migrator, System.out);
             } catch (RuntimeException | IOException e) {
@@ -226,7 +226,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new BpfchargeException(Exit.USAGE, "--runtime-roots-only watches no root without --runtime-root DIR: add one, or drop --runtime-roots-only");
         Rules r = rules == null ? null : Rules.load(rules);
         return new Agent.Options(RuntimeRoots.of(runtimeRoots, runtimeRootsOnly), r, Duration.ofNanos((long) (rechargeInterval * 1e9)), rechargeDryRun,
-                NodeDirs.origins());
+                Environment.origins());
     }
 
     private static OomMap openOomMap(Path pin) {

@@ -15,10 +15,7 @@ import java.util.Set;
  * moment (kill the process, open a pin, write) and then release it.
  */
 final class Crash {
-    private static final String AT = System.getenv("BPFCHARGE_CRASH_AT");
-    private static final Set<String> PAUSE_AT = System.getenv("BPFCHARGE_PAUSE_AT") == null ? Set.of()
-            : Set.of(System.getenv("BPFCHARGE_PAUSE_AT").split(","));
-    private static final String PAUSE_DIR = System.getenv("BPFCHARGE_PAUSE_DIR");
+    private static volatile Faults faults = Faults.NONE;
     /** A paused process that nobody releases goes on after this long rather than hang a test run. */
     private static final long PAUSE_MAX_MS = 120_000;
     static final int EXIT = 137;
@@ -26,11 +23,14 @@ final class Crash {
 
     private Crash() {}
 
+    static void install(Faults f) { faults = f; }
+
     static void point(String step) {
-        if (step.equals(AT)) Runtime.getRuntime().halt(EXIT);
-        if (PAUSE_AT.contains(step) && PAUSE_DIR != null && paused.add(step)) {
+        Faults f = faults;
+        if (step.equals(f.crashAt())) Runtime.getRuntime().halt(EXIT);
+        if (f.pauseAt().contains(step) && f.pauseDir() != null && paused.add(step)) {
             // steps that repeat (swap, copy, reconcile) pause the first time only
-            pause(Path.of(PAUSE_DIR, step + "-" + ProcessHandle.current().pid()));
+            pause(f.pauseDir().resolve(step + "-" + ProcessHandle.current().pid()));
         }
     }
 
@@ -39,7 +39,7 @@ final class Crash {
      * process group had been killed. A real kill -9 of the helper exits with the same code and is a failed create.
      */
     static boolean injectedInHelper(int exit) {
-        return exit == EXIT && AT != null && AT.startsWith("helper");
+        return exit == EXIT && faults.crashAt() != null && faults.crashAt().startsWith("helper");
     }
 
     private static void pause(Path flag) {

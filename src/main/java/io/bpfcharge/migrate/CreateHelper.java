@@ -22,10 +22,12 @@ import java.util.concurrent.TimeUnit;
  * bpfcharge itself never joins the target: this helper moves itself there just for the create call (then back,
  * so its own memory is not charged to the target), pins the twin at a temporary path (the parent opens it
  * there) and prints the new map's id.
- * It is the same jar started with a different main class; it loads no CLI or JSON classes.
+ * It is the same jar started with another main class ({@code cli.HelperMain}); it loads no picocli or JSON classes.
  */
 public final class CreateHelper {
     private static final long TIMEOUT_S = 30;
+    /** The helper's entry point: in the command layer, which reads its environment (fault injection) and calls {@link #run}. */
+    private static final String MAIN = "io.bpfcharge.cli.HelperMain";
 
     private CreateHelper() {}
 
@@ -69,7 +71,7 @@ public final class CreateHelper {
         List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED",
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"));
         cmd.addAll(sharedArchive());
-        cmd.addAll(List.of("-cp", classpath(), CreateHelper.class.getName()));
+        cmd.addAll(List.of("-cp", classpath(), MAIN));
         cmd.addAll(List.of(args));
         return cmd;
     }
@@ -111,7 +113,7 @@ public final class CreateHelper {
      * In the helper: args are parent pid, target cgroup, old map id, template map id (0: none), temporary pin
      * path; or {@code --serve}, for requests on stdin ({@link ResidentHelper}).
      */
-    public static void main(String[] args) {
+    public static void run(String[] args) {
         if (args.length == 1 && args[0].equals("--serve")) {
             ResidentHelper.serve();
             return;

@@ -141,7 +141,7 @@ class MigrateIT extends MigrationTestBase {
         assertTrue(noop.out().contains("already charged to " + dst), noop.out());
         assertEquals(newId, Kernel.idAt(innerPin));
         List<MigrationEvent> log = MigrationHistory.read(runDir.resolve("migrations.jsonl"));
-        assertTrue(log.stream().anyMatch(e -> e.result().equals("ok") && e.oldMapId() == innerId && e.newMapId() == newId));
+        assertTrue(log.stream().anyMatch(e -> e.result() == MigrationEvent.Result.OK && e.oldMapId() == innerId && e.newMapId() == newId));
         assertEquals(MigrationEvent.Result.NOOP, log.getLast().result());
         Files.delete(innerPin);
         Files.delete(outerPin);
