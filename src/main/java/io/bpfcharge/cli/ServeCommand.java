@@ -52,7 +52,7 @@ final class ServeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Option(names = "--listen", paramLabel = "ADDR:PORT", defaultValue = ":" + DEFAULT_PORT,
-            description = "Address to listen on; ':PORT' means every interface (default: ${DEFAULT-VALUE}).")
+            description = "Address to listen on: ADDR:PORT, [IPV6]:PORT, or ':PORT' for every interface (default: ${DEFAULT-VALUE}).")
     String listen;
 
     @Option(names = "--max-map-series", paramLabel = "N", defaultValue = "1000",
@@ -200,9 +200,7 @@ final class ServeCommand implements Callable<Integer> {
         sun.misc.Signal.handle(new sun.misc.Signal("HUP"), hup -> {
             if (!server.reloadWebConfig()) System.err.println("bpfcharge: serve: SIGHUP: no --web-config to reload");
         });
-        InetSocketAddress bound = server.address();
-        spec.commandLine().getErr().printf("bpfcharge: serving %s://%s:%d/metrics%n", server.tls() ? "https" : "http",
-                bound.getAddress().getHostAddress(), bound.getPort());
+        spec.commandLine().getErr().printf("bpfcharge: serving %s%n", server.metricsUrl());
         spec.commandLine().getErr().flush();
         if (agent != null) agent.start(); // after the line above: tests and supervisors wait for it
         stopped.await();

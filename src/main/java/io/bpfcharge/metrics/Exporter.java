@@ -96,10 +96,12 @@ public final class Exporter implements AutoCloseable {
     static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     static final String TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
-    /** Scrapes in OpenMetrics when the Accept header asks for it, else in the Prometheus text format 0.0.4. */
-    public Page scrape(String accept) {
-        String type = accept != null && accept.contains("application/openmetrics-text")
-                ? OPENMETRICS : TEXT;
+    /** Scrapes in the given format (chosen from the request's Accept header by {@link Negotiation}). */
+    Page scrape(Negotiation.Format format) {
+        String type = switch (format) {
+            case OPENMETRICS -> OPENMETRICS;
+            case TEXT -> TEXT;
+        };
         Scan scan = scans.get();
         MigrationCounts.Totals totals = journal.read();
         long meterState = meters.get();

@@ -2,31 +2,23 @@ package io.bpfcharge.metrics;
 
 import io.bpfcharge.BpfchargeException;
 
-import javax.net.ssl.SSLSocket;
-import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
-import java.util.function.Consumer;
 
 /**
  * A small HTTP/1.1 server for the exporter's read-only endpoints, bounded against hostile clients
- * (the JDK's com.sun.net.httpserver is not: see docs/serve-limits.md):
+ * (the JDK's com.sun.net.httpserver is not: see docs/serve-limits.md). This class runs the
+ * connections' lives; {@link RequestLoop} serves the requests of one, {@link ResponseWriter} writes
+ * the answers.
  * <ul>
  * <li>at most {@code maxConnections} open connections; one past that is closed right after accept
  * (plain HTTP: after a short 503), so a flood costs a socket for microseconds, not a thread or heap;</li>
@@ -34,30 +26,25 @@ import java.util.function.Consumer;
  * deadline: the request head (TLS handshake included) within {@link #HEAD_TIMEOUT}, the next request
  * on an idle keep-alive connection within {@link #IDLE_TIMEOUT}, the response within
  * {@link #WRITE_TIMEOUT}; a trickle of bytes does not extend a deadline;</li>
- * <li>a head over {@link #MAX_HEAD} bytes gets 431, a malformed one 400; request bodies are never read
- * (their connection is closed after the response);</li>
+ * <li>a head over {@link RequestLoop#MAX_HEAD} bytes gets 431, a malformed one 400 as soon as that is
+ * clear; request bodies are never read (their connection is closed after the response);</li>
+ * <li>a RuntimeException while serving is a bug: a 500, one log line per exception class, a count;</li>
  * <li>an {@link Error} in any of its threads (OutOfMemoryError, StackOverflowError) ends the process:
  * a server that lost a thread or a lock would live on serving nothing, while a service manager
  * restarts a process that exits.</li>
  * </ul>
  */
 final class Http1Server implements AutoCloseable {
-    /** Prometheus sends about 300 bytes; 8 KB is what nginx, Tomcat and Jetty allow by default. */
-    static final int MAX_HEAD = 8 * 1024;
     static final Duration HEAD_TIMEOUT = Duration.ofSeconds(10);
     /** Above Prometheus' usual scrape intervals (15-30 s), so its keep-alive connection is reused. */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
     /** A warm scrape is written in milliseconds and a fresh scan of 10,000 maps takes 150 ms. */
     static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
     /** How long a connection closed after an error response may go on sending before it is cut. */
-    private static final Duration LINGER = Duration.ofSeconds(2);
+    static final Duration LINGER = Duration.ofSeconds(2);
     private static final long TICK_MILLIS = 250;
-    // Written in pieces: the socket copies each write into a temporary direct buffer of its size, and a
-    // whole 155 KB page per busy connection would add up against -XX:MaxDirectMemorySize.
-    private static final int WRITE_CHUNK = 16 * 1024;
     private static final byte[] BUSY = ("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n"
             + "Retry-After: 1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
-    private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
 
     /** Why the server closed a connection without a response the client waited for (an operator's signal of abuse). */
     enum Drop {
@@ -75,16 +62,32 @@ final class Http1Server implements AutoCloseable {
         String label() { return name().toLowerCase(Locale.ROOT); }
     }
 
+    /** Why the server answered with an error of its own rather than the endpoint's answer. */
+    enum Failure {
+        /** 400: a malformed request line or header, no Host, HTTP/0.9, a TLS handshake on the plain port. */
+        BAD_REQUEST,
+        /** 431: a request head over 8 KB. */
+        HEAD_TOO_LARGE,
+        /** 505: an HTTP version other than 1.0 and 1.1. */
+        UNSUPPORTED_VERSION,
+        /** 500: a bug (a RuntimeException) while serving. */
+        INTERNAL_ERROR;
+
+        String label() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    /** What the server tells its owner, from the accept, deadline and connection threads: keep it quick. */
+    interface Events {
+        /** A connection closed by a limit, counted before the client sees the close. */
+        void dropped(Drop why);
+
+        /** A request answered with an error of the server's own. */
+        void failed(Failure why);
+    }
+
     /** Answers one request; it never reads a body. */
     interface Handler {
         Response handle(RequestHead head);
-    }
-
-    /** A whole response; {@code headers} are extra "Name: value" lines. */
-    record Response(int status, String contentType, byte[] body, List<String> headers) {
-        static Response text(int status, String body, String... headers) {
-            return new Response(status, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8), List.of(headers));
-        }
     }
 
     private final ServerSocket listener;
@@ -92,27 +95,26 @@ final class Http1Server implements AutoCloseable {
     private final Handler handler;
     private final Semaphore slots;
     private final PerSource perSource;
-    private final Consumer<Drop> dropped;
+    private final Events events;
+    private final ResponseWriter writer = new ResponseWriter();
+    /** Exception classes already logged: a bug is logged once, then only counted. */
+    private final Set<Class<?>> logged = ConcurrentHashMap.newKeySet();
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("bpfcharge-http").uncaughtExceptionHandler(Http1Server::fatal).factory();
     private volatile boolean closed;
 
-    private Http1Server(ServerSocket listener, TlsSockets tls, int maxConnections, int maxPerSource, Handler handler,
-                        Consumer<Drop> dropped) {
+    private Http1Server(ServerSocket listener, TlsSockets tls, int maxConnections, int maxPerSource, Handler handler, Events events) {
         this.listener = listener;
-        this.dropped = dropped;
+        this.events = events;
         this.tls = tls;
         this.handler = handler;
         this.slots = new Semaphore(maxConnections);
         this.perSource = new PerSource(maxPerSource);
     }
 
-    /**
-     * Binds and starts serving; throws IOException when the address cannot be bound.
-     * @param dropped told of every connection closed by a limit (from the accept and deadline threads: keep it quick)
-     */
+    /** Binds and starts serving; throws IOException when the address cannot be bound. */
     static Http1Server start(InetSocketAddress address, TlsSockets tls, int maxConnections, int maxPerSource,
-                             Handler handler, Consumer<Drop> dropped) throws IOException {
+                             Handler handler, Events events) throws IOException {
         ServerSocket listener = new ServerSocket();
         try {
             listener.setReuseAddress(true);
@@ -121,7 +123,7 @@ final class Http1Server implements AutoCloseable {
             listener.close();
             throw e;
         }
-        Http1Server s = new Http1Server(listener, tls, maxConnections, maxPerSource, handler, dropped);
+        Http1Server s = new Http1Server(listener, tls, maxConnections, maxPerSource, handler, events);
         Thread.ofPlatform().daemon().name("bpfcharge-http-accept").uncaughtExceptionHandler(Http1Server::fatal).start(s::accept);
         Thread.ofPlatform().daemon().name("bpfcharge-http-deadlines").uncaughtExceptionHandler(Http1Server::fatal).start(s::reap);
         return s;
@@ -155,13 +157,13 @@ final class Http1Server implements AutoCloseable {
             }
             if (!perSource.tryAcquire(s.getInetAddress())) {
                 refuse(s);
-                dropped.accept(Drop.PER_SOURCE);
+                events.dropped(Drop.PER_SOURCE);
                 continue;
             }
             if (!slots.tryAcquire()) {
                 perSource.release(s.getInetAddress());
                 refuse(s);
-                dropped.accept(Drop.MAX_CONNECTIONS);
+                events.dropped(Drop.MAX_CONNECTIONS);
                 continue;
             }
             Connection c = new Connection(s);
@@ -186,7 +188,7 @@ final class Http1Server implements AutoCloseable {
             for (Connection c : open) {
                 Connection.Deadline d = c.deadline;
                 if (now - d.atNanos() <= 0) continue;
-                if (!c.cut && d.onExpiry() != null) dropped.accept(d.onExpiry()); // counted before the client sees the close
+                if (!c.cut && d.onExpiry() != null) events.dropped(d.onExpiry()); // counted before the client sees the close
                 c.cut = true;
                 c.abort();
             }
@@ -198,55 +200,13 @@ final class Http1Server implements AutoCloseable {
             Socket s = c.raw;
             s.setTcpNoDelay(true);
             if (tls != null) {
-                SSLSocket ssl = tls.wrap(s);
-                c.app = s = ssl; // the handshake happens at the first read, under the head deadline
+                c.app = tls.wrap(s); // the handshake happens at the first read, under the head deadline
             }
-            InputStream in = s.getInputStream();
-            OutputStream out = s.getOutputStream();
-            byte[] buf = new byte[1024];
-            int len = 0;
-            boolean idle = false;
-            while (true) {
-                int end = RequestHead.end(buf, 0, len);
-                while (end < 0) {
-                    if (len == buf.length) {
-                        if (len == MAX_HEAD) {
-                            reject(c, in, out, 431, "request head over " + MAX_HEAD + " bytes\n");
-                            return;
-                        }
-                        buf = Arrays.copyOf(buf, Math.min(MAX_HEAD, 2 * len));
-                    }
-                    int n = in.read(buf, len, buf.length - len);
-                    if (n < 0) return;
-                    if (idle) {
-                        idle = false;
-                        c.deadline(HEAD_TIMEOUT, Drop.HEAD_DEADLINE);
-                    }
-                    len += n;
-                    end = RequestHead.end(buf, len - n - 3, len);
-                }
-                RequestHead head;
-                try {
-                    head = RequestHead.parse(buf, end);
-                } catch (RequestHead.Malformed m) {
-                    reject(c, in, out, m.status, m.getMessage() + "\n");
-                    return;
-                }
-                c.deadline(WRITE_TIMEOUT, Drop.RESPONSE_DEADLINE);
-                boolean keep = head.keepAlive() && !head.hasBody() && !closed;
-                write(out, head.method().equals("HEAD"), handler.handle(head), keep);
-                if (!keep) {
-                    linger(c, in, out);
-                    return;
-                }
-                len -= end;
-                System.arraycopy(buf, end, buf, 0, len); // a pipelined next request
-                idle = len == 0;
-                if (idle) c.deadline(IDLE_TIMEOUT, Drop.IDLE_DEADLINE);
-                else c.deadline(HEAD_TIMEOUT, Drop.HEAD_DEADLINE);
-            }
-        } catch (IOException | RuntimeException e) {
+            new RequestLoop(this, c).run();
+        } catch (IOException e) {
             // The client went away, broke the protocol or ran out of time: nobody to answer.
+        } catch (RuntimeException e) {
+            bug(e, "serving a connection"); // with the answer begun, or in TLS set-up: only the log can be told
         } finally {
             c.deadline(LINGER, null);
             c.close();
@@ -256,54 +216,27 @@ final class Http1Server implements AutoCloseable {
         }
     }
 
-    private static void reject(Connection c, InputStream in, OutputStream out, int status, String why) throws IOException {
-        write(out, false, Response.text(status, why), false);
-        linger(c, in, out);
-    }
+    Handler handler() { return handler; }
+
+    ResponseWriter writer() { return writer; }
+
+    Events events() { return events; }
+
+    /** True once the server is closing: no connection is kept for another request. */
+    boolean closing() { return closed; }
 
     /**
-     * Closes our side first and reads what the client still sends, for a short while: closing a socket
-     * with unread input sends a reset, which can destroy the response before the client reads it.
+     * A RuntimeException while serving is a bug of ours: counted, logged in one line the first time
+     * its class is seen (a client that triggers it on every request must not flood the log), and
+     * answered 500 where an answer can still go out.
      */
-    private static void linger(Connection c, InputStream in, OutputStream out) throws IOException {
-        c.deadline(LINGER, null); // the answer is out: cutting a client that keeps sending is no drop
-        try {
-            c.app.shutdownOutput();
-        } catch (IOException | UnsupportedOperationException e) {
-            out.close();
-        }
-        byte[] sink = new byte[1024];
-        while (in.read(sink) >= 0) {
-            // discard until the client closes or the deadline cuts the connection
-        }
-    }
-
-    private static void write(OutputStream out, boolean head, Response r, boolean keepAlive) throws IOException {
-        StringBuilder h = new StringBuilder(256).append("HTTP/1.1 ").append(r.status()).append(' ').append(reason(r.status()))
-                .append("\r\nDate: ").append(DATE.format(ZonedDateTime.now(ZoneOffset.UTC)))
-                .append("\r\nContent-Type: ").append(r.contentType())
-                .append("\r\nContent-Length: ").append(r.body().length).append("\r\n");
-        for (String line : r.headers()) h.append(line).append("\r\n");
-        if (!keepAlive) h.append("Connection: close\r\n");
-        out.write(h.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
-        byte[] body = r.body();
-        if (!head) for (int off = 0; off < body.length; off += WRITE_CHUNK) out.write(body, off, Math.min(WRITE_CHUNK, body.length - off));
-        out.flush();
-    }
-
-    private static String reason(int status) {
-        return switch (status) {
-            case 200 -> "OK";
-            case 400 -> "Bad Request";
-            case 401 -> "Unauthorized";
-            case 404 -> "Not Found";
-            case 405 -> "Method Not Allowed";
-            case 431 -> "Request Header Fields Too Large";
-            case 500 -> "Internal Server Error";
-            case 503 -> "Service Unavailable";
-            case 505 -> "HTTP Version Not Supported";
-            default -> "Status " + status;
-        };
+    Response bug(RuntimeException e, String doing) {
+        events.failed(Failure.INTERNAL_ERROR);
+        if (logged.add(e.getClass()))
+            System.err.println("bpfcharge: serve: bug: " + e + (e.getStackTrace().length > 0 ? " at " + e.getStackTrace()[0] : "")
+                    + " while " + doing + ": answered 500 where possible; further " + e.getClass().getSimpleName()
+                    + "s are only counted in bpfcharge_http_errors_total{reason=\"internal_error\"}: please report this");
+        return Response.text(500, "internal error: the exporter's log says more\n");
     }
 
     private static void sleep(long millis) {
@@ -311,44 +244,6 @@ final class Http1Server implements AutoCloseable {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** One accepted connection: the raw socket is what the reaper closes (closing it unblocks any read or write). */
-    private static final class Connection {
-        final Socket raw;
-        volatile Socket app;
-        /** When it is cut, and what that means; read whole by the reaper, so the two never tear. */
-        volatile Deadline deadline;
-        /** Touched by the reaper thread alone: it ticks again until the connection's thread ends. */
-        boolean cut;
-
-        /** {@code onExpiry} is null when passing it is no drop (lingering after an answer). */
-        record Deadline(long atNanos, Drop onExpiry) {}
-
-        Connection(Socket raw) {
-            this.raw = raw;
-            this.app = raw;
-            deadline(HEAD_TIMEOUT, Drop.HEAD_DEADLINE);
-        }
-
-        void deadline(Duration d, Drop onExpiry) { deadline = new Deadline(System.nanoTime() + d.toNanos(), onExpiry); }
-
-        /** Closes the socket under the connection's thread, which then ends. */
-        void abort() { quietly(raw); }
-
-        /** TLS first (its close_notify), then the socket below it. */
-        void close() {
-            if (app != raw) quietly(app);
-            quietly(raw);
-        }
-
-        private static void quietly(Closeable c) {
-            try {
-                c.close();
-            } catch (IOException e) {
-                // closing is all we wanted
-            }
         }
     }
 

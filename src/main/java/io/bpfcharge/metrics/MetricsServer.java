@@ -1,10 +1,10 @@
 package io.bpfcharge.metrics;
 
 import io.bpfcharge.BpfchargeException;
-import io.bpfcharge.metrics.Http1Server.Response;
 import io.micrometer.core.instrument.Counter;
 
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,8 +12,9 @@ import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The read-only HTTP(S) endpoints: /metrics, / (landing page), /-/healthy, /-/ready. Only GET and
@@ -51,19 +52,36 @@ public final class MetricsServer implements AutoCloseable {
         TlsSockets tls = web == null || web.current().tls() == null ? null : web;
         Function<String, BasicAuth.Verdict> auth = web == null ? header -> BasicAuth.Verdict.OK : web::authorize;
         return new MetricsServer(Http1Server.start(address, tls, maxConnections, maxPerSource, head -> handle(head, exporter, auth),
-                dropCounter(exporter)), web);
+                counters(exporter)), web);
     }
 
-    /** bpfcharge_http_connections_dropped_total{reason}: every reason has a series from the start. */
-    private static Consumer<Http1Server.Drop> dropCounter(Exporter exporter) {
-        Map<Http1Server.Drop, Counter> counters = new EnumMap<>(Http1Server.Drop.class);
+    /**
+     * bpfcharge_http_connections_dropped_total{reason} and bpfcharge_http_errors_total{reason}: every
+     * reason has a series from the start.
+     */
+    private static Http1Server.Events counters(Exporter exporter) {
+        Map<Http1Server.Drop, Counter> drops = new EnumMap<>(Http1Server.Drop.class);
         for (Http1Server.Drop d : Http1Server.Drop.values())
-            counters.put(d, Counter.builder("bpfcharge.http.connections.dropped").tag("reason", d.label())
+            drops.put(d, Counter.builder("bpfcharge.http.connections.dropped").tag("reason", d.label())
                     .description("Connections the exporter closed without an answer: past --max-connections, or a deadline passed")
                     .register(exporter.registry()));
-        return d -> {
-            counters.get(d).increment();
-            exporter.metersChanged();
+        Map<Http1Server.Failure, Counter> failures = new EnumMap<>(Http1Server.Failure.class);
+        for (Http1Server.Failure f : Http1Server.Failure.values())
+            failures.put(f, Counter.builder("bpfcharge.http.errors").tag("reason", f.label())
+                    .description("Requests the exporter answered with an error of the server's own: malformed (400, 431, 505) or a bug (500)")
+                    .register(exporter.registry()));
+        return new Http1Server.Events() {
+            @Override
+            public void dropped(Http1Server.Drop why) {
+                drops.get(why).increment();
+                exporter.metersChanged();
+            }
+
+            @Override
+            public void failed(Http1Server.Failure why) {
+                failures.get(why).increment();
+                exporter.metersChanged();
+            }
         };
     }
 
@@ -73,10 +91,30 @@ public final class MetricsServer implements AutoCloseable {
      */
     public static void endProcessOnError() { Thread.setDefaultUncaughtExceptionHandler(Http1Server::fatal); }
 
-    /** The bound address (the port, when 0 was asked). */
-    public InetSocketAddress address() { return server.address(); }
+    /** Where /metrics is served, as a URL a browser or curl takes: an IPv6 address in brackets, in its short form (RFC 5952). */
+    public String metricsUrl() {
+        InetSocketAddress a = server.address();
+        String host = a.getAddress().getHostAddress();
+        if (a.getAddress() instanceof Inet6Address) host = "[" + shortIpv6(host.replaceFirst("%.*", "")) + "]";
+        return (server.tls() ? "https" : "http") + "://" + host + ":" + a.getPort() + "/metrics";
+    }
 
-    public boolean tls() { return server.tls(); }
+    private static final Pattern ZERO_RUNS = Pattern.compile("(?:^|:)0(?::0)+(?::|$)");
+
+    /** "0:0:0:0:0:0:0:1" as "::1": leading zeros already gone, the longest run of two or more zero groups (the first of equals) becomes "::". */
+    static String shortIpv6(String full) {
+        Matcher m = ZERO_RUNS.matcher(full);
+        int start = -1, end = -1, longest = 0;
+        while (m.find()) {
+            int zeros = m.group().replace(":", "").length(); // groups, whether the run takes a colon at either end
+            if (zeros > longest) {
+                longest = zeros;
+                start = m.start();
+                end = m.end();
+            }
+        }
+        return start < 0 ? full : full.substring(0, start) + "::" + full.substring(end);
+    }
 
     /** Reads the web config again, changed or not (on SIGHUP); false when serve has none. */
     public boolean reloadWebConfig() {
@@ -101,7 +139,7 @@ public final class MetricsServer implements AutoCloseable {
         }
         return switch (path) {
             case "/metrics" -> metrics(exporter, x.header("accept"));
-            case "/" -> new Response(200, "text/html; charset=utf-8", LANDING, List.of());
+            case "/" -> new Response(200, "text/html; charset=utf-8", LANDING, List.of(), false);
             case "/-/healthy" -> Response.text(200, "Healthy\n");
             case "/-/ready" -> exporter.ready() ? Response.text(200, "Ready\n")
                     : Response.text(503, "Not ready: no scan has succeeded yet\n");
@@ -112,11 +150,12 @@ public final class MetricsServer implements AutoCloseable {
     private static Response metrics(Exporter exporter, String accept) {
         Exporter.Page page;
         try {
-            page = exporter.scrape(accept);
+            page = exporter.scrape(Negotiation.format(accept));
         } catch (RuntimeException e) {
             return Response.text(500, "scan failed: " + e.getMessage() + "\n");
         }
-        return new Response(200, page.contentType(), page.body(), List.of());
+        // Vary: the format depends on Accept, and the writer gzips for Accept-Encoding (it adds that one).
+        return new Response(200, page.contentType(), page.body(), List.of("Vary: Accept"), true);
     }
 
     /** The soft RLIMIT_NOFILE (the JVM raises it to the hard limit at start). */

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** `bpfcharge serve` started from the built jar on a free loopback port; stopped (SIGTERM) on close. */
+/** `bpfcharge serve` started from the built jar on a free loopback port (unless args say --listen); stopped (SIGTERM) on close. */
 public final class Daemon implements AutoCloseable {
     private static final Pattern SERVING = Pattern.compile("serving (https?://\\S+)/metrics");
     private final Process process;
@@ -42,7 +42,8 @@ public final class Daemon implements AutoCloseable {
     private Daemon(List<String> jvm, Map<String, String> env, ProcessBuilder.Redirect stdout, String... args) throws IOException, InterruptedException {
         List<String> cmd = Cli.java();
         cmd.addAll(jvm);
-        cmd.addAll(List.of("-jar", Cli.jar().toString(), "serve", "--listen", "127.0.0.1:0"));
+        cmd.addAll(List.of("-jar", Cli.jar().toString(), "serve"));
+        if (!List.of(args).contains("--listen")) cmd.addAll(List.of("--listen", "127.0.0.1:0"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout);
         pb.environment().putAll(env);
