@@ -12,9 +12,6 @@ import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.MapType;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -30,8 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 public class ServeBench {
-    static String jvmArgs; // contrib/serve-jvm.args, as the systemd unit passes it
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    static List<String> jvmArgs; // contrib/serve-jvm.args, as the systemd unit passes it
+    static final HttpClient HTTP = BenchDaemon.HTTP;
     /** The daemon's memory target with the unit's settings (its MemoryMax is 256M). */
     static final long RSS_TARGET_MB = 128;
     /** A right scraper's p99 among wrong passwords (docs/benchmarks.md, Serve). */
@@ -41,7 +38,7 @@ public class ServeBench {
         int n = Integer.parseInt(args[0]);
         String jar = args[1];
         int loadSeconds = Integer.parseInt(args[2]);
-        jvmArgs = "@" + args[3];
+        jvmArgs = List.of("@" + args[3]);
         Path dir = Path.of("/sys/fs/bpf/bpfcharge-serve-bench-" + ProcessHandle.current().pid());
         Files.createDirectories(dir);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> removePins(dir)));
@@ -54,7 +51,7 @@ public class ServeBench {
 
             List<Double> bpftool = new ArrayList<>();
             int onNode = MapFd.ids().size();
-            try (Daemon fresh = new Daemon(jar, "--max-scan-age", "0", "--max-map-series", "0")) {
+            try (BenchDaemon fresh = new BenchDaemon(jar, jvmArgs, "--max-scan-age", "0", "--max-map-series", "0")) {
                 for (int i = 0; i < 3; i++) fresh.scrape(); // JIT warm-up
                 List<Double> lat = new ArrayList<>();
                 for (int i = 0; i < 15; i++) {
@@ -62,14 +59,14 @@ public class ServeBench {
                     bpftool.add(bpftool());
                 }
                 System.out.printf("fresh scan per scrape (%d maps, one series each): p50 %.1f ms, bpftool -j map show: p50 %.1f ms, ratio %.2f; RSS %d MB%n",
-                        onNode, pct(lat, 50), pct(bpftool, 50), pct(lat, 50) / pct(bpftool, 50), fresh.rssMb());
+                        onNode, BenchDaemon.pct(lat, 50), BenchDaemon.pct(bpftool, 50), BenchDaemon.pct(lat, 50) / BenchDaemon.pct(bpftool, 50), fresh.rssMb());
             }
-            try (Daemon d = new Daemon(jar)) {
+            try (BenchDaemon d = new BenchDaemon(jar, jvmArgs)) {
                 for (int i = 0; i < 50; i++) d.scrape();
                 List<Double> lat = new ArrayList<>();
                 for (int i = 0; i < 200; i++) lat.add(d.scrape());
                 System.out.printf("warm scrape (defaults): p50 %.2f ms, p99 %.2f ms; bpftool p50 %.1f ms; ratio p50 %.3f, p99 %.3f; RSS %d MB%n",
-                        pct(lat, 50), pct(lat, 99), pct(bpftool, 50), pct(lat, 50) / pct(bpftool, 50), pct(lat, 99) / pct(bpftool, 50), d.rssMb());
+                        BenchDaemon.pct(lat, 50), BenchDaemon.pct(lat, 99), BenchDaemon.pct(bpftool, 50), BenchDaemon.pct(lat, 50) / BenchDaemon.pct(bpftool, 50), BenchDaemon.pct(lat, 99) / BenchDaemon.pct(bpftool, 50), d.rssMb());
                 load(d, 100, loadSeconds);
                 System.out.printf("daemon RSS after load %d MB, peak (VmHWM) %d MB%n", d.rssMb(), d.hwmMb());
                 flood(d, 3000, 20);
@@ -78,7 +75,7 @@ public class ServeBench {
             try {
                 Files.writeString(web, "basic_auth_users:\n  prometheus: "
                         + at.favre.lib.crypto.bcrypt.BCrypt.with(at.favre.lib.crypto.bcrypt.BCrypt.Version.VERSION_2Y).hashToString(10, "right".toCharArray()) + "\n");
-                try (Daemon d = new Daemon(jar, "--web-config", web.toString())) {
+                try (BenchDaemon d = new BenchDaemon(jar, jvmArgs, "--web-config", web.toString())) {
                     authFlood(d, 50, 20);
                 }
             } finally {
@@ -89,7 +86,7 @@ public class ServeBench {
         }
     }
 
-    static void load(Daemon d, int scrapers, int seconds) throws Exception {
+    static void load(BenchDaemon d, int scrapers, int seconds) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         List<Double> lat = Collections.synchronizedList(new ArrayList<>());
         AtomicLong errors = new AtomicLong();
@@ -105,11 +102,11 @@ public class ServeBench {
         }));
         for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(seconds + 60));
         System.out.printf("load: %d scrapers x %d s: %d scrapes, %d errors, p50 %.1f ms, p99 %.1f ms%n",
-                scrapers, seconds, lat.size(), errors.get(), pct(lat, 50), pct(lat, 99));
+                scrapers, seconds, lat.size(), errors.get(), BenchDaemon.pct(lat, 50), BenchDaemon.pct(lat, 99));
     }
 
     /** Connections that send one byte and then nothing, held open; then how fast the daemon answers. */
-    static void flood(Daemon d, int connections, int seconds) throws Exception {
+    static void flood(BenchDaemon d, int connections, int seconds) throws Exception {
         List<java.net.Socket> held = new ArrayList<>();
         long peak = 0;
         try {
@@ -144,7 +141,7 @@ public class ServeBench {
     }
 
     /** A scraper with the right password every 100 ms, alone and then among clients sending a new wrong password each time. */
-    static void authFlood(Daemon d, int attackers, int seconds) throws Exception {
+    static void authFlood(BenchDaemon d, int attackers, int seconds) throws Exception {
         String right = "Basic " + java.util.Base64.getEncoder().encodeToString("prometheus:right".getBytes());
         d.scrape("Authorization", right); // the one bcrypt the right password costs
         List<Double> alone = new ArrayList<>();
@@ -174,8 +171,8 @@ public class ServeBench {
         }
         for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(60));
         System.out.printf("auth flood: right scraper alone p50 %.1f ms, p99 %.1f ms; among %d clients x %d s of wrong passwords (%d guesses, %d answered 401, the rest 503): "
-                        + "%d scrapes, p50 %.1f ms, p99 %.1f ms (target <= %.0f ms: %s); RSS %d MB%n", pct(alone, 50), pct(alone, 99), attackers, seconds, guesses.get(),
-                unauthorized.get(), flooded.size(), pct(flooded, 50), pct(flooded, 99), AUTH_P99_TARGET_MS, met(pct(flooded, 99) <= AUTH_P99_TARGET_MS), d.rssMb());
+                        + "%d scrapes, p50 %.1f ms, p99 %.1f ms (target <= %.0f ms: %s); RSS %d MB%n", BenchDaemon.pct(alone, 50), BenchDaemon.pct(alone, 99), attackers, seconds, guesses.get(),
+                unauthorized.get(), flooded.size(), BenchDaemon.pct(flooded, 50), BenchDaemon.pct(flooded, 99), AUTH_P99_TARGET_MS, met(BenchDaemon.pct(flooded, 99) <= AUTH_P99_TARGET_MS), d.rssMb());
     }
 
     static String met(boolean ok) {
@@ -190,11 +187,6 @@ public class ServeBench {
         return (System.nanoTime() - t) / 1e6;
     }
 
-    static double pct(List<Double> l, int p) {
-        List<Double> s = new ArrayList<>(l);
-        s.sort(Comparator.naturalOrder());
-        return s.get(Math.min(s.size() - 1, (int) Math.ceil(p / 100.0 * s.size()) - 1));
-    }
 
     static void removePins(Path dir) {
         if (!Files.exists(dir)) return;
@@ -202,48 +194,6 @@ public class ServeBench {
             for (Path p : w.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         } catch (Exception e) {
             System.err.println("serve-bench: could not remove " + dir + ": " + e.getMessage());
-        }
-    }
-
-    static final class Daemon implements AutoCloseable {
-        final Process process;
-        final URI metrics;
-
-        Daemon(String jar, String... args) throws Exception {
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-            cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", jvmArgs));
-            cmd.addAll(List.of("-jar", jar, "serve", "--listen", "127.0.0.1:0"));
-            cmd.addAll(List.of(args));
-            process = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream()));
-            String line = err.readLine(); // the daemon prints one line once it serves, or its error
-            if (line == null || !line.contains("serving http")) throw new IllegalStateException("daemon: " + line);
-            metrics = URI.create(line.substring(line.indexOf("http")));
-        }
-
-        double scrape(String... headers) throws Exception {
-            long t = System.nanoTime();
-            HttpRequest.Builder b = HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(30));
-            if (headers.length > 0) b.headers(headers);
-            HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            if (r.statusCode() != 200) throw new IllegalStateException("HTTP " + r.statusCode() + ": " + new String(r.body()).strip());
-            return (System.nanoTime() - t) / 1e6;
-        }
-
-        long rssMb() throws Exception { return status("VmRSS:"); }
-
-        long hwmMb() throws Exception { return status("VmHWM:"); }
-
-        private long status(String field) throws Exception {
-            for (String l : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status")))
-                if (l.startsWith(field)) return Long.parseLong(l.replaceAll("\\D", "")) / 1024;
-            return -1;
-        }
-
-        @Override
-        public void close() throws Exception {
-            process.destroy();
-            if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly();
         }
     }
 }

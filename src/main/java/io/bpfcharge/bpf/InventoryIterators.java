@@ -1,5 +1,6 @@
 package io.bpfcharge.bpf;
 
+import io.bpfcharge.FileNames;
 import io.bpfcharge.bpf.Structs.HolderRecord;
 import io.bpfcharge.bpf.Structs.MapRecord;
 
@@ -86,7 +87,7 @@ public final class InventoryIterators implements AutoCloseable {
             int flags = b.getInt(off + MapRecord.FLAGS);
             long cgroupId = b.getLong(off + MapRecord.CGROUP_ID);
             int at = off;
-            String cgroupName = cgroupNames.computeIfAbsent(cgroupId, k -> Structs.cString(out, at + MapRecord.CGROUP_NAME, 64));
+            String cgroupName = cgroupNames.computeIfAbsent(cgroupId, k -> FileNames.text(Structs.cBytes(out, at + MapRecord.CGROUP_NAME, 64)));
             MapInfo info = new MapInfo(id, new MapType(b.getInt(off + MapRecord.MAP_TYPE)),
                     Structs.cString(out, off + MapRecord.MAP_NAME, 16), b.getInt(off + MapRecord.KEY_SIZE),
                     b.getInt(off + MapRecord.VALUE_SIZE), b.getInt(off + MapRecord.MAX_ENTRIES),

@@ -7,7 +7,7 @@ package io.bpfcharge.bpf;
  *             create a twin from {@link MapFd#info()}
  * @param cgroupId the memcg's cgroup id (= inode of its directory), 0 when not charged
  * @param parentCgroupId the parent's cgroup id, to place an offline memcg
- * @param cgroupName the memcg directory's own name (empty for a hierarchy root)
+ * @param cgroupName the memcg directory's own name, in {@link io.bpfcharge.FileNames} text (empty for a hierarchy root)
  */
 public record MapCharge(MapInfo info, boolean charged, boolean online, long cgroupId, long parentCgroupId,
                         String cgroupName) {

@@ -162,9 +162,14 @@ final class Structs {
     }
 
     static String cString(byte[] b, int offset, int max) {
+        return new String(cBytes(b, offset, max), StandardCharsets.UTF_8);
+    }
+
+    /** The bytes of a NUL-terminated string of at most {@code max} bytes (a file name: not always UTF-8). */
+    static byte[] cBytes(byte[] b, int offset, int max) {
         int n = 0;
         while (n < max && b[offset + n] != 0) n++;
-        return new String(b, offset, n, StandardCharsets.UTF_8);
+        return java.util.Arrays.copyOfRange(b, offset, offset + n);
     }
 
     private static StructLayout struct(String name, MemoryLayout... members) {

@@ -2,6 +2,7 @@ package io.bpfcharge.cgroup;
 
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
+import io.bpfcharge.FileNames;
 import io.bpfcharge.mount.Mountinfo;
 
 import java.io.IOException;
@@ -56,15 +57,15 @@ public record MemoryHierarchy(CgroupMode mode, int version, Path root) {
         }
     }
 
-    /** The memory cgroup of a process, as its /proc/PID/cgroup line says. */
+    /** The memory cgroup of a process, as its /proc/PID/cgroup line says (in {@link FileNames} text). */
     public String cgroupOf(long pid) {
-        String text;
+        byte[] raw;
         try {
-            text = Files.readString(Path.of("/proc/" + pid + "/cgroup"));
+            raw = Files.readAllBytes(Path.of("/proc/" + pid + "/cgroup"));
         } catch (IOException e) {
             throw new CgroupException("process " + pid + " does not exist");
         }
-        return cgroupLine(text);
+        return cgroupLine(FileNames.text(raw)); // the kernel writes a path's bytes as they are
     }
 
     String cgroupLine(String procCgroup) {
@@ -77,20 +78,22 @@ public record MemoryHierarchy(CgroupMode mode, int version, Path root) {
         throw new CgroupException("no memory cgroup line in /proc/PID/cgroup");
     }
 
-    /** The directory of a cgroup path; accepts "/a/b" or an absolute path under the mount. */
+    /**
+     * The directory of a cgroup path; accepts "/a/b" or an absolute path under the mount, in {@link FileNames}
+     * text (a name's bytes that are not UTF-8 as %HH).
+     */
     public Path dir(String path) {
-        Path p = Path.of(path).normalize();
+        Path p = FileNames.path(path).normalize();
         if (p.startsWith(root)) return p;
         String rel = path.startsWith("/") ? path.substring(1) : path;
-        Path d = root.resolve(rel).normalize();
+        Path d = root.resolve(FileNames.path(rel)).normalize();
         if (!d.startsWith(root)) throw new CgroupException("cgroup path " + path + " leaves " + root);
         return d;
     }
 
-    /** The "/a/b" form of a cgroup directory. */
+    /** The "/a/b" form of a cgroup directory, in {@link FileNames} text: the key of every label and row. */
     public String pathOf(Path dir) {
-        String rel = root.relativize(dir.normalize()).toString();
-        return "/" + rel;
+        return "/" + FileNames.text(root.relativize(dir.normalize()));
     }
 
     public boolean exists(String path) { return Files.isDirectory(dir(path)); }

@@ -1,6 +1,8 @@
 package io.bpfcharge.cli;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
@@ -18,7 +20,9 @@ import java.util.function.ToLongFunction;
  * as a tree first took longer than the scan that found them.
  */
 final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    // ASCII only: stdout's charset follows the locale, and under C/POSIX a non-ASCII cgroup name would print as '?'.
+    static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build())
+            .enable(SerializationFeature.INDENT_OUTPUT);
 
     private Json() {}
 

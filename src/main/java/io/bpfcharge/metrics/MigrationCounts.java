@@ -10,7 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Collections;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -20,11 +20,8 @@ import java.util.Map;
  * only when it changed; a log that shrank or was replaced shows as a counter reset.
  */
 final class MigrationCounts {
-    /** Every result the log writes; each is exported, with 0 until it happens. */
-    static final List<String> RESULTS = List.of("ok", "noop", "refused", "failed", "rolled_back");
-
-    /** Migrations per result, and the bytes moved by successful ones. */
-    record Totals(Map<String, Long> byResult, long movedBytes) {}
+    /** Migrations per result (every result, 0 until it happens), and the bytes moved by successful ones. */
+    record Totals(Map<MigrationEvent.Result, Long> byResult, long movedBytes) {}
 
     private final Path file;
     private List<Object> seen = List.of(); // file key, size, mtime of the log the totals come from
@@ -57,13 +54,12 @@ final class MigrationCounts {
     }
 
     private static Totals count(List<MigrationEvent> events) {
-        Map<String, Long> counts = new LinkedHashMap<>();
-        RESULTS.forEach(r -> counts.put(r, 0L));
+        Map<MigrationEvent.Result, Long> counts = new EnumMap<>(MigrationEvent.Result.class);
+        for (MigrationEvent.Result r : MigrationEvent.Result.values()) counts.put(r, 0L);
         long bytes = 0;
         for (MigrationEvent e : events) {
-            if (e.result().isEmpty()) continue;
             counts.merge(e.result(), 1L, Long::sum);
-            if (e.result().equals("ok")) bytes += e.bytes();
+            if (e.result() == MigrationEvent.Result.OK) bytes += e.bytes();
         }
         return new Totals(Collections.unmodifiableMap(counts), bytes);
     }

@@ -86,7 +86,7 @@ final class ScanMetrics {
         CounterSnapshot.Builder runs = CounterSnapshot.builder().name("bpfcharge_migrations")
                 .help("Migrations finished by any bpfcharge process on the node, by result (from the migration journal)");
         m.byResult().forEach((result, n) -> runs.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                .labels(Labels.of("result", result)).value(n).build()));
+                .labels(Labels.of("result", result.jsonName())).value(n).build()));
         CounterSnapshot bytes = CounterSnapshot.builder().name("bpfcharge_migrated_bytes").unit(Unit.BYTES)
                 .help("BPF map bytes whose charge successful migrations moved")
                 .dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(m.movedBytes()).build()).build();

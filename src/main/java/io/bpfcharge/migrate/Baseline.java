@@ -105,6 +105,19 @@ final class Baseline implements AutoCloseable {
         return new Baseline(m, h.getInt(0), h.getInt(4), h.getInt(8));
     }
 
+    /**
+     * {@link #open}, or empty when the file was never completed: its writer was killed before {@code finish}
+     * wrote the header (then nothing tells which keys changed, and every key counts as unchanged since).
+     */
+    static Baseline openOrEmpty(Path file, int ks, int vs) {
+        try {
+            if (!java.nio.file.Files.exists(file) || java.nio.file.Files.size(file) < HEADER) return empty(ks, vs);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return open(file);
+    }
+
     int count() { return count; }
 
     ByteBuffer key(int i) { return data.slice(at(i), ks); }

@@ -8,7 +8,6 @@ import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.MapType;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongConsumer;
@@ -47,23 +46,6 @@ final class Copier {
             Crash.point("copy");
         });
         return total[0];
-    }
-
-    /**
-     * Copies the array slots of {@code from} that are not all zero into {@code to}. An array holds every index, zero
-     * where nothing was written: a copy of the untouched ones would overwrite {@code to}'s values with zeros.
-     */
-    static void copyWrittenSlots(MapFd from, MapFd to, MapInfo info) {
-        Sink write = writer(to, info);
-        ByteBuffer zero = ByteBuffer.allocate(info.userValueSize());
-        try (MapBatch written = MapBatch.of(info, BATCH)) {
-            read(from, info, batch -> {
-                written.clear();
-                for (int i = 0; i < batch.size(); i++)
-                    if (batch.value(i).mismatch(zero) != -1) written.add(batch.key(i), batch.value(i));
-                if (written.size() > 0) write.accept(written);
-            });
-        }
     }
 
     /** Reads every entry, in batches where the kernel allows it. Returns the number of entries read. */

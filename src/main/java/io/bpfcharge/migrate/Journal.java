@@ -3,6 +3,7 @@ package io.bpfcharge.migrate;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.inventory.MapRecord;
 
 import java.io.IOException;
@@ -26,6 +27,8 @@ import java.util.List;
  * drops it when the process dies, which is how the next run tells an orphan from a migration in progress.
  */
 final class Journal implements AutoCloseable {
+    /** Names of a migration's pins in bpffs: the replacement's until the end, the old map's keep pin. */
+    static final String TEMP_PREFIX = "bpfcharge_tmp_", KEEP_PREFIX = "bpfcharge_old_";
     static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -43,10 +46,13 @@ final class Journal implements AutoCloseable {
      *                 overwrite, after a settling pass, what that pass read from the old map; null for none (the
      *                 empty replacement of swap-backfill)
      * @param undo the swap is being reversed: something else still held the old map after it
+     * @param undoBase with {@code undo} and no {@code baseline} (a backfill given back before any settling pass):
+     *                 what the old map held just before its swap back; a key whose old value moved away from it
+     *                 was written since, by a writer newer than the replacement's, and keeps that value
      */
     record Entry(Phase phase, int oldId, int newId, String token, Plan.Kind kind, String source, String target,
                  MigrationRequest.Strategy strategy, MigrationRequest.Merge merge, List<MapRecord.Slot> slots,
-                 List<String> pins, String tempPin, String keepPin, String baseline, long bytes, boolean undo) {
+                 List<String> pins, String tempPin, String keepPin, String baseline, long bytes, boolean undo, String undoBase) {
         /**
          * A new migration's first entry: every name it will create, next to the map's first pin (or in
          * {@code dir}, a bpffs mount, for a map with none) and in the run directory.
@@ -57,23 +63,24 @@ final class Journal implements AutoCloseable {
             String baseline = mv.strategy() == MigrationRequest.Strategy.COPY_SWAP
                     ? runDir().resolve("baseline-" + oldId + "-" + token + ".bin").toString() : null;
             return new Entry(Phase.PREPARED, oldId, 0, token, mv.kind(), mv.source(), mv.target(), mv.strategy(),
-                    mv.merge(), mv.slots(), mv.pins(), dir.resolve(MigrationRun.TEMP_PREFIX + oldId + "_" + token).toString(),
-                    dir.resolve(MigrationRun.KEEP_PREFIX + oldId + "_" + token).toString(), baseline, mv.bytes(), false);
+                    mv.merge(), mv.slots(), mv.pins(), dir.resolve(TEMP_PREFIX + oldId + "_" + token).toString(),
+                    dir.resolve(KEEP_PREFIX + oldId + "_" + token).toString(), baseline, mv.bytes(), false, null);
         }
 
         Entry with(Phase p, int newId) {
             return new Entry(p, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
-                    keepPin, baseline, bytes, undo);
+                    keepPin, baseline, bytes, undo, undoBase);
         }
 
         Entry withBaseline(String file) {
             return new Entry(phase, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
-                    keepPin, file, bytes, undo);
+                    keepPin, file, bytes, undo, undoBase);
         }
 
-        Entry undoing() {
+        /** @param undoBase see {@link Entry}; null when the settling has a baseline to compare with */
+        Entry undoing(String undoBase) {
             return new Entry(phase, oldId, newId, token, kind, source, target, strategy, merge, slots, pins, tempPin,
-                    keepPin, baseline, bytes, true);
+                    keepPin, baseline, bytes, true, undoBase);
         }
 
         /** The temporary name used to re-pin the replacement over the {@code i}-th pin. */
@@ -93,6 +100,28 @@ final class Journal implements AutoCloseable {
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.entry = entry;
+    }
+
+    /** Removes every name an entry recorded (the undo of a migration that did not reach READY: nothing else was made). */
+    static void removeNames(Entry e) {
+        for (int i = 0; i < e.pins().size(); i++) delete(e.repinTemp(i).toString());
+        for (String p : new String[]{e.tempPin(), e.keepPin(), e.baseline(), e.undoBase()}) delete(p);
+    }
+
+    /** Removes one recorded name (a pin or a file) if it exists; null: none was recorded. */
+    static void delete(String path) {
+        if (path == null) return;
+        try {
+            Files.deleteIfExists(Path.of(path));
+        } catch (IOException ex) {
+            throw new UncheckedIOException("cannot remove " + path + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The refusal of a migration of a map whose journal another live process holds. */
+    static BpfchargeException busy(int id) {
+        return new BpfchargeException(BpfchargeException.Exit.REFUSED, "map " + id + " is being migrated by another "
+                + "bpfcharge process: wait for it to finish (it is already on its way to a new memory cgroup)");
     }
 
     static Path runDir() {

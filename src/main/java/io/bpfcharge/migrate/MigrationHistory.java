@@ -25,8 +25,17 @@ public final class MigrationHistory {
 
     public static Path file() { return Journal.runDir().resolve("migrations.jsonl"); }
 
-    static void append(MigrationEvent e) {
-        ObjectNode n = JSON.createObjectNode().put("time", e.time().toString()).put("result", e.result())
+    static void record(MigrationEvent.Result result, int oldId, int newId, long bytes, String from, String to) {
+        append(new MigrationEvent(Instant.now(), result, oldId, newId, bytes, from, to));
+    }
+
+    /** An attempt journaled as {@code e}: its maps, size and cgroups. */
+    static void record(MigrationEvent.Result result, Journal.Entry e) {
+        record(result, e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
+    }
+
+    private static void append(MigrationEvent e) {
+        ObjectNode n = JSON.createObjectNode().put("time", e.time().toString()).put("result", e.result().jsonName())
                 .put("old_map_id", e.oldMapId()).put("new_map_id", e.newMapId()).put("bytes", e.bytes())
                 .put("from", e.from()).put("to", e.to());
         try {
@@ -54,7 +63,9 @@ public final class MigrationHistory {
             if (line.isBlank()) continue;
             try {
                 var n = JSON.readTree(line);
-                events.add(new MigrationEvent(Instant.parse(n.path("time").asText()), n.path("result").asText(),
+                var result = MigrationEvent.Result.of(n.path("result").asText());
+                if (result.isEmpty()) continue; // cut short by a crash mid-write, or a newer version's result
+                events.add(new MigrationEvent(Instant.parse(n.path("time").asText()), result.get(),
                         n.path("old_map_id").asInt(), n.path("new_map_id").asInt(), n.path("bytes").asLong(),
                         n.path("from").asText(), n.path("to").asText()));
             } catch (IOException | RuntimeException e) {

@@ -10,25 +10,17 @@ import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.bpf.MapCharge;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
-import io.bpfcharge.bpf.MergeSum;
 import io.bpfcharge.bpffs.Pins;
 import io.bpfcharge.cgroup.MemoryHierarchy;
-import io.bpfcharge.inventory.MapRecord;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -40,9 +32,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * itself.
  */
 final class MigrationRun {
-    static final String TEMP_PREFIX = "bpfcharge_tmp_", KEEP_PREFIX = "bpfcharge_old_";
-    private static final Duration RELEASE_WAIT = Duration.ofSeconds(10);
-
     private final MemoryHierarchy h;
     private final InventoryIterators it;
     private final Migrator.Progress progress;
@@ -68,7 +57,7 @@ final class MigrationRun {
         int newId;
         MigrationResult.Settled settled;
         try (MapFd old = MapFd.byId(oldId); Journal j = Journal.begin(entry)) {
-            if (j == null) throw Migrator.migratingElsewhere(oldId);
+            if (j == null) throw Journal.busy(oldId);
             Crash.point("journal");
             MapFd neu = null;
             try {
@@ -87,9 +76,9 @@ final class MigrationRun {
                 j.write(j.entry().with(Journal.Phase.READY, newId));
             } catch (RuntimeException e) {
                 if (neu != null) neu.close();
-                rollback(j.entry());
+                Journal.removeNames(j.entry());
                 j.finish();
-                log(History.ROLLED_BACK, oldId, 0, mv.bytes(), mv.source(), mv.target());
+                MigrationHistory.record(MigrationEvent.Result.ROLLED_BACK, oldId, 0, mv.bytes(), mv.source(), mv.target());
                 throw rolledBack(e, mv);
             }
             Crash.point("copied");
@@ -104,11 +93,11 @@ final class MigrationRun {
         OptionalLong targetNow = h.usage(mv.target());
         long charge = targetNow.isPresent() && targetBefore.isPresent()
                 ? Math.min(targetNow.getAsLong() - targetBefore.getAsLong(), mv.bytes()) : 0;
-        boolean freed = awaitReleased(h, oldId, mv.source(), sourceBefore, charge);
+        boolean freed = Release.awaitReleased(h, oldId, mv.source(), sourceBefore, charge);
         phase("release");
         MigrationResult.Usage usage = new MigrationResult.Usage(sourceBefore, h.usage(mv.source()), targetBefore,
                 h.usage(mv.target()));
-        log(History.OK, oldId, newId, mv.bytes(), mv.source(), mv.target());
+        MigrationHistory.record(MigrationEvent.Result.OK, oldId, newId, mv.bytes(), mv.source(), mv.target());
         return new MigrationResult(MigrationResult.Result.OK, mv, newId, settled, phases, usage, freed, recovered);
     }
 
@@ -124,9 +113,9 @@ final class MigrationRun {
             // The replacement is gone (its owner unpinned and emptied every slot, or its temporary pin
             // was removed by hand before the swap): nothing can be finished. Its original references
             // still hold the old map if it was never swapped out; drop only our temporary names.
-            rollback(e);
+            Journal.removeNames(e);
             j.finish();
-            log(History.FAILED, e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
+            MigrationHistory.record(MigrationEvent.Result.FAILED, e);
             lines.add("dropped the interrupted migration of map " + e.oldId() + ": its replacement "
                     + e.newId() + " no longer exists");
             return Optional.empty();
@@ -134,15 +123,16 @@ final class MigrationRun {
         MapFd old = e.keepPin() != null && Files.exists(Path.of(e.keepPin()))
                 ? (MapFd) BpfFd.openPin(Path.of(e.keepPin())) : null;
         try (neu; old) {
-            if (e.undo() && old != null) throw undo(j, it, old, neu, neu.info(), "a process (before a crash)");
+            if (e.undo() && old != null)
+                throw new Settlement(j, it, old, neu, neu.info(), this::phase).undo("a process (before a crash)");
             finish(j, it, old, neu, neu.info(), 0);
         } catch (BpfchargeException ex) {
             if (ex.exit() != Exit.ROLLED_BACK) throw ex;
             lines.add("rolled back the interrupted migration of map " + e.oldId() + ": " + ex.getMessage());
             return Optional.empty();
         }
-        awaitFreed(e.oldId());
-        log(History.OK, e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
+        Release.awaitFreed(e.oldId());
+        MigrationHistory.record(MigrationEvent.Result.OK, e);
         lines.add("finished the interrupted migration of map " + e.oldId() + " to map " + e.newId());
         return Optional.of(e.newId());
     }
@@ -198,12 +188,12 @@ final class MigrationRun {
      * From READY on: swap the replacement into every slot, re-pin it over every pin, wait until nothing else
      * holds the old map, settle it into the replacement, check again, clean up. Every step can run again (it
      * checks what is already done), so a resumed run uses this same code. When something else still holds
-     * the old map (it could write there after the settling), the swap is reversed instead: see {@link #undo}.
+     * the old map (it could write there after the settling), the swap is reversed instead: see {@link Settlement#undo}.
      */
     private MigrationResult.Settled finish(Journal j, InventoryIterators it, MapFd old, MapFd neu, MapInfo info, long entries) {
         Journal.Entry e = j.entry();
-        swapSlots(e, e.oldId(), neu);
-        repin(e, e.oldId(), neu);
+        Swap.slots(e, e.oldId(), neu);
+        Swap.pins(e, e.oldId(), neu);
         if (e.phase() == Journal.Phase.READY) j.write(e.with(Journal.Phase.SWAPPED, e.newId()));
         phase("swap");
         Crash.point("swapped");
@@ -211,185 +201,14 @@ final class MigrationRun {
         // Programs that reached the old map through a slot are done with it (a map-of-maps update returns
         // after an RCU grace period); processes that opened its pin before the rename may still write it.
         if (old != null) {
-            merged = settle(j, it, old, neu, info);
+            merged = new Settlement(j, it, old, neu, info, this::phase).settle();
             if (j.entry().strategy() == MigrationRequest.Strategy.SWAP_BACKFILL) entries = merged;
             phase("reconcile");
         }
         e = j.entry();
-        for (String p : new String[]{e.baseline(), e.keepPin(), e.tempPin()}) delete(p);
+        for (String p : new String[]{e.baseline(), e.keepPin(), e.tempPin()}) Journal.delete(p);
         j.finish();
         return new MigrationResult.Settled(entries, merged);
-    }
-
-    /** This process's user references to the old map while it settles: its fd and its keep pin. */
-    private static final int OURS = 2;
-    /** Settling passes before a map that keeps being opened is given back. */
-    private static final int PASSES = 3;
-
-    /**
-     * The old map's writes after the baseline, into the replacement, in passes. A pass starts once nothing else
-     * holds the old map and ends with a look at it; the last look is without the keep pin, so that only this
-     * process's fd reaches it. Anything that opened it meanwhile (by id, or through the keep pin) may have
-     * written after its key was read: once it is gone, another pass settles what it wrote against what the
-     * last pass read (sum needs no baseline for that: each pass took its deltas off the old map). A holder
-     * that stays makes the migration roll back.
-     * @return keys carried over
-     */
-    private long settle(Journal j, InventoryIterators it, MapFd old, MapFd neu, MapInfo info) {
-        long merged = 0;
-        for (int pass = 1; ; pass++) {
-            Optional<String> held = Quiescence.await(it, j.entry().oldId(), OURS, Quiescence.WAIT);
-            if (held.isPresent() || pass > PASSES)
-                throw undo(j, it, old, neu, info, held.orElse("something that keeps opening it"));
-            Journal.Entry e = j.entry();
-            boolean overwrite = e.merge() == MigrationRequest.Merge.OVERWRITE;
-            String read = overwrite ? Journal.runDir().resolve("baseline-" + e.oldId() + "-" + e.token() + "-" + pass
-                    + ".bin").toString() : null;
-            try (Baseline base = e.baseline() != null ? Baseline.open(Path.of(e.baseline()))
-                    : Baseline.empty(info.keySize(), info.userValueSize());
-                 Baseline.Writer tee = read == null ? null : new Baseline.Writer(Path.of(read), info.keySize(), info.userValueSize());
-                 MergeSum sum = overwrite ? null : Reconciler.sum(old, neu, info)) {
-                merged += Reconciler.reconcile(old, neu, info, base, e.merge(), tee, sum);
-                if (tee != null) tee.finish();
-            }
-            if (read != null) {
-                j.write(e.withBaseline(read));
-                delete(e.baseline());
-            }
-            if (Quiescence.await(it, e.oldId(), OURS, Duration.ZERO).isPresent()) continue;
-            Crash.point("reconciled");
-            delete(e.keepPin());
-            if (Quiescence.await(it, e.oldId(), OURS - 1, Duration.ZERO).isEmpty()) return merged;
-            old.pin(Path.of(e.keepPin())); // opened at the last moment: keep it for the next pass (or the rollback)
-        }
-    }
-
-    /**
-     * Reverses a swap because something else holds the old map: every slot and pin goes back to the old map,
-     * then what was written to the replacement through them meanwhile is settled into the old map (once
-     * nothing else holds the replacement, or after the wait), and the replacement is freed. Nothing written to
-     * either map is lost, and the application keeps the map it holds.
-     * @return the error that reports it (exit 8)
-     */
-    private BpfchargeException undo(Journal j, InventoryIterators it, MapFd old, MapFd neu, MapInfo info, String holder) {
-        if (!j.entry().undo()) j.write(j.entry().undoing());
-        Journal.Entry e = j.entry();
-        swapSlots(e, e.newId(), old);
-        repin(e, e.newId(), old);
-        Crash.point("unswapped");
-        Optional<String> stillNew = Quiescence.await(it, e.newId(), OURS, Quiescence.WAIT);
-        settleBack(e, old, neu, info);
-        phase("rollback");
-        for (String p : new String[]{e.baseline(), e.keepPin(), e.tempPin()}) delete(p);
-        j.finish();
-        log(History.ROLLED_BACK, e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
-        return new BpfchargeException(Exit.ROLLED_BACK, "map " + e.oldId() + " is held by " + holder
-                + ", which could still write to it: rolled back, map " + e.oldId() + " is in place with every write made"
-                + " to either map" + stillNew.map(h -> "; " + h + " still holds the replacement " + e.newId()
-                        + ", whose later writes reach no pin: restart it").orElse("")
-                + "; migrate again once it has closed the map (or start it after the migration)");
-    }
-
-    /**
-     * The replacement's writes since the swap, into the old map. Overwrite compares with what both maps last
-     * held alike (the copy's baseline, or what the last settling pass read); sum with what each settling pass
-     * left in the old map (the copy's baseline, or nothing after a backfill). Before any pass, a backfill's
-     * replacement holds only what was written to it, all newer than the old map's values.
-     */
-    private static void settleBack(Journal.Entry e, MapFd old, MapFd neu, MapInfo info) {
-        if (e.baseline() == null && e.merge() == MigrationRequest.Merge.OVERWRITE) {
-            // An array twin holds every index: only the slots written to it go back (a zero written there is lost).
-            if (info.type().isArray()) Copier.copyWrittenSlots(neu, old, info);
-            else Copier.copy(neu, old, info, null, c -> {});
-            return;
-        }
-        try (Baseline base = e.baseline() == null ? Baseline.empty(info.keySize(), info.userValueSize())
-                : Baseline.open(Path.of(e.baseline()));
-             MergeSum sum = e.merge() == MigrationRequest.Merge.SUM ? Reconciler.sum(neu, old, info) : null) {
-            Reconciler.reconcile(neu, old, info, base, e.merge(), null, sum);
-        }
-    }
-
-    /** Puts {@code to} into every journaled slot that still holds map {@code fromId}. */
-    private static void swapSlots(Journal.Entry e, int fromId, MapFd to) {
-        boolean first = true;
-        for (MapRecord.Slot s : e.slots()) {
-            ByteBuffer key = ByteBuffer.wrap(HexFormat.of().parseHex(s.key()));
-            Optional<MapFd> found = MapFd.find(s.outerId());
-            if (found.isEmpty()) continue; // the outer map is gone
-            try (MapFd outer = found.get()) {
-                // Only a slot still holding that map: one the owner changed meanwhile is theirs.
-                OptionalInt held = outer.innerMapId(key);
-                if (held.isEmpty() || held.getAsInt() != fromId) continue;
-                outer.setInnerMap(key, to);
-            }
-            if (first) Crash.point("swap");
-            first = false;
-        }
-    }
-
-    /** Pins {@code to} over every journaled pin that still holds map {@code fromId}. */
-    private static void repin(Journal.Entry e, int fromId, MapFd to) {
-        for (int i = 0; i < e.pins().size(); i++) {
-            Path pin = Path.of(e.pins().get(i));
-            Optional<BpfFd> found = BpfFd.findPin(pin);
-            if (found.isEmpty()) continue; // unpinned by its owner meanwhile
-            try (BpfFd cur = found.get()) {
-                if (!(cur instanceof MapFd m) || m.info().id() != fromId) continue; // done, or replaced by its owner
-            }
-            Path tmp = e.repinTemp(i);
-            delete(tmp.toString());
-            to.pin(tmp);
-            try {
-                Files.move(tmp, pin, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces the old pin atomically
-            } catch (IOException ex) {
-                throw new UncheckedIOException("cannot rename " + tmp + " over " + pin + ": " + ex.getMessage(), ex);
-            }
-            Crash.point("swap");
-        }
-    }
-
-    /** Undoes a migration that did not reach READY: nothing but temporary names was created. */
-    static void rollback(Journal.Entry e) {
-        for (int i = 0; i < e.pins().size(); i++) delete(e.repinTemp(i).toString());
-        for (String p : new String[]{e.tempPin(), e.keepPin(), e.baseline()}) delete(p);
-    }
-
-    private static void delete(String path) {
-        if (path == null) return;
-        try {
-            Files.deleteIfExists(Path.of(path));
-        } catch (IOException ex) {
-            throw new UncheckedIOException("cannot remove " + path + ": " + ex.getMessage(), ex);
-        }
-    }
-
-    /**
-     * Waits until the old map is freed and its source memcg uncharged, within {@link #RELEASE_WAIT}. The map's id
-     * goes away first; the kernel frees its memory afterwards in a work item (per-CPU memory and elements after RCU
-     * grace periods), and only then does the memcg's usage fall: a 17 MB percpu_hash's source still showed its full
-     * usage when the id was gone. So when the map's charge is big enough to see (memcg usage is cached per CPU, up
-     * to 64 pages each), it also waits until the source's usage has fallen by half of it. False when either did not
-     * happen in time.
-     */
-    private static boolean awaitReleased(MemoryHierarchy h, int id, String source, OptionalLong before, long charge) {
-        long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
-        if (!Poll.until(deadline, 5, () -> gone(id))) return false;
-        if (charge < MigrationResult.UNCHARGE_VISIBLE || source.equals(Plan.ROOT) || before == null || before.isEmpty()) return true;
-        return Poll.until(deadline, 5, () -> {
-            OptionalLong now = h.usage(source);
-            return now.isEmpty() || now.getAsLong() <= before.getAsLong() - charge / 2;
-        });
-    }
-
-    private static boolean awaitFreed(int id) {
-        return Poll.until(System.nanoTime() + RELEASE_WAIT.toNanos(), 5, () -> gone(id));
-    }
-
-    private static boolean gone(int id) {
-        Optional<MapFd> still = MapFd.find(id);
-        still.ifPresent(MapFd::close);
-        return still.isEmpty();
     }
 
     /** The replacement of an interrupted migration, or null when it no longer exists. */
@@ -403,16 +222,5 @@ final class MigrationRun {
         long now = System.nanoTime();
         phases.merge(name, Duration.ofNanos(now - mark), Duration::plus);
         mark = now;
-    }
-
-    /** migrations.jsonl's result field. */
-    enum History {
-        OK, NOOP, REFUSED, FAILED, ROLLED_BACK;
-
-        String jsonName() { return name().toLowerCase(); }
-    }
-
-    static void log(History result, int oldId, int newId, long bytes, String from, String to) {
-        MigrationHistory.append(new MigrationEvent(Instant.now(), result.jsonName(), oldId, newId, bytes, from, to));
     }
 }

@@ -61,12 +61,12 @@ public final class Migrator {
         // A dry run changes nothing and records nothing: it is no attempt, and must not count as one.
         return switch (plan) {
             case Plan.Noop n -> {
-                if (!req.dryRun()) MigrationRun.log(MigrationRun.History.NOOP, m.id(), 0, 0, source, req.target());
+                if (!req.dryRun()) MigrationHistory.record(MigrationEvent.Result.NOOP, m.id(), 0, 0, source, req.target());
                 yield new MigrationResult(MigrationResult.Result.NOOP, n, 0, MigrationResult.Settled.NONE, phases,
                         MigrationResult.Usage.NONE, false, recovery.lines());
             }
             case Plan.Refused r -> {
-                if (!req.dryRun()) MigrationRun.log(MigrationRun.History.REFUSED, m.id(), 0, 0, source, req.target());
+                if (!req.dryRun()) MigrationHistory.record(MigrationEvent.Result.REFUSED, m.id(), 0, 0, source, req.target());
                 throw new BpfchargeException(r.exit(), r.message());
             }
             case Plan.Move mv when req.dryRun() -> new MigrationResult(MigrationResult.Result.DRY_RUN, mv, 0,
@@ -91,11 +91,6 @@ public final class Migrator {
 
     private static void requireNotMigrating(int id) {
         for (Journal.Entry a : Journal.active())
-            if (a.oldId() == id || a.newId() == id) throw migratingElsewhere(id);
-    }
-
-    static BpfchargeException migratingElsewhere(int id) {
-        return new BpfchargeException(Exit.REFUSED, "map " + id + " is being migrated by another bpfcharge process: "
-                + "wait for it to finish (it is already on its way to a new memory cgroup)");
+            if (a.oldId() == id || a.newId() == id) throw Journal.busy(id);
     }
 }

@@ -65,6 +65,33 @@ final class Reconciler {
         return merged[0];
     }
 
+    /**
+     * Gives a backfill's replacement back before any settling pass: it holds only what was written to it since
+     * the swap (an array's other slots read zero and are skipped), all of it newer than the old map's values
+     * then, unless the old map's value moved away from {@code atSwapBack} since: a writer of the old map after
+     * the swap back is newer still, and its value stays (the overwrite rule, with that as the baseline).
+     * @return keys written back
+     */
+    static long giveBack(MapFd twin, MapFd old, MapInfo info, Baseline atSwapBack) {
+        boolean array = info.type().isArray();
+        ByteBuffer zero = ByteBuffer.allocate(info.userValueSize()), current = ByteBuffer.allocate(info.userValueSize());
+        Copier.Sink write = Copier.writer(old, info);
+        long[] given = {0};
+        try (MapBatch one = MapBatch.of(info, 1)) {
+            Copier.read(twin, info, batch -> {
+                for (int i = 0; i < batch.size(); i++) {
+                    ByteBuffer key = batch.key(i), last = batch.value(i);
+                    if (array && last.mismatch(zero) == -1) continue;
+                    int record = atSwapBack.find(key);
+                    ByteBuffer then = record >= 0 ? atSwapBack.value(record) : array ? zero : null;
+                    // "then" is the old map's value, not the twin's: a twin value equal to it changes nothing either.
+                    if (overwrite(old, write, one, key, last, then, current, zero, array)) given[0]++;
+                }
+            });
+        }
+        return given[0];
+    }
+
     /** merge_sum over the two maps: it holds each of them (an fd, and its program) until closed. */
     static MergeSum sum(MapFd src, MapFd dst, MapInfo info) {
         return MergeSum.load(dst, src, info.valueSize() / 8);

@@ -23,9 +23,9 @@ record Recovery(List<String> lines, Map<Integer, Integer> renamed) {
         for (Journal j : Journal.orphans()) {
             Journal.Entry e = j.entry();
             if (e.phase().compareTo(Journal.Phase.READY) < 0) {
-                MigrationRun.rollback(e);
+                Journal.removeNames(e);
                 j.finish();
-                MigrationRun.log(MigrationRun.History.ROLLED_BACK, e.oldId(), 0, e.bytes(), e.source(), e.target());
+                MigrationHistory.record(MigrationEvent.Result.ROLLED_BACK, e.oldId(), 0, e.bytes(), e.source(), e.target());
                 lines.add("undid the interrupted migration of map " + e.oldId() + " (it had not been swapped)");
                 continue;
             }

@@ -1,5 +1,6 @@
 package io.bpfcharge.metrics;
 
+import io.bpfcharge.migrate.MigrationEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -7,7 +8,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 
+import static io.bpfcharge.migrate.MigrationEvent.Result.FAILED;
+import static io.bpfcharge.migrate.MigrationEvent.Result.OK;
+import static io.bpfcharge.migrate.MigrationEvent.Result.REFUSED;
+import static io.bpfcharge.migrate.MigrationEvent.Result.ROLLED_BACK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class MigrationCountsTest {
@@ -27,21 +33,21 @@ class MigrationCountsTest {
         Path f = dir.resolve("migrations.jsonl");
         MigrationCounts j = new MigrationCounts(f);
         var none = j.read();
-        assertEquals(0L, none.byResult().get("ok"));
-        assertEquals(MigrationCounts.RESULTS, none.byResult().keySet().stream().toList());
+        assertEquals(0L, none.byResult().get(OK));
+        assertEquals(List.of(MigrationEvent.Result.values()), none.byResult().keySet().stream().toList());
 
         append(f, line("ok", 1000) + line("refused", 0) + "not json\n" + line("ok", 24));
         var t = j.read();
-        assertEquals(2L, t.byResult().get("ok"));
-        assertEquals(1L, t.byResult().get("refused"));
+        assertEquals(2L, t.byResult().get(OK));
+        assertEquals(1L, t.byResult().get(REFUSED));
         assertEquals(1024, t.movedBytes());
 
         String half = line("rolled_back", 500);
         append(f, half.substring(0, 20)); // a writer mid-line: not counted yet
-        assertEquals(0L, j.read().byResult().get("rolled_back"));
+        assertEquals(0L, j.read().byResult().get(ROLLED_BACK));
         append(f, half.substring(20));
         t = j.read();
-        assertEquals(1L, t.byResult().get("rolled_back"));
+        assertEquals(1L, t.byResult().get(ROLLED_BACK));
         assertEquals(1024, t.movedBytes(), "only successful migrations move bytes");
     }
 
@@ -50,12 +56,12 @@ class MigrationCountsTest {
         Path f = dir.resolve("migrations.jsonl");
         append(f, line("ok", 10) + line("ok", 10));
         MigrationCounts j = new MigrationCounts(f);
-        assertEquals(2L, j.read().byResult().get("ok"));
+        assertEquals(2L, j.read().byResult().get(OK));
         Files.writeString(f, line("failed", 0)); // truncated and rewritten, shorter
         var t = j.read();
-        assertEquals(0L, t.byResult().get("ok"));
-        assertEquals(1L, t.byResult().get("failed"));
+        assertEquals(0L, t.byResult().get(OK));
+        assertEquals(1L, t.byResult().get(FAILED));
         Files.delete(f);
-        assertEquals(0L, j.read().byResult().get("failed"));
+        assertEquals(0L, j.read().byResult().get(FAILED));
     }
 }

@@ -6,6 +6,7 @@ import io.bpfcharge.inventory.CgroupTotal;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Memcg;
 import io.bpfcharge.inventory.Snapshot;
+import io.bpfcharge.migrate.MigrationEvent;
 import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
@@ -120,7 +121,7 @@ class ScanMetricsTest {
 
     @Test
     void everyMigrationResultIsExportedFromTheStart() {
-        var t = new MigrationCounts.Totals(Map.of("ok", 2L, "failed", 1L), 4096);
+        var t = new MigrationCounts.Totals(Map.of(MigrationEvent.Result.OK, 2L, MigrationEvent.Result.FAILED, 1L), 4096);
         List<MetricSnapshot> f = ScanMetrics.of(t);
         assertEquals("bpfcharge_migrations", f.get(0).getMetadata().getPrometheusName());
         assertEquals(2, f.get(0).getDataPoints().size());

@@ -106,7 +106,7 @@ final class Kernel {
     static List<String> leftovers(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString())
-                    .filter(n -> n.startsWith(MigrationRun.TEMP_PREFIX) || n.startsWith(MigrationRun.KEEP_PREFIX)).toList();
+                    .filter(n -> n.startsWith(Journal.TEMP_PREFIX) || n.startsWith(Journal.KEEP_PREFIX)).toList();
         }
     }
 
@@ -114,5 +114,15 @@ final class Kernel {
         byte[] bytes = new byte[b.remaining()];
         b.get(b.position(), bytes);
         return HexFormat.of().formatHex(bytes);
+    }
+
+    /** A u32 key as {@link #dump} writes it. */
+    static String hex4(int v) {
+        return HexFormat.of().formatHex(ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(v).array());
+    }
+
+    /** A u64 value as {@link #dump} writes it. */
+    static String hex8(long v) {
+        return HexFormat.of().formatHex(ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(v).array());
     }
 }

@@ -142,7 +142,7 @@ class MigrateIT extends MigrationTestBase {
         assertEquals(newId, Kernel.idAt(innerPin));
         List<MigrationEvent> log = MigrationHistory.read(runDir.resolve("migrations.jsonl"));
         assertTrue(log.stream().anyMatch(e -> e.result().equals("ok") && e.oldMapId() == innerId && e.newMapId() == newId));
-        assertEquals("noop", log.getLast().result());
+        assertEquals(MigrationEvent.Result.NOOP, log.getLast().result());
         Files.delete(innerPin);
         Files.delete(outerPin);
     }

@@ -70,7 +70,7 @@ class MigrateWritersIT extends MigrationTestBase {
         }
         if (mode.equals("insert")) {
             Map<String, String> expected = new TreeMap<>(s.before());
-            for (long n = 0; n < writes; n++) expected.put(hex4(PinWriter.INSERT_BASE + (int) n), hex8(n));
+            for (long n = 0; n < writes; n++) expected.put(Kernel.hex4(PinWriter.INSERT_BASE + (int) n), Kernel.hex8(n));
             assertEquals(expected.size(), now.size(), "entries: " + (expected.size() - now.size()) + " lost");
             assertEquals(expected, now, "every inserted key, and nothing else changed");
         } else {
@@ -190,13 +190,5 @@ class MigrateWritersIT extends MigrationTestBase {
         for (String v : entries.values())
             total += ByteBuffer.wrap(HexFormat.of().parseHex(v)).order(ByteOrder.nativeOrder()).getLong();
         return total;
-    }
-
-    private static String hex4(int v) {
-        return HexFormat.of().formatHex(ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(v).array());
-    }
-
-    private static String hex8(long v) {
-        return HexFormat.of().formatHex(ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(v).array());
     }
 }

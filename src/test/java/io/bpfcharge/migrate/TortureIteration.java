@@ -221,7 +221,7 @@ final class TortureIteration {
     private void leftovers(int oldId, List<Problem> problems) throws IOException {
         for (Path dir : List.of(cg.pinDir(), Path.of("/sys/fs/bpf")))
             for (String left : Kernel.leftovers(dir))
-                if (left.startsWith(MigrationRun.TEMP_PREFIX + oldId + "_") || left.startsWith(MigrationRun.KEEP_PREFIX + oldId + "_"))
+                if (left.startsWith(Journal.TEMP_PREFIX + oldId + "_") || left.startsWith(Journal.KEEP_PREFIX + oldId + "_"))
                     problems.add(new Problem(Kind.LEFTOVER, "pin left: " + dir.resolve(left)));
         try (Stream<Path> s = Files.list(runDir)) {
             s.filter(p -> !p.getFileName().toString().equals("migrations.jsonl"))

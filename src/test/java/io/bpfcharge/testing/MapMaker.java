@@ -9,6 +9,7 @@ import io.bpfcharge.cgroup.MemoryHierarchy;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,6 +79,11 @@ public final class MapMaker {
         return run(cg, cgroup, hold, Cli.java(), specs);
     }
 
+    /** The same in the cgroup of this directory, named by its bytes (see {@link TestCgroups#rawChild}). */
+    public static Maps run(TestCgroups cg, Path cgroupDir, boolean hold, Spec... specs) throws IOException {
+        return run(cg, cgroupDir.toUri().toString(), hold, Cli.java(), specs);
+    }
+
     /**
      * A holding child whose process name (comm) is {@code comm}: the kernel names a process after the file
      * it executed, so it is started through a symlink to java of that name (in {@code dir}).
@@ -112,7 +118,9 @@ public final class MapMaker {
 
     public static void main(String[] args) throws Exception {
         MemoryHierarchy h = MemoryHierarchy.detect();
-        h.moveProcess(ProcessHandle.current().pid(), args[0]);
+        String self = Long.toString(ProcessHandle.current().pid());
+        if (args[0].startsWith("file:")) Files.writeString(Path.of(URI.create(args[0])).resolve("cgroup.procs"), self);
+        else h.moveProcess(Long.parseLong(self), args[0]);
         List<MapFd> made = new ArrayList<>();
         for (int i = 2; i < args.length; i++) {
             Spec s = Spec.decode(args[i]);

@@ -19,14 +19,14 @@ import java.util.stream.Stream;
  */
 public final class PausePoints implements AutoCloseable {
     private final Path dir;
-    private final Set<Long> seen = new HashSet<>();
+    private final Set<String> seen = new HashSet<>(); // STEP-PID: one process may pause at several steps
 
     public PausePoints() throws IOException { dir = Files.createTempDirectory("bpfcharge-pause"); }
 
     /** Where paused processes announce themselves. */
     public Path dir() { return dir; }
 
-    /** The environment that makes bpfcharge (and its helper, which inherits it) pause at {@code step}. */
+    /** The environment that makes bpfcharge (and its helper, which inherits it) pause at {@code step} (or steps: a,b). */
     public List<String> env(String step) {
         return List.of("BPFCHARGE_PAUSE_AT=" + step, "BPFCHARGE_PAUSE_DIR=" + dir);
     }
@@ -56,7 +56,7 @@ public final class PausePoints implements AutoCloseable {
                 for (Path p : s.toList()) {
                     String name = p.getFileName().toString();
                     long pid = Long.parseLong(name.substring(name.lastIndexOf('-') + 1));
-                    if (seen.add(pid)) return OptionalLong.of(pid);
+                    if (seen.add(name)) return OptionalLong.of(pid);
                 }
             }
             if (last) return OptionalLong.empty();

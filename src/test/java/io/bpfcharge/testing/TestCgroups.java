@@ -3,6 +3,7 @@ package io.bpfcharge.testing;
 import io.bpfcharge.cgroup.MemoryHierarchy;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ public final class TestCgroups implements AutoCloseable {
     private final MemoryHierarchy hierarchy = MemoryHierarchy.detect();
     private final String base;
     private final Path pinDir;
-    private final List<String> cgroups = new ArrayList<>();
+    private final List<Path> cgroups = new ArrayList<>(); // directories: removed by their bytes, whatever their names
     private final List<Process> processes = new ArrayList<>();
 
     public TestCgroups() {
@@ -28,7 +29,7 @@ public final class TestCgroups implements AutoCloseable {
         String own = hierarchy.cgroupOf(ProcessHandle.current().pid());
         enableMemoryBelow(own);
         base = hierarchy.createChild(own, tag);
-        cgroups.add(base);
+        cgroups.add(hierarchy.dir(base));
         enableMemoryBelow(base);
         pinDir = Path.of("/sys/fs/bpf", tag);
         try {
@@ -46,8 +47,26 @@ public final class TestCgroups implements AutoCloseable {
     /** A new child memcg below the test's base, e.g. "/own/bpfcharge-test-1a2b/old". */
     public String child(String name) {
         String path = hierarchy.createChild(base, name);
-        cgroups.add(path);
+        cgroups.add(hierarchy.dir(path));
         return path;
+    }
+
+    /**
+     * A new child memcg below the test's base whose name is these bytes, UTF-8 or not. Made (and removed) from
+     * a {@code file:} URI, which the JDK turns into a path byte for byte: not through bpfcharge's own name
+     * handling, which is what such a test checks.
+     */
+    public Path rawChild(byte[] name) {
+        StringBuilder uri = new StringBuilder(hierarchy.dir(base).toUri().toString()); // a directory's URI ends in '/'
+        for (byte b : name) uri.append('%').append(String.format("%02X", b & 0xff));
+        Path dir = Path.of(URI.create(uri.toString()));
+        try {
+            Files.createDirectory(dir);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create memory cgroup " + uri, e);
+        }
+        cgroups.add(dir);
+        return dir;
     }
 
     /**
@@ -58,7 +77,7 @@ public final class TestCgroups implements AutoCloseable {
         String path = base;
         for (int i = 0; i < names.length; i++) {
             path = hierarchy.createChild(path, names[i]);
-            cgroups.add(path);
+            cgroups.add(hierarchy.dir(path));
             if (i < names.length - 1) enableMemoryBelow(path);
         }
         return path;
@@ -101,17 +120,17 @@ public final class TestCgroups implements AutoCloseable {
         }
         deleteTree(pinDir);
         // Deepest first; a cgroup whose last task just exited may refuse rmdir for a moment.
-        List<String> order = new ArrayList<>(cgroups);
-        order.sort(Comparator.comparingInt(String::length).reversed());
-        for (String cg : order) removeWithRetry(cg);
+        List<Path> order = new ArrayList<>(cgroups);
+        order.sort(Comparator.comparingInt(Path::getNameCount).reversed());
+        for (Path cg : order) removeWithRetry(cg);
     }
 
-    private void removeWithRetry(String cg) {
+    private static void removeWithRetry(Path cg) {
         for (int i = 0; i < 50; i++) {
             try {
-                hierarchy.remove(cg);
+                Files.deleteIfExists(cg);
                 return;
-            } catch (RuntimeException e) {
+            } catch (IOException e) {
                 try {
                     Thread.sleep(100);
                 } catch (InterruptedException ie) {
