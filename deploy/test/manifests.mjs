@@ -7,7 +7,7 @@
 //                     refuses alpha, beta and other non-GA API versions. Exit 1 listing every problem.
 //   pod IMAGE NAME    prints the DaemonSet's pod template as a Pod named NAME (what a node runs)
 //                     with IMAGE as every container's image, and the ConfigMaps its volumes use,
-//                     for `podman kube play`.
+//                     for `podman kube play` (restartPolicy Never: see there why).
 //   podman-run-args DIR  prints, one a line, the podman run options that give a container what the
 //                     DaemonSet gives it: host pid namespace, capabilities, environment, host mounts,
 //                     and its ConfigMap volumes as files written below DIR.
@@ -96,6 +96,12 @@ function pod(image, name) {
   // podman 4.3 removes a "once" init container while it may still be running and then fails the
   // play ("cannot remove container ... as it is running"); "always" keeps it (it still runs first).
   const annotations = { ...ds.spec.template.metadata.annotations, "io.podman.annotations.init.container.type": "always" };
+  // podman 4.3 gives init containers the pod's restart policy (fixed upstream in 2023, podman PR
+  // 18481): under the DaemonSet's Always, an init container that exited 0 is started again and again
+  // while the pod lives, so what it installs is rewritten all the time and a check can catch it
+  // halfway. With Never, each container runs once and the others start after the init containers
+  // exited 0.
+  spec.restartPolicy = "Never";
   const pod = { apiVersion: "v1", kind: "Pod", metadata: { name, labels: ds.spec.template.metadata.labels, annotations }, spec };
   process.stdout.write([pod, ...configMaps].map((o) => stringify(o)).join("---\n"));
 }
