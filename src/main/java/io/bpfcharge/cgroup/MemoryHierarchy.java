@@ -276,26 +276,6 @@ public record MemoryHierarchy(CgroupMode mode, int version, Path root) {
         }
     }
 
-    /** Creates a child cgroup. */
-    public String createChild(String parent, String name) {
-        Path d = dir(parent).resolve(name);
-        try {
-            Files.createDirectory(d);
-        } catch (IOException e) {
-            throw new CgroupException("cannot create memory cgroup " + d + ": " + e.getMessage());
-        }
-        return pathOf(d);
-    }
-
-    /** Removes an empty cgroup; true when it existed. */
-    public boolean remove(String path) {
-        try {
-            return Files.deleteIfExists(dir(path));
-        } catch (IOException e) {
-            throw new CgroupException("cannot remove memory cgroup " + path + ": " + e.getMessage());
-        }
-    }
-
     /** Moves a whole process into a cgroup. */
     public void moveProcess(long pid, String path) {
         try {
@@ -304,15 +284,6 @@ public record MemoryHierarchy(CgroupMode mode, int version, Path root) {
             throw new CgroupException("memory cgroup " + path + " does not exist");
         } catch (IOException e) {
             throw new CgroupException("cannot move process " + pid + " into " + path + ": " + e.getMessage());
-        }
-    }
-
-    /** Sets the hard limit in bytes. */
-    public void setLimit(String path, long bytes) {
-        try {
-            Files.writeString(dir(path).resolve(version == 2 ? "memory.max" : "memory.limit_in_bytes"), Long.toString(bytes));
-        } catch (IOException e) {
-            throw new CgroupException("cannot set the memory limit of " + path + ": " + e.getMessage());
         }
     }
 

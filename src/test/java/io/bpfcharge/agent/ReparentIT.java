@@ -120,7 +120,7 @@ class ReparentIT {
     private static void removeWithRetry(TestCgroups cg, String path) throws InterruptedException {
         for (int i = 0; i < 100 && cg.hierarchy().exists(path); i++) {
             try {
-                cg.hierarchy().remove(path);
+                cg.remove(path);
             } catch (RuntimeException e) {
                 Thread.sleep(100);
             }

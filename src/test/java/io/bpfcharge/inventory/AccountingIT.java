@@ -230,7 +230,7 @@ class AccountingIT {
     void removedCgroupChargeMovesToItsParent() throws Exception {
         String gone = cg.child("gone");
         MapMaker.Maps m = MapMaker.run(cg, gone, false, spec("array", 4, 1024, 1024, "acct_gone").pin(cg.pin("gone")));
-        cg.hierarchy().remove(gone);
+        cg.remove(gone);
         // Since 6.0 the kernel reparents the charge (objcg) to the parent once the removed memcg's
         // offline work has run; until then the map is charged to an offline memcg, named from its parent.
         MapRecord r = record(inventory.scan(), m.id(0));

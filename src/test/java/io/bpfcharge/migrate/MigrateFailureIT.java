@@ -113,7 +113,7 @@ class MigrateFailureIT extends MigrationTestBase {
         Path pin = cg.pin("big");
         try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 8, 64, 200_000, "big").pin(pin))) {
             String tiny = cg.child("tiny");
-            cg.hierarchy().setLimit(tiny, 4 << 20);
+            cg.setLimit(tiny, 4 << 20);
             refused(7, "has ", pin, "--map", pin.toString(), "--to-cgroup", tiny);
 
             Cli.Result same = Kernel.migrate(runDir, null, "--map", pin.toString(), "--to-cgroup", src);

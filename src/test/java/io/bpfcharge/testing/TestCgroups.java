@@ -28,7 +28,7 @@ public final class TestCgroups implements AutoCloseable {
         String tag = "bpfcharge-test-" + UUID.randomUUID().toString().substring(0, 8);
         String own = hierarchy.cgroupOf(ProcessHandle.current().pid());
         enableMemoryBelow(own);
-        base = hierarchy.createChild(own, tag);
+        base = createChild(own, tag);
         cgroups.add(hierarchy.dir(base));
         enableMemoryBelow(base);
         pinDir = Path.of("/sys/fs/bpf", tag);
@@ -46,7 +46,7 @@ public final class TestCgroups implements AutoCloseable {
 
     /** A new child memcg below the test's base, e.g. "/own/bpfcharge-test-1a2b/old". */
     public String child(String name) {
-        String path = hierarchy.createChild(base, name);
+        String path = createChild(base, name);
         cgroups.add(hierarchy.dir(path));
         return path;
     }
@@ -76,11 +76,40 @@ public final class TestCgroups implements AutoCloseable {
     public String nested(String... names) {
         String path = base;
         for (int i = 0; i < names.length; i++) {
-            path = hierarchy.createChild(path, names[i]);
+            path = createChild(path, names[i]);
             cgroups.add(hierarchy.dir(path));
             if (i < names.length - 1) enableMemoryBelow(path);
         }
         return path;
+    }
+
+    /** Removes an empty cgroup of this test (a test of what the kernel does with a removed memcg's charge). */
+    public void remove(String path) {
+        try {
+            Files.deleteIfExists(hierarchy.dir(path));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot remove memory cgroup " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Sets a cgroup's hard limit in bytes (memory.max, or memory.limit_in_bytes on v1). */
+    public void setLimit(String path, long bytes) {
+        try {
+            Files.writeString(hierarchy.dir(path).resolve(hierarchy.version() == 2 ? "memory.max" : "memory.limit_in_bytes"),
+                    Long.toString(bytes));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot set the memory limit of " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private String createChild(String parent, String name) {
+        Path d = hierarchy.dir(parent).resolve(name);
+        try {
+            Files.createDirectory(d);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create memory cgroup " + d + ": " + e.getMessage(), e);
+        }
+        return hierarchy.pathOf(d);
     }
 
     /** The test's private bpffs directory. */
