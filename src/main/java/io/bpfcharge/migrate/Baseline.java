@@ -107,7 +107,8 @@ final class Baseline implements AutoCloseable {
 
     /**
      * {@link #open}, or empty when the file was never completed: its writer was killed before {@code finish}
-     * wrote the header (then nothing tells which keys changed, and every key counts as unchanged since).
+     * wrote the header. Then nothing tells which keys changed, and a key the other map holds (an array: non-zero)
+     * counts as changed since: its value stays, and only keys it lacks are given back.
      */
     static Baseline openOrEmpty(Path file, int ks, int vs) {
         try {
