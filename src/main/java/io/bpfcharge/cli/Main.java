@@ -14,14 +14,24 @@ import java.util.function.Supplier;
         exitCodeList = {
                 "0:success (also: nothing to do)",
                 "1:unexpected failure (kernel or I/O error)",
-                "2:bad command line or input (OCI state JSON on stdin, rules file)",
+                "2:bad command line or input (OCI state JSON on stdin, rules file, web config)",
                 "3:missing privileges (run as root)",
                 "4:host lacks something bpfcharge needs (BTF, bpffs, kernel >= 5.11, memory cgroup)",
-                "5:no such map, pin, cgroup or process",
-                "6:refused: the map cannot be migrated as asked (type, holders, target), or an unsafe pin path or rules file",
+                "5:no such map, pin, cgroup or process (or it has exited)",
+                "6:refused: the map cannot be migrated as asked (type, holders, target), or an unsafe pin path (outside bpffs) or rules file",
                 "7:the target cgroup has no room for another copy of the map",
                 "8:migration failed and was rolled back: the old map is in place"})
-public final class Main {
+public final class Main implements java.util.concurrent.Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** No subcommand: the command summary rather than picocli's "Missing required subcommand". */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return io.bpfcharge.BpfchargeException.Exit.USAGE.code;
+    }
+
     public static void main(String[] args) {
         Environment.faults().install();
         System.exit(run(args));
@@ -64,7 +74,24 @@ public final class Main {
         if (only != null) cl.addSubcommand(args[0], only.get());
         else SUBCOMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
         // Set after adding: picocli copies these settings to the subcommands present at the time.
+        cl.registerConverter(Long.class, Main::wholeNumber).registerConverter(long.class, Main::wholeNumber)
+                .registerConverter(Integer.class, Main::intNumber).registerConverter(int.class, Main::intNumber);
         return cl.setExecutionExceptionHandler(Errors::handle).setParameterExceptionHandler(Errors::usage);
+    }
+
+    /** picocli's own converter says "'abc' is not a long": Java's word, not the user's. */
+    private static Long wholeNumber(String s) {
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + io.bpfcharge.BpfchargeException.clip(s) + "' is not a whole number");
+        }
+    }
+
+    private static Integer intNumber(String s) {
+        long v = wholeNumber(s);
+        if (v != (int) v) throw new CommandLine.TypeConversionException("'" + s + "' is too large");
+        return (int) v;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

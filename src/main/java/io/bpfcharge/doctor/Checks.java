@@ -84,7 +84,7 @@ public final class Checks {
 
     static Check bpffs() {
         List<Path> mounts = Pins.mounts();
-        return !mounts.isEmpty() ? Check.ok("bpffs", mounts.toString())
+        return !mounts.isEmpty() ? Check.ok("bpffs", String.join(", ", mounts.stream().map(Path::toString).toList()))
                 : Check.fail("bpffs", "no bpffs mounted", "mount -t bpf bpf /sys/fs/bpf", Exit.ENVIRONMENT);
     }
 

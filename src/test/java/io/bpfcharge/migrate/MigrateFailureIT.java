@@ -52,7 +52,7 @@ class MigrateFailureIT extends MigrationTestBase {
             Path outside = Files.createTempFile("bpfcharge-not-a-pin", ""), link = cg.pin("link_out");
             try {
                 Files.createSymbolicLink(link, outside);
-                refused(5, link + " (a symlink to " + outside.toRealPath() + ") is not in a bpffs mount", null,
+                refused(6, link + " (a symlink to " + outside.toRealPath() + ") is not in a bpffs mount", null,
                         "--map", link.toString(), "--to-cgroup", dst);
                 refused(5, cg.pinDir() + " is a directory, not a pin", null, "--map", cg.pinDir().toString(), "--to-cgroup", dst);
             } finally {
@@ -80,6 +80,18 @@ class MigrateFailureIT extends MigrationTestBase {
             Process dead = new ProcessBuilder("true").start();
             dead.waitFor();
             refused(5, "process " + dead.pid() + " does not exist", pin, "--map", pin.toString(), "--to-pid", Long.toString(dead.pid()));
+            refused(2, "--to-pid -5: expected a process id (a positive number)", pin, "--map", pin.toString(), "--to-pid", "-5");
+            refused(2, "'abc' is not a whole number", pin, "--map", pin.toString(), "--to-pid", "abc");
+            // A zombie: the kernel shows it in the root cgroup, which must not read as "the target is the root memcg".
+            Process parent = new ProcessBuilder("sh", "-c", "sleep 0 & echo $!; exec sleep 60").start();
+            try {
+                long zombie = Long.parseLong(new java.io.BufferedReader(new java.io.InputStreamReader(parent.getInputStream())).readLine().strip());
+                io.bpfcharge.testing.Await.until("process " + zombie + " is a zombie", () -> Files.readString(
+                        Path.of("/proc/" + zombie + "/stat")).replaceFirst("^.*\\) ", "").startsWith("Z"));
+                refused(5, "process " + zombie + " has exited", pin, "--map", pin.toString(), "--to-pid", Long.toString(zombie));
+            } finally {
+                parent.destroyForcibly().waitFor();
+            }
 
             Cli.Result nobody = Cli.runAsNobody("migrate", "--map", pin.toString(), "--to-cgroup", dst);
             assertEquals(3, nobody.exit(), nobody.err());
