@@ -5,7 +5,6 @@ import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.BpfFd;
 import io.bpfcharge.bpf.Cpus;
-import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.bpf.MapCharge;
 import io.bpfcharge.bpf.MapFd;
@@ -178,7 +177,7 @@ final class MigrationRun {
     }
 
     private static BpfchargeException rolledBack(RuntimeException e, Plan.Move mv) {
-        String why = e instanceof BpfException b && b.errno() == Errno.ENOMEM
+        String why = e instanceof BpfException b && b.outOfMemory()
                 ? "the kernel ran out of memory for the copy in " + mv.target() + " (ENOMEM): raise its limit"
                 : e instanceof BpfchargeException b ? b.getMessage() : e.getMessage();
         Exit exit = e instanceof BpfchargeException b && b.exit() == Exit.NO_ROOM ? Exit.NO_ROOM : Exit.ROLLED_BACK;
