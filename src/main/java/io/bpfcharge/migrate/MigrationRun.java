@@ -105,7 +105,8 @@ final class MigrationRun {
     /**
      * Finishes (or, when its swap was being reversed, undoes) a migration that reached READY before its process
      * died. The same steps as a new run: each checks what is already done.
-     * @return the replacement's id when it finished; empty when it was dropped or rolled back (a line in {@code lines})
+     * @return the map now at its pins and slots: the replacement when it finished, the old map when it was rolled
+     *         back; empty when it was dropped (a line in {@code lines} each time)
      */
     Optional<Integer> resume(Journal j, List<String> lines) {
         Journal.Entry e = j.entry();
@@ -130,7 +131,7 @@ final class MigrationRun {
         } catch (BpfchargeException ex) {
             if (ex.exit() != Exit.ROLLED_BACK) throw ex;
             lines.add("rolled back the interrupted migration of map " + e.oldId() + ": " + ex.getMessage());
-            return Optional.empty();
+            return Optional.of(e.oldId());
         }
         Release.awaitFreed(e.oldId());
         MigrationHistory.record(run, MigrationEvent.Result.OK, e);

@@ -242,6 +242,37 @@ class MigrateFailureIT extends MigrationTestBase {
         Files.delete(other);
     }
 
+    /**
+     * Killed just after the pin was renamed to the replacement, so the rerun's --map PIN names the replacement;
+     * the rerun's recovery then gives the map back (something holds the old one). The request must follow the
+     * map back to the old id, not end with "map N was freed meanwhile" (exit 5, torture seed 900900 iteration 20).
+     */
+    @Test
+    @HostOnly // journal logic
+    void aRerunNamingTheReplacementByItsPinFollowsTheMapBack() throws Exception {
+        Path pin = cg.pin("followback");
+        int oldId;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 4, 8, 100, "followback").pin(pin))) {
+            oldId = m.id(0);
+        }
+        String[] args = {"--map", pin.toString(), "--to-cgroup", dst, "--strategy", "swap-backfill"};
+        Cli.Result crashed = Kernel.migrate(runDir, "swap", args);
+        assertEquals(Crash.EXIT, crashed.exit(), crashed.out() + crashed.err());
+        int twin = Kernel.idAt(pin);
+        assertTrue(twin != oldId, "the pin names the replacement after the crash");
+        Cli.Result held;
+        try (MapFd holder = MapFd.byId(oldId)) { // something still holds the old map: the recovery gives it back
+            held = Kernel.migrate(runDir, null, args);
+        }
+        assertTrue((held.out() + held.err()).contains("rolled back the interrupted migration of map " + oldId), held.out() + held.err());
+        assertEquals(6, held.exit(), "refused (held), not 'freed meanwhile': " + held.out() + held.err());
+        assertEquals(oldId, Kernel.idAt(pin), "the old map is back at the pin");
+        Cli.Result again = Kernel.migrate(runDir, null, args);
+        assertEquals(0, again.exit(), again.out() + again.err());
+        assertEquals(cg.hierarchy().id(dst), Kernel.chargedTo(Kernel.idAt(pin)));
+        Files.delete(pin);
+    }
+
     /** kill -9 (an injected halt) at each step, then the same command again: one live copy with all data. */
     @HostOnly // journal logic, not kernel behaviour; 36 JVM starts
     @ParameterizedTest(name = "crash at {0}, {1}")
