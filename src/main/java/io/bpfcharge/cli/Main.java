@@ -1,10 +1,12 @@
 package io.bpfcharge.cli;
 
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /** Entry point: parses the command line and turns every failure into one line and an exit code. */
@@ -60,17 +62,24 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         m.put("bench", BenchCommand::new);
         m.put("hook", HookCommand::new);
         m.put("help", CommandLine.HelpCommand::new);
+        // Prints a bash completion script for the whole command tree (the Debian package installs it).
+        m.put("generate-completion", AutoComplete.GenerateCompletion::new);
         return m;
     }
+
+    /** Subcommands that describe the whole command tree, so every command must be registered first. */
+    private static final Set<String> WHOLE_TREE = Set.of("help", "generate-completion");
 
     /**
      * picocli reads every registered command's annotations up front, which is most of a short run's
      * start: when the first argument names a subcommand, only that one is registered. Anything else
-     * (help, an unknown word, no argument) registers them all, so usage and suggestions are complete.
+     * (help, generate-completion, an unknown word, no argument) registers them all, so usage, completion
+     * and suggestions are complete. Public for the man page generator run at packaging time
+     * (contrib/deb/ManPages.java), which reads the whole tree from {@code commandLine()}.
      */
-    static CommandLine commandLine(String... args) {
+    public static CommandLine commandLine(String... args) {
         CommandLine cl = new CommandLine(new Main());
-        Supplier<Object> only = args.length > 0 && !args[0].equals("help") ? SUBCOMMANDS.get(args[0]) : null;
+        Supplier<Object> only = args.length > 0 && !WHOLE_TREE.contains(args[0]) ? SUBCOMMANDS.get(args[0]) : null;
         if (only != null) cl.addSubcommand(args[0], only.get());
         else SUBCOMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
         // Set after adding: picocli copies these settings to the subcommands present at the time.

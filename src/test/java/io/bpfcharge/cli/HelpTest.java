@@ -55,4 +55,14 @@ class HelpTest {
         assertTrue(err.toString().contains(expected), err.toString());
         assertEquals(1, err.toString().lines().count(), err.toString());
     }
+
+    /** The script covers the whole tree although the first argument names a subcommand (registered alone otherwise). */
+    @Test
+    void completionScriptCompletesEveryCommand() {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(0, Main.run(new PrintWriter(out), new PrintWriter(err), "generate-completion"), err.toString());
+        for (String c : new String[]{"maps", "cgroups", "oom", "doctor", "serve", "migrate", "hook"})
+            assertTrue(out.toString().contains("function _picocli_bpfcharge_" + c + "()"), c + " missing from the completion script");
+        assertTrue(out.toString().contains("complete -F _complete_bpfcharge"), "no complete -F line");
+    }
 }
