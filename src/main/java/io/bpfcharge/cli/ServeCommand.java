@@ -3,26 +3,13 @@ package io.bpfcharge.cli;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.agent.Agent;
-import io.bpfcharge.agent.RechargeMetrics;
 import io.bpfcharge.agent.RuntimeRoots;
-import io.bpfcharge.cgroup.MemoryHierarchy;
+import io.bpfcharge.daemon.Daemon;
 import io.bpfcharge.doctor.Checks;
 import io.bpfcharge.hook.Rules;
-import io.bpfcharge.inventory.Inventory;
-import io.bpfcharge.migrate.Migrator;
-import io.bpfcharge.metrics.Exporter;
-import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.OomMap;
 import io.bpfcharge.bpffs.Pins;
-import io.bpfcharge.oom.OomMapPublisher;
 import java.nio.file.Files;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import io.bpfcharge.metrics.MetricsServer;
-import io.bpfcharge.migrate.CreateHelper;
-import io.bpfcharge.migrate.ResidentHelper;
-import io.bpfcharge.provenance.OriginStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -118,90 +105,28 @@ final class ServeCommand implements Callable<Integer> {
         Path oomPin = oomMapPin();
         Checks.requireAll();
         MetricsServer.endProcessOnError();
-        Inventory inventory = new Inventory(MemoryHierarchy.detect());
-        inventory.origins(OriginStore.reader(Environment.origins()));
-        Exporter exporter = new Exporter(inventory, maxMapSeries,
-                Duration.ofNanos((long) (maxScanAge * 1e9)), Environment.run().history(), new Main.Version().getVersion()[0].replace("bpfcharge ", ""));
-        MetricsServer server;
-        Agent agent = null;
-        OomMapPublisher publisher = null;
-        ScheduledExecutorService oomScans = null;
+        Daemon.Config config = new Daemon.Config(address, maxMapSeries, Duration.ofNanos((long) (maxScanAge * 1e9)), webConfig,
+                maxConnections, maxPerSource, oomPin, Duration.ofNanos((long) (oomMapInterval * 1e9)), agentOptions,
+                Environment.run(), Environment.origins(), new Main.Version().getVersion()[0].replace("bpfcharge ", ""));
+        Daemon daemon;
         try {
-            if (oomPin != null) {
-                publisher = new OomMapPublisher(openOomMap(oomPin), System.err);
-                exporter.afterScan(publisher);
-            }
-            try {
-                exporter.warmUp();
-            } catch (OutOfMemoryError e) { // before serving, the scan's garbage is all there is: it can be told
-                throw new BpfchargeException(Exit.ENVIRONMENT, "the first scan ran out of Java heap (max "
-                        + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): raise -Xmx in serve-jvm.args (the heap a scan needs grows with the maps on the node)");
-            }
-            server = MetricsServer.start(address, exporter, webConfig, maxConnections, maxPerSource);
+            daemon = Daemon.start(config, System.out, System.err);
         } catch (BindException e) {
-            exporter.close();
             throw new BpfchargeException(Exit.USAGE, "cannot listen on " + listen + ": " + e.getMessage() + ": pick another --listen");
-        } catch (RuntimeException | IOException e) {
-            if (publisher != null) publisher.close();
-            exporter.close();
-            throw e;
-        }
-        if (oomPin != null) {
-            // Scrapes scan on demand; a BPF OOM policy needs the map fresh without them.
-            oomScans = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("oom-map").factory());
-            long every = (long) (oomMapInterval * 1e9);
-            oomScans.scheduleWithFixedDelay(() -> {
-                try {
-                    exporter.warmUp();
-                } catch (RuntimeException e) {
-                    // counted as a scan error; the next scrape or interval tries again
-                }
-            }, every, every, TimeUnit.NANOSECONDS);
-        }
-        ResidentHelper helper = null;
-        if (agentOptions != null) {
-            try {
-                // Migrations run in this process: one warm map-creating helper instead of a JVM start per map.
-                if (!agentOptions.dryRun()) CreateHelper.useResident(helper = ResidentHelper.start());
-                // The migration service shares the exporter's inventory: one loaded iterator object, warm scans.
-                Migrator migrator = new Migrator(inventory, Environment.run());
-                agent = new Agent(agentOptions, inventory, new RechargeMetrics(exporter.registry(), agentOptions.roots().roots(), exporter::metersChanged),
-                        migrator, System.out);
-            } catch (RuntimeException | IOException e) {
-                if (helper != null) helper.close();
-                server.close();
-                exporter.close();
-                throw e;
-            }
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Agent running = agent;
-        OomMapPublisher oomWriter = publisher;
-        ScheduledExecutorService oomTimer = oomScans;
-        ResidentHelper creating = helper;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            if (oomTimer != null) oomTimer.shutdownNow();
-            if (running != null) {
-                try {
-                    running.close(); // a migration in progress finishes first
-                } catch (IOException | InterruptedException e) {
-                    // exiting anyway: the migration journal recovers what was cut short
-                }
-            }
-            if (creating != null) creating.close();
-            exporter.close();
-            if (oomWriter != null) oomWriter.close(); // the pin keeps the map, and its last scan, for readers
+            daemon.close();
             stopped.countDown();
         }));
         // SIGHUP reloads the web config, as Prometheus does, instead of ending the process (the JVM's default), so that
         // `systemctl reload` is safe with or without one. sun.misc.Signal: in jdk.unsupported, no JVM flag needed.
         sun.misc.Signal.handle(new sun.misc.Signal("HUP"), hup -> {
-            if (!server.reloadWebConfig()) System.err.println("bpfcharge: serve: SIGHUP: no --web-config to reload");
+            if (!daemon.reloadWebConfig()) System.err.println("bpfcharge: serve: SIGHUP: no --web-config to reload");
         });
-        spec.commandLine().getErr().printf("bpfcharge: serving %s%n", server.metricsUrl());
+        spec.commandLine().getErr().printf("bpfcharge: serving %s%n", daemon.metricsUrl());
         spec.commandLine().getErr().flush();
-        if (agent != null) agent.start(); // after the line above: tests and supervisors wait for it
+        daemon.startAgent(); // after the line above: tests and supervisors wait for it
         stopped.await();
         return 0;
     }
@@ -224,15 +149,6 @@ final class ServeCommand implements Callable<Integer> {
         Rules r = rules == null ? null : Rules.load(rules);
         return new Agent.Options(RuntimeRoots.of(runtimeRoots, runtimeRootsOnly), r, Duration.ofNanos((long) (rechargeInterval * 1e9)), rechargeDryRun,
                 Environment.origins());
-    }
-
-    private static OomMap openOomMap(Path pin) {
-        try {
-            return OomMap.openOrCreate(pin);
-        } catch (BpfException e) {
-            if (!e.exists()) throw e;
-            throw new BpfchargeException(Exit.REFUSED, "--oom-map " + pin + " holds something else: remove it or pick another path");
-        }
     }
 
     /** The --oom-map pin, checked before anything starts; null without it. */

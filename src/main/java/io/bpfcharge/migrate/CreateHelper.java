@@ -31,16 +31,8 @@ public final class CreateHelper {
 
     private CreateHelper() {}
 
-    /** A helper kept running by a long-lived process (the node agent); null: one helper per create. */
-    private static volatile ResidentHelper resident;
-
-    /** From now on creates go to {@code helper} (null: back to one helper process per create). */
-    public static void useResident(ResidentHelper helper) { resident = helper; }
-
-    /** In the parent: runs the helper and returns the new map's id, pinned at {@code pin}. */
+    /** In the parent: runs a helper for this one create ({@link MapCreator#ONE_SHOT}) and returns the new map's id, pinned at {@code pin}. */
     static int create(String target, int oldId, int templateId, Path pin) {
-        ResidentHelper r = resident;
-        if (r != null) return r.create(target, oldId, templateId, pin);
         List<String> cmd = command(Long.toString(ProcessHandle.current().pid()), target, Integer.toString(oldId),
                 Integer.toString(templateId), pin.toString());
         try {

@@ -35,14 +35,16 @@ final class MigrationRun {
     private final InventoryIterators it;
     private final Migrator.Progress progress;
     private final RunDir run;
+    private final MapCreator creator;
     private final Map<String, Duration> phases = new LinkedHashMap<>();
     private long mark = System.nanoTime();
 
-    MigrationRun(MemoryHierarchy h, InventoryIterators it, Migrator.Progress progress, RunDir run) {
+    MigrationRun(MemoryHierarchy h, InventoryIterators it, Migrator.Progress progress, RunDir run, MapCreator creator) {
         this.h = h;
         this.it = it;
         this.progress = progress;
         this.run = run;
+        this.creator = creator;
     }
 
     Map<String, Duration> phases() { return phases; }
@@ -62,7 +64,7 @@ final class MigrationRun {
             Crash.point("journal");
             MapFd neu = null;
             try {
-                newId = CreateHelper.create(mv.target(), oldId, mv.templateId(), Path.of(entry.tempPin()));
+                newId = creator.create(mv.target(), oldId, mv.templateId(), Path.of(entry.tempPin()));
                 j.write(entry.with(Journal.Phase.CREATED, newId));
                 phase("create");
                 Crash.point("created");

@@ -31,13 +31,21 @@ public final class Migrator {
     private final Inventory inventory;
     private final Progress progress;
     private final RunDir run;
+    private final MapCreator creator;
 
-    /** @param run the node's migration directory, shared with every other bpfcharge process */
-    public Migrator(Inventory inventory, Progress progress, RunDir run) {
+    /**
+     * @param run the node's migration directory, shared with every other bpfcharge process
+     * @param creator who makes each replacement inside its target memcg
+     */
+    public Migrator(Inventory inventory, Progress progress, RunDir run, MapCreator creator) {
         this.inventory = inventory;
         this.progress = progress;
         this.run = run;
+        this.creator = creator;
     }
+
+    /** One helper process per create: a command's single migration. */
+    public Migrator(Inventory inventory, Progress progress, RunDir run) { this(inventory, progress, run, MapCreator.ONE_SHOT); }
 
     public Migrator(Inventory inventory, RunDir run) { this(inventory, Progress.NONE, run); }
 
@@ -45,7 +53,7 @@ public final class Migrator {
         var h = inventory.hierarchy();
         Map<String, Duration> phases = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        Recovery recovery = Recovery.run(h, inventory.iterators(), run);
+        Recovery recovery = Recovery.run(h, inventory.iterators(), run, creator);
         long t1 = System.nanoTime();
         phases.put("recover", Duration.ofNanos(t1 - t0));
         try {
@@ -86,7 +94,7 @@ public final class Migrator {
             case Plan.Move mv when req.dryRun() -> new MigrationResult(MigrationResult.Result.DRY_RUN, mv, 0,
                     MigrationResult.Settled.NONE, phases, MigrationResult.Usage.NONE, false, recovery.lines());
             case Plan.Move mv -> {
-                MigrationRun attempt = new MigrationRun(h, inventory.iterators(), progress, run);
+                MigrationRun attempt = new MigrationRun(h, inventory.iterators(), progress, run, creator);
                 attempt.phases().putAll(phases);
                 yield attempt.execute(mv, recovery.lines());
             }
@@ -100,7 +108,7 @@ public final class Migrator {
      */
     public synchronized List<String> recover() {
         if (!Journal.any(run)) return List.of(); // the usual case
-        return Recovery.run(inventory.hierarchy(), inventory.iterators(), run).lines();
+        return Recovery.run(inventory.hierarchy(), inventory.iterators(), run, creator).lines();
     }
 
     private void requireNotMigrating(int id) {

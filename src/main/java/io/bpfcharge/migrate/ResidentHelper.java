@@ -21,7 +21,7 @@ import java.time.Duration;
  * memory is charged there, not to containers. One request at a time. A helper that died (kill -9, the OOM
  * killer) or hung fails that create, so the migration rolls back, and is started again for the next one.
  */
-public final class ResidentHelper implements AutoCloseable {
+public final class ResidentHelper implements MapCreator, AutoCloseable {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private Process process;
@@ -67,7 +67,8 @@ public final class ResidentHelper implements AutoCloseable {
     public synchronized long pid() { return process.pid(); }
 
     /** Like {@link CreateHelper#create}: the new map's id, pinned at {@code pin}. */
-    synchronized int create(String target, int oldId, int templateId, Path pin) {
+    @Override
+    public synchronized int create(String target, int oldId, int templateId, Path pin) {
         if (!process.isAlive()) spawn();
         Process p = process;
         Thread watchdog = watchdog(p);
