@@ -11,12 +11,10 @@ import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 
 @Command(name = "cgroups", description = {
-        "One row per memory cgroup that holds BPF charges, largest first, with totals.",
+        "One row per memory cgroup that holds BPF charges (largest first by default), with totals.",
         "USAGE-NO-BPF: the usage less the BPF bytes, what an OOM policy would see if they were charged elsewhere.",
-        "STATE: online or offline (removed), populated or empty (no tasks), interior (tasks only in child cgroups),",
-        "reparented (holds charges moved up from a removed child).",
-        "STRANDED: BPF bytes no OOM kill in the cgroup frees: all of them when it is empty, offline or interior,",
-        "else those reparented from a removed child.",
+        "STATE: online or offline (removed), populated or empty (no tasks), interior (tasks only in child cgroups), reparented (holds charges moved up from a removed child).",
+        "STRANDED: BPF bytes no OOM kill in the cgroup frees: all of them when it is empty, offline or interior, else those reparented from a removed child.",
         "SURVIVES-KILL: BPF bytes that killing every task in the cgroup's subtree would not free (pinned, held from outside)."})
 final class CgroupsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

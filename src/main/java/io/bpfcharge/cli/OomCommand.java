@@ -17,9 +17,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "oom", description = {
         "Leaf memory cgroups as an OOM policy ranks them, and as it would if it knew which BPF bytes survive a kill.",
-        "SCORE: what the policy ranks by (kernel: usage with oom_score_adj; oomd: memory.current - memory.low;",
-        "systemd-oomd: memory.current). SURVIVES-KILL: BPF bytes a kill would not free (pinned, held outside).",
-        "NET-SCORE: SCORE less SURVIVES-KILL. RANK ranks by SCORE, NET-RANK by NET-SCORE: 1 = the victim.",
+        "SCORE: what the policy ranks by (kernel: usage with oom_score_adj; oomd: memory.current - memory.low; systemd-oomd: memory.current).",
+        "SURVIVES-KILL: BPF bytes a kill would not free (pinned, held outside). NET-SCORE: SCORE less SURVIVES-KILL.",
+        "RANK ranks by SCORE, NET-RANK by NET-SCORE: 1 = the victim.",
         "VICTIM: the victim by both, by SCORE only (now), or by NET-SCORE only (net victim)."})
 final class OomCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
