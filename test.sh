@@ -11,3 +11,4 @@ grafana/check-dashboard  # exporter scraped by a real Prometheus: promtool, ever
 deploy/test/check-manifests  # alert and recording rules unit-tested by promtool; manifests against the Kubernetes API schema
 deploy/test/check-image      # the container image built from Debian packages and run as the DaemonSet runs it (podman, kube play)
 test/from-bare/run           # the README's first command on a bare Debian 13 root file system: installs a JDK and the rest, builds, lists maps
+test/deb/run                 # the Debian package (scripts/package) installed on bare Debian 12 and 13: runs with no JDK, man pages, completion, unit

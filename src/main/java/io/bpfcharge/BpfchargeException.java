@@ -1,7 +1,6 @@
 package io.bpfcharge;
 
 import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.cgroup.CgroupException;
 
 /**
@@ -40,7 +39,7 @@ public final class BpfchargeException extends RuntimeException {
     public static BpfchargeException of(Throwable e) {
         return switch (e) {
             case BpfchargeException b -> b;
-            case BpfException b when b.errno() == Errno.EPERM || b.errno() == Errno.EACCES ->
+            case BpfException b when b.permissionDenied() ->
                     new BpfchargeException(Exit.PRIVILEGE, b.getMessage() + ": run as root (CAP_SYS_ADMIN, CAP_BPF)", b);
             case BpfException b -> new BpfchargeException(Exit.FAILED, b.getMessage(), b);
             case CgroupException c -> new BpfchargeException(Exit.FAILED, c.getMessage(), c);

@@ -1,7 +1,7 @@
 package io.bpfcharge.agent;
 
+import io.bpfcharge.Mappers;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,7 +30,6 @@ public final class RuntimeRoots {
             Path.of("/run/containers/storage/overlay-containers"), Path.of("/run/docker/runtime-runc"));
     /** A runtime's files are a few kB; anything much larger is not one of them. */
     private static final long MAX_BYTES = 4 << 20;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final List<Path> roots;
 
@@ -172,7 +171,7 @@ public final class RuntimeRoots {
         try (InputStream in = Files.newInputStream(file)) {
             byte[] b = in.readNBytes((int) MAX_BYTES + 1);
             if (b.length > MAX_BYTES) throw new IOException(file + " is larger than " + MAX_BYTES + " bytes");
-            JsonNode n = JSON.readTree(b);
+            JsonNode n = Mappers.JSON.readTree(b);
             if (n == null || !n.isObject()) throw new IOException(file + " is not a JSON object");
             return n;
         }

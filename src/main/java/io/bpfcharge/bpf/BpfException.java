@@ -20,6 +20,21 @@ public final class BpfException extends RuntimeException {
     /** The object is not there (ENOENT): freed, unpinned or never made; callers often expect that. */
     public boolean notFound() { return errno == Errno.ENOENT; }
 
+    /** Privileges are missing (EPERM, EACCES): not root, or a capability or LSM says no. */
+    public boolean permissionDenied() { return errno == Errno.EPERM || errno == Errno.EACCES; }
+
+    /** The memory cgroup (or the kernel) had no room for the allocation (ENOMEM). */
+    public boolean outOfMemory() { return errno == Errno.ENOMEM; }
+
+    /**
+     * The kernel has no such operation for this map (EINVAL, EOPNOTSUPP, and ENOTSUPP, which leaks out of the
+     * kernel's batch calls): callers fall back to a simpler one.
+     */
+    public boolean unsupported() { return errno == Errno.EINVAL || errno == Errno.ENOTSUPP || errno == Errno.EOPNOTSUPP; }
+
+    /** Something else is already there (EEXIST). */
+    public boolean exists() { return errno == Errno.EEXIST; }
+
     /** libbpf 1.x returns -errno from its low-level calls. */
     static int check(String op, int ret) {
         if (ret < 0) throw new BpfException(op, -ret);

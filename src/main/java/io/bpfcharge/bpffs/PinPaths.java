@@ -117,7 +117,8 @@ public record PinPaths(List<Pins.Mount> bpfMounts) {
 
     /**
      * The real path of one pin a user names (e.g. {@code migrate --map}); otherwise one line saying what the path
-     * is instead (missing, a directory, a symlink out of bpffs, a file elsewhere), exit 5.
+     * is instead: missing or a directory, exit 5; a file elsewhere or a symlink out of bpffs, exit 6 (an unsafe
+     * pin path, as the hook's rules say too).
      */
     public Path pin(Path p) {
         Path real;
@@ -127,7 +128,9 @@ public record PinPaths(List<Pins.Mount> bpfMounts) {
             throw notAPin(Files.isSymbolicLink(p) ? p + " is a dangling symlink" : "no such pin " + p);
         }
         String link = real.equals(p) ? "" : " (a symlink to " + real + ")";
-        if (!inBpffs(real)) throw notAPin(p + link + " is not in a bpffs mount");
+        if (!inBpffs(real))
+            throw new BpfchargeException(Exit.REFUSED, p + link + " is not in a bpffs mount: refused; give a map's pin "
+                    + "path inside one (bpfcharge maps --pinned lists them) or id:N");
         if (Files.isDirectory(real)) throw notAPin(p + link + " is a directory, not a pin");
         return real;
     }

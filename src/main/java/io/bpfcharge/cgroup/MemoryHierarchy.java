@@ -26,15 +26,13 @@ public record MemoryHierarchy(CgroupMode mode, int version, Path root) {
 
     /** Finds the memory hierarchy from this process's mount table; never assumes a layout. */
     public static MemoryHierarchy detect() {
-        return detect(read(Path.of("/proc/self/mountinfo")));
+        return detect(Mountinfo.self());
     }
 
-    static MemoryHierarchy detect(String mountinfo) {
+    static MemoryHierarchy detect(List<Mountinfo> mounts) {
         Path v1Memory = null, v2 = null;
         boolean anyV1 = false;
-        for (String line : mountinfo.split("\n")) {
-            Mountinfo m = Mountinfo.parse(line);
-            if (m == null) continue;
+        for (Mountinfo m : mounts) {
             if (m.fsType().equals("cgroup")) {
                 anyV1 = true;
                 if (List.of(m.superOptions().split(",")).contains("memory")) v1Memory = m.mountPoint();
@@ -296,11 +294,4 @@ public record MemoryHierarchy(CgroupMode mode, int version, Path root) {
         }
     }
 
-    private static String read(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            throw new CgroupException("cannot read " + p + ": " + e.getMessage());
-        }
-    }
 }

@@ -2,7 +2,10 @@ package io.bpfcharge.cli;
 
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
+import io.bpfcharge.Suggestions;
 import picocli.CommandLine;
+
+import java.util.List;
 
 /** The CLI boundary: every exception becomes one line on stderr and a documented exit code. */
 final class Errors {
@@ -17,9 +20,23 @@ final class Errors {
 
     static int usage(CommandLine.ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
-        report(cmd, e.getMessage() + " (see: " + cmd.getCommandSpec().qualifiedName() + " --help)", Exit.USAGE,
+        report(cmd, what(e) + " (see: " + cmd.getCommandSpec().qualifiedName() + " --help)", Exit.USAGE,
                 java.util.Arrays.asList(args).contains("--json"));
         return Exit.USAGE.code;
+    }
+
+    /** picocli's message in the CLI's words: an unknown command is called one, with the command meant. */
+    private static String what(CommandLine.ParameterException e) {
+        String msg = e.getMessage().replaceFirst("^Error: ", "");
+        if (!(e instanceof CommandLine.UnmatchedArgumentException u)) return msg;
+        List<String> suggestions = u.getSuggestions();
+        if (u.getCommandLine().getParent() == null && !u.isUnknownOption() && !u.getUnmatched().isEmpty()) {
+            // picocli compares letter pairs, which misses a swap of two letters ("mpas").
+            String typo = u.getUnmatched().getFirst();
+            msg = "unknown command '" + BpfchargeException.clip(typo) + "'";
+            suggestions = Suggestions.closest(typo, u.getCommandLine().getSubcommands().keySet()).map(List::of).orElse(suggestions);
+        }
+        return suggestions.isEmpty() ? msg : msg + ": did you mean " + String.join(" or ", suggestions) + "?";
     }
 
     /**

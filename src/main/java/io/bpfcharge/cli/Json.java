@@ -1,10 +1,7 @@
 package io.bpfcharge.cli;
 
-import com.fasterxml.jackson.core.JsonFactory;
+import io.bpfcharge.Mappers;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -20,10 +17,6 @@ import java.util.function.ToLongFunction;
  * as a tree first took longer than the scan that found them.
  */
 final class Json {
-    // ASCII only: stdout's charset follows the locale, and under C/POSIX a non-ASCII cgroup name would print as '?'.
-    static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build())
-            .enable(SerializationFeature.INDENT_OUTPUT);
-
     private Json() {}
 
     interface Body {
@@ -31,7 +24,7 @@ final class Json {
     }
 
     static void write(PrintWriter out, Body body) {
-        try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+        try (JsonGenerator g = Mappers.JSON.getFactory().createGenerator(out)) {
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET); // out is stdout: more may follow
             g.useDefaultPrettyPrinter();
             body.write(g);

@@ -12,7 +12,6 @@ import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.migrate.Migrator;
 import io.bpfcharge.metrics.Exporter;
 import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.OomMap;
 import io.bpfcharge.bpffs.Pins;
 import io.bpfcharge.oom.OomMapPublisher;
@@ -231,7 +230,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             return OomMap.openOrCreate(pin);
         } catch (BpfException e) {
-            if (e.errno() != Errno.EEXIST) throw e;
+            if (!e.exists()) throw e;
             throw new BpfchargeException(Exit.REFUSED, "--oom-map " + pin + " holds something else: remove it or pick another path");
         }
     }

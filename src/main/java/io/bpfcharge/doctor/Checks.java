@@ -1,5 +1,6 @@
 package io.bpfcharge.doctor;
 
+import io.bpfcharge.host.KernelRelease;
 import io.bpfcharge.bpffs.Pins;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
@@ -59,7 +60,7 @@ public final class Checks {
     }
 
     static Check kernel() {
-        String release = read("/proc/sys/kernel/osrelease").trim();
+        String release = KernelRelease.running();
         int[] v = version(release);
         boolean ok = v[0] > 5 || (v[0] == 5 && v[1] >= 11);
         return ok ? Check.ok("kernel", release + " (memcg accounting of BPF maps)")
@@ -84,7 +85,7 @@ public final class Checks {
 
     static Check bpffs() {
         List<Path> mounts = Pins.mounts();
-        return !mounts.isEmpty() ? Check.ok("bpffs", mounts.toString())
+        return !mounts.isEmpty() ? Check.ok("bpffs", String.join(", ", mounts.stream().map(Path::toString).toList()))
                 : Check.fail("bpffs", "no bpffs mounted", "mount -t bpf bpf /sys/fs/bpf", Exit.ENVIRONMENT);
     }
 
@@ -114,11 +115,4 @@ public final class Checks {
         }
     }
 
-    private static String read(String p) {
-        try {
-            return Files.readString(Path.of(p));
-        } catch (IOException e) {
-            return "";
-        }
-    }
 }

@@ -1,15 +1,10 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.Mappers;
 import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.io.JsonEOFException;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 
@@ -33,16 +28,6 @@ public record OciState(String ociVersion, String id, String status, long pid, St
     private static final String FIX = ": bpfcharge hook must be run by an OCI runtime (hooks.d/bpfcharge.json), "
             + "which writes the container state JSON on stdin";
 
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION) // two "pid"s must not pick one silently
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-            .build();
-
-    static {
-        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build());
-    }
-
     public OciState {
         annotations = Map.copyOf(annotations);
     }
@@ -63,7 +48,7 @@ public record OciState(String ociVersion, String id, String status, long pid, St
         if (json.isBlank()) throw bad("is empty");
         JsonNode root;
         try {
-            root = MAPPER.readTree(json);
+            root = Mappers.JSON.readTree(json);
         } catch (JsonEOFException e) {
             throw bad("is truncated (" + where(e) + ")");
         } catch (JsonParseException e) {

@@ -1,7 +1,7 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.Mappers;
 import io.bpfcharge.BpfchargeException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bpfcharge.BpfchargeException.Exit;
 
@@ -30,11 +30,10 @@ public record Outcome(String container, String source, String pin, int mapId, St
         public boolean failure() { return this == REFUSED || this == FAILED; }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One JSON object (a JSON Lines record); field names are stable, see docs/hook.md, "Hook log". */
     public String json(Instant at) {
-        ObjectNode n = JSON.createObjectNode();
+        ObjectNode n = Mappers.JSON.createObjectNode();
         n.put("time", at.toString()).put("container", container).put("source", source).put("pin", pin);
         if (mapId == 0) n.putNull("map_id").putNull("map_name");
         else n.put("map_id", mapId).put("map_name", mapName);

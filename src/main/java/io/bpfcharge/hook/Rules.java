@@ -1,12 +1,12 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.Mappers;
 import io.bpfcharge.bpffs.PinPaths;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.Mappers;
+import io.bpfcharge.Suggestions;
 import io.bpfcharge.BpfchargeException.Exit;
 
 import java.io.IOException;
@@ -83,10 +83,6 @@ public record Rules(Path file, List<Rule> rules) {
 
     record MatchDto(String id, String name, Map<String, String> annotations) {}
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
-
     /**
      * Loads a rules file. It decides what bpfcharge changes as root, so it must be owned by root
      * and not writable by group or others.
@@ -107,20 +103,23 @@ public record Rules(Path file, List<Rule> rules) {
         // Syntax first, then shape: a YAML error and a wrong key are different mistakes.
         com.fasterxml.jackson.databind.JsonNode tree;
         try {
-            tree = YAML.readTree(yaml);
+            tree = Mappers.YAML.readTree(yaml);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw bad(file, "is not valid YAML (" + Mappers.describe(e) + ")");
         } catch (IOException e) {
-            String msg = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw bad(file, "is not valid YAML (" + msg.split("\n")[0] + ")");
+            throw bad(file, "cannot be read (" + e.getMessage().split("\n")[0] + ")");
         }
         if (tree == null || tree.isMissingNode() || tree.isNull()) throw bad(file, "has no \"rules:\" list");
+        if (!tree.isObject()) throw bad(file, "must be a mapping with a \"rules:\" list at the top, not " + kind(tree));
         FileDto dto;
         try {
-            dto = YAML.treeToValue(tree, FileDto.class);
+            dto = Mappers.YAML.treeToValue(tree, FileDto.class);
         } catch (UnrecognizedPropertyException e) {
-            throw bad(file, "has an unknown key \"" + e.getPropertyName() + "\" at " + path(e)
-                    + " (known: rules, match, id, name, annotations, pins, annotation_pins)");
+            throw bad(file, "has an unknown key \"" + e.getPropertyName() + "\" at " + path(e.getPath().subList(0, e.getPath().size() - 1))
+                    + Suggestions.closest(e.getPropertyName(), KEYS).map(k -> ": did you mean \"" + k + "\"?")
+                    .orElse(" (known: " + String.join(", ", KEYS) + ")"));
         } catch (JsonMappingException e) {
-            throw bad(file, "has a wrong type at " + path(e) + " (" + e.getOriginalMessage().split("\n")[0] + ")");
+            throw bad(file, "has a wrong type at " + path(e.getPath()) + ": " + expected(e));
         } catch (IOException e) {
             throw bad(file, "cannot be read as rules (" + e.getMessage().split("\n")[0] + ")");
         }
@@ -165,6 +164,10 @@ public record Rules(Path file, List<Rule> rules) {
         } catch (IOException e) {
             throw new BpfchargeException(Exit.NOT_FOUND, "cannot read rules file " + file + ": " + e.getMessage());
         }
+        // Before the ownership checks: their advice (chmod, chown) would be wrong, even harmful, for /tmp or /dev/null.
+        if (!Files.isRegularFile(file))
+            throw new BpfchargeException(Exit.USAGE, "rules file " + file + " is " + (Files.isDirectory(file) ? "a directory"
+                    : "not a regular file") + ": give the path of a rules file (YAML or JSON, docs/hook.md, \"Rules file\")");
         if (uid != 0)
             throw new BpfchargeException(Exit.REFUSED, "rules file " + file + " is owned by uid " + uid
                     + ", not root: it decides what bpfcharge changes as root; chown root " + file);
@@ -172,9 +175,24 @@ public record Rules(Path file, List<Rule> rules) {
             throw new BpfchargeException(Exit.REFUSED, "rules file " + file + " is writable by group or others: chmod go-w " + file);
     }
 
-    private static String path(JsonMappingException e) {
+    private static final List<String> KEYS = List.of("rules", "match", "id", "name", "annotations", "pins", "annotation_pins");
+
+    private static String kind(com.fasterxml.jackson.databind.JsonNode n) {
+        return n.isArray() ? "a list" : n.isTextual() ? "a string" : n.isNumber() ? "a number" : n.isBoolean() ? "true or false" : "a " + n.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** What the file's shape wants where a wrong type is, in YAML words rather than Java's. */
+    private static String expected(JsonMappingException e) {
+        Class<?> t = e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m ? m.getTargetType() : null;
+        if (t == null) return e.getOriginalMessage().split("\n")[0];
+        if (java.util.Collection.class.isAssignableFrom(t)) return "expected a list";
+        if (t == String.class) return "expected a string";
+        return "expected a mapping";
+    }
+
+    private static String path(List<JsonMappingException.Reference> refs) {
         StringBuilder b = new StringBuilder();
-        for (var ref : e.getPath()) {
+        for (var ref : refs) {
             if (ref.getIndex() >= 0) b.append('[').append(ref.getIndex() + 1).append(']');
             else if (ref.getFieldName() != null) b.append(b.isEmpty() ? "" : ".").append(ref.getFieldName());
         }

@@ -17,6 +17,7 @@ public record MapRecord(MapInfo info, long bytes, Memcg memcg, List<String> pins
     public boolean pinned() { return !pins.isEmpty(); }
 
     /** A slot of an outer map-of-maps: the outer map's id and the key, in hex. */
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class) // in journal files: outer_id
     public record Slot(int outerId, String key) {}
 
     public record ProcessHolder(long pid, String comm) {}

@@ -1,5 +1,6 @@
 package io.bpfcharge.metrics;
 
+import io.bpfcharge.host.KernelRelease;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.Snapshot;
@@ -47,7 +48,8 @@ public final class Exporter implements AutoCloseable {
     public Exporter(Inventory inventory, int maxMapSeries, Duration maxScanAge, Path journal, String version) {
         this.inventory = inventory;
         this.journal = new MigrationCounts(journal);
-        this.buildInfo = ScanMetrics.of(new ScanMetrics.BuildInfo(version, kernelRelease(),
+        String release = KernelRelease.running();
+        this.buildInfo = ScanMetrics.of(new ScanMetrics.BuildInfo(version, release.isEmpty() ? "unknown" : release,
                 inventory.hierarchy().mode().toString()));
         this.scanCount = Counter.builder("bpfcharge.scans").description("Scans of every BPF map made by this daemon").register(registry);
         this.scanErrors = Counter.builder("bpfcharge.scan.errors").description("Scans that failed (the scrape got HTTP 500)").register(registry);
@@ -141,13 +143,6 @@ public final class Exporter implements AutoCloseable {
     /** Sees every successful scan before any scrape shows it (the pinned OOM map is written there). */
     public void afterScan(Consumer<Snapshot> listener) { this.afterScan = listener; }
 
-    private static String kernelRelease() {
-        try {
-            return java.nio.file.Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
-        } catch (IOException e) {
-            return "unknown";
-        }
-    }
 
     @Override
     public void close() {

@@ -1,9 +1,9 @@
 package io.bpfcharge.metrics;
 
+import io.bpfcharge.Mappers;
 import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.Suggestions;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -96,7 +96,9 @@ record WebConfig(Tls tls, Map<String, String> users) {
         files.add(file);
         JsonNode root;
         try {
-            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+            root = Mappers.YAML.readTree(Files.readString(file));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw invalid("web config " + file + " is not valid YAML (" + Mappers.describe(e) + ")");
         } catch (IOException e) {
             throw invalid("cannot read web config " + file + ": " + why(e));
         }
@@ -126,12 +128,24 @@ record WebConfig(Tls tls, Map<String, String> users) {
         return new WebConfig(tls, Map.copyOf(users));
     }
 
+    /**
+     * Keys exporter-toolkit knows that bpfcharge does not serve (inline PEM, cipher and curve lists, SAN checks,
+     * headers, rate limits): refused, since running without what the operator configured is worse than not
+     * starting. Any other key is a typo.
+     */
+    private static final Set<String> TOOLKIT_ONLY = Set.of("rate_limit", "cert", "key", "client_ca", "cipher_suites",
+            "curve_preferences", "client_allowed_sans", "headers");
+
     private static void known(JsonNode node, Set<String> keys, String prefix) {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String k = it.next();
-            if (!keys.contains(k))
+            if (keys.contains(k)) continue;
+            if (TOOLKIT_ONLY.contains(k))
                 throw invalid("web config: " + prefix + k + " is not supported by bpfcharge: remove it (supported: "
                         + String.join(", ", keys.stream().sorted().toList()) + ")");
+            throw invalid("web config: unknown key " + prefix + BpfchargeException.clip(k) + Suggestions.closest(k, keys)
+                    .map(s -> ": did you mean " + prefix + s + "?")
+                    .orElse(" (known: " + String.join(", ", keys.stream().sorted().toList()) + ")"));
         }
     }
 

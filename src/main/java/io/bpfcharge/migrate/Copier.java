@@ -2,7 +2,6 @@ package io.bpfcharge.migrate;
 
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.Cpus;
-import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.MapBatch;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
@@ -54,7 +53,7 @@ final class Copier {
             try {
                 return drain(map::lookupBatch, info, sink);
             } catch (BpfException e) {
-                if (!unsupported(e)) throw e;
+                if (!e.unsupported()) throw e;
                 // e.g. maps with spin locks or timers: element by element below
             }
         }
@@ -75,11 +74,6 @@ final class Copier {
             }
             return total;
         }
-    }
-
-    /** The map or kernel has no batch call (or not for this map's features). */
-    private static boolean unsupported(BpfException e) {
-        return e.errno() == Errno.EINVAL || e.errno() == Errno.ENOTSUPP || e.errno() == Errno.EOPNOTSUPP;
     }
 
     /** Writes batches into a map: one update-batch syscall, or per element (LPM tries, maps of maps). */
@@ -146,7 +140,7 @@ final class Copier {
                         to.updateBatch(batch, MapFd.BPF_ANY);
                         return;
                     } catch (BpfException e) {
-                        if (!unsupported(e)) throw e;
+                        if (!e.unsupported()) throw e;
                         batches = false; // element by element from here (updates are idempotent)
                     }
                 }

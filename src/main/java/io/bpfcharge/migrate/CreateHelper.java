@@ -132,7 +132,7 @@ public final class CreateHelper {
             System.exit(0);
         } catch (BpfException e) {
             System.err.println(e.getMessage());
-            System.exit(e.errno() == io.bpfcharge.bpf.Errno.ENOMEM ? Exit.NO_ROOM.code : Exit.FAILED.code);
+            System.exit(e.outOfMemory() ? Exit.NO_ROOM.code : Exit.FAILED.code);
         } catch (RuntimeException | IOException e) {
             System.err.println(e.getMessage());
             System.exit(Exit.FAILED.code);

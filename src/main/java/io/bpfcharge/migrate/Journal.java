@@ -1,8 +1,8 @@
 package io.bpfcharge.migrate;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfcharge.Mappers;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.inventory.MapRecord;
 
@@ -29,9 +29,6 @@ import java.util.List;
 final class Journal implements AutoCloseable {
     /** Names of a migration's pins in bpffs: the replacement's until the end, the old map's keep pin. */
     static final String TEMP_PREFIX = "bpfcharge_tmp_", KEEP_PREFIX = "bpfcharge_old_";
-    static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /**
      * Before READY a crash is undone (the old map is untouched); from READY on it is finished, or, when the
@@ -50,6 +47,7 @@ final class Journal implements AutoCloseable {
      *                 what the old map held just before its swap back; a key whose old value moved away from it
      *                 was written since, by a writer newer than the replacement's, and keeps that value
      */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class) // journal files: old_id, temp_pin, ...
     record Entry(Phase phase, int oldId, int newId, String token, Plan.Kind kind, String source, String target,
                  MigrationRequest.Strategy strategy, MigrationRequest.Merge merge, List<MapRecord.Slot> slots,
                  List<String> pins, String tempPin, String keepPin, String baseline, long bytes, boolean undo, String undoBase) {
@@ -206,7 +204,7 @@ final class Journal implements AutoCloseable {
 
     private static Entry read(Path f) {
         try {
-            return JSON.readValue(f.toFile(), Entry.class);
+            return Mappers.JSON.readValue(f.toFile(), Entry.class);
         } catch (IOException e) {
             return null;
         }
@@ -218,7 +216,7 @@ final class Journal implements AutoCloseable {
     void write(Entry e) {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            Files.write(tmp, JSON.writeValueAsBytes(e));
+            Files.write(tmp, Mappers.JSON.writeValueAsBytes(e));
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
             }

@@ -1,6 +1,6 @@
 package io.bpfcharge.migrate;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfcharge.Mappers;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -19,7 +19,6 @@ import java.util.List;
  * The metrics daemon counts migrations and migrated bytes from it.
  */
 public final class MigrationHistory {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private MigrationHistory() {}
 
@@ -33,7 +32,7 @@ public final class MigrationHistory {
     }
 
     private static void append(Path file, MigrationEvent e) {
-        ObjectNode n = JSON.createObjectNode().put("time", e.time().toString()).put("result", e.result().jsonName())
+        ObjectNode n = Mappers.JSON.createObjectNode().put("time", e.time().toString()).put("result", e.result().jsonName())
                 .put("old_map_id", e.oldMapId()).put("new_map_id", e.newMapId()).put("bytes", e.bytes())
                 .put("from", e.from()).put("to", e.to());
         try {
@@ -60,7 +59,7 @@ public final class MigrationHistory {
         for (String line : lines) {
             if (line.isBlank()) continue;
             try {
-                var n = JSON.readTree(line);
+                var n = Mappers.JSON.readTree(line);
                 var result = MigrationEvent.Result.of(n.path("result").asText());
                 if (result.isEmpty()) continue; // cut short by a crash mid-write, or a newer version's result
                 events.add(new MigrationEvent(Instant.parse(n.path("time").asText()), result.get(),

@@ -5,7 +5,6 @@ import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.BpfException;
 import io.bpfcharge.bpf.BpfFd;
 import io.bpfcharge.bpf.Cpus;
-import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.bpf.MapCharge;
 import io.bpfcharge.bpf.MapFd;
@@ -106,7 +105,8 @@ final class MigrationRun {
     /**
      * Finishes (or, when its swap was being reversed, undoes) a migration that reached READY before its process
      * died. The same steps as a new run: each checks what is already done.
-     * @return the replacement's id when it finished; empty when it was dropped or rolled back (a line in {@code lines})
+     * @return the map now at its pins and slots: the replacement when it finished, the old map when it was rolled
+     *         back; empty when it was dropped (a line in {@code lines} each time)
      */
     Optional<Integer> resume(Journal j, List<String> lines) {
         Journal.Entry e = j.entry();
@@ -131,7 +131,7 @@ final class MigrationRun {
         } catch (BpfchargeException ex) {
             if (ex.exit() != Exit.ROLLED_BACK) throw ex;
             lines.add("rolled back the interrupted migration of map " + e.oldId() + ": " + ex.getMessage());
-            return Optional.empty();
+            return Optional.of(e.oldId());
         }
         Release.awaitFreed(e.oldId());
         MigrationHistory.record(run, MigrationEvent.Result.OK, e);
@@ -178,7 +178,7 @@ final class MigrationRun {
     }
 
     private static BpfchargeException rolledBack(RuntimeException e, Plan.Move mv) {
-        String why = e instanceof BpfException b && b.errno() == Errno.ENOMEM
+        String why = e instanceof BpfException b && b.outOfMemory()
                 ? "the kernel ran out of memory for the copy in " + mv.target() + " (ENOMEM): raise its limit"
                 : e instanceof BpfchargeException b ? b.getMessage() : e.getMessage();
         Exit exit = e instanceof BpfchargeException b && b.exit() == Exit.NO_ROOM ? Exit.NO_ROOM : Exit.ROLLED_BACK;

@@ -48,6 +48,17 @@ public final class Migrator {
         Recovery recovery = Recovery.run(h, inventory.iterators(), run);
         long t1 = System.nanoTime();
         phases.put("recover", Duration.ofNanos(t1 - t0));
+        try {
+            return migrate(req, recovery, phases, t1);
+        } catch (BpfchargeException e) {
+            if (recovery.lines().isEmpty()) throw e;
+            // The error is the one line the user sees: it must not hide what the recovery did first.
+            throw new BpfchargeException(e.exit(), e.getMessage() + " (before that: " + String.join("; ", recovery.lines()) + ")", e);
+        }
+    }
+
+    private MigrationResult migrate(MigrationRequest req, Recovery recovery, Map<String, Duration> phases, long t1) {
+        var h = inventory.hierarchy();
         int id = recovery.follow(req.mapId());
         requireNotMigrating(id);
         Snapshot snap = inventory.scan();

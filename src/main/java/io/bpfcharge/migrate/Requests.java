@@ -9,6 +9,7 @@ import io.bpfcharge.bpf.ProgFd;
 import io.bpfcharge.bpffs.PinPaths;
 import io.bpfcharge.cgroup.CgroupException;
 import io.bpfcharge.cgroup.MemoryHierarchy;
+import io.bpfcharge.host.Processes;
 
 import java.nio.file.Path;
 
@@ -50,9 +51,16 @@ public final class Requests {
 
     /** The memory cgroup of a live process. */
     public static String cgroupOfPid(MemoryHierarchy h, long pid) {
-        if (ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true))
-            throw new BpfchargeException(Exit.NOT_FOUND, "process " + pid + " does not exist: give the pid "
+        if (pid <= 0)
+            throw new BpfchargeException(Exit.USAGE, "--to-pid " + pid + ": expected a process id (a positive number)");
+        switch (Processes.liveness(pid)) {
+            case NONE -> throw new BpfchargeException(Exit.NOT_FOUND, "process " + pid + " does not exist: give the pid "
                     + "of a live process in the target container, or --to-cgroup");
+            case EXITED -> throw new BpfchargeException(Exit.NOT_FOUND, "process " + pid + " has exited (a zombie its "
+                    + "parent has not reaped, in no cgroup any more): give the pid of a live process in the target "
+                    + "container, or --to-cgroup");
+            case RUNNING -> { }
+        }
         try {
             return h.cgroupOf(pid);
         } catch (CgroupException e) {

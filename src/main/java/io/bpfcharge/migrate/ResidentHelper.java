@@ -3,7 +3,6 @@ package io.bpfcharge.migrate;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.BpfException;
-import io.bpfcharge.bpf.Errno;
 import io.bpfcharge.cgroup.MemoryHierarchy;
 
 import java.io.BufferedInputStream;
@@ -120,7 +119,7 @@ public final class ResidentHelper implements AutoCloseable {
                     out.writeInt(0);
                     out.writeInt(id);
                 } catch (BpfException e) {
-                    out.writeInt(e.errno() == Errno.ENOMEM ? Exit.NO_ROOM.code : Exit.FAILED.code);
+                    out.writeInt(e.outOfMemory() ? Exit.NO_ROOM.code : Exit.FAILED.code);
                     out.writeUTF(String.valueOf(e.getMessage()));
                 } catch (RuntimeException e) {
                     out.writeInt(Exit.FAILED.code);

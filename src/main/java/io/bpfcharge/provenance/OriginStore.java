@@ -1,7 +1,7 @@
 package io.bpfcharge.provenance;
 
+import io.bpfcharge.Mappers;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Origin;
@@ -27,7 +27,6 @@ import java.util.function.Supplier;
  * serve) uses the file to tell a reparented charge from one that is simply there.
  */
 public final class OriginStore {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path file;
     private final Map<Integer, Origin> origins;
@@ -52,7 +51,7 @@ public final class OriginStore {
         Map<Integer, Origin> out = new TreeMap<>();
         try {
             if (!Files.exists(file)) return out;
-            JsonNode maps = JSON.readTree(file.toFile()).path("maps");
+            JsonNode maps = Mappers.JSON.readTree(file.toFile()).path("maps");
             maps.properties().forEach(e -> {
                 JsonNode o = e.getValue();
                 out.put(Integer.parseInt(e.getKey()), new Origin(o.path("memcg_id").asLong(), o.path("path").asText(),
@@ -114,14 +113,14 @@ public final class OriginStore {
 
     /** Writes the file whole (a temporary file renamed over it): a crash leaves the old file or the new one. */
     public void save() {
-        ObjectNode root = JSON.createObjectNode().put("version", 1);
+        ObjectNode root = Mappers.JSON.createObjectNode().put("version", 1);
         ObjectNode maps = root.putObject("maps");
         origins.forEach((id, o) -> maps.putObject(id.toString()).put("memcg_id", o.memcgId()).put("path", o.path())
                 .put("container", o.container()));
         try {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            JSON.writeValue(tmp.toFile(), root);
+            Mappers.JSON.writeValue(tmp.toFile(), root);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);

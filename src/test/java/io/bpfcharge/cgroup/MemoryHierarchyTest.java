@@ -1,6 +1,7 @@
 package io.bpfcharge.cgroup;
 
 import io.bpfcharge.mount.Mountinfo;
+import io.bpfcharge.mount.Mountinfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,9 +20,13 @@ class MemoryHierarchyTest {
             36 30 0:32 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:16 - cgroup cgroup rw,cpu,cpuacct
             """;
 
+    private static MemoryHierarchy detect(String mountinfo) {
+        return MemoryHierarchy.detect(mountinfo.lines().map(Mountinfo::parse).filter(java.util.Objects::nonNull).toList());
+    }
+
     @Test
     void hybridUsesTheV1MemoryMount() {
-        MemoryHierarchy h = MemoryHierarchy.detect(HYBRID);
+        MemoryHierarchy h = detect(HYBRID);
         assertEquals(CgroupMode.HYBRID, h.mode());
         assertEquals(1, h.version());
         assertEquals(Path.of("/sys/fs/cgroup/memory"), h.root());
@@ -30,16 +35,16 @@ class MemoryHierarchyTest {
     @Test
     void pureV1() {
         String v1 = HYBRID.lines().filter(l -> !l.contains("cgroup2")).reduce("", (a, b) -> a + b + "\n");
-        assertEquals(CgroupMode.V1, MemoryHierarchy.detect(v1).mode());
+        assertEquals(CgroupMode.V1, detect(v1).mode());
     }
 
     @Test
     void v2NeedsMemoryInTheRootControllers(@TempDir Path root) throws Exception {
         String mounts = "29 23 0:26 / " + root + " rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
         Files.writeString(root.resolve("cgroup.controllers"), "cpuset cpu io pids\n");
-        assertThrows(CgroupException.class, () -> MemoryHierarchy.detect(mounts));
+        assertThrows(CgroupException.class, () -> detect(mounts));
         Files.writeString(root.resolve("cgroup.controllers"), "cpuset cpu io memory pids\n");
-        MemoryHierarchy h = MemoryHierarchy.detect(mounts);
+        MemoryHierarchy h = detect(mounts);
         assertEquals(CgroupMode.V2, h.mode());
         assertEquals(2, h.version());
     }

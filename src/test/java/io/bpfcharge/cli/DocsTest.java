@@ -47,6 +47,15 @@ class DocsTest {
         assertEquals(List.of(), missing, "in --help but not in README.md or docs/");
     }
 
+    /** The README's exit code table and the one every --help prints are the same list. */
+    @Test
+    void theReadmesExitCodesAreThoseOfHelp() throws IOException {
+        List<String> readme = new ArrayList<>();
+        Matcher row = Pattern.compile("(?m)^\\| (\\d) \\| (.*) \\|$").matcher(Files.readString(ROOT.resolve("README.md")));
+        while (row.find()) readme.add(row.group(1) + ":" + row.group(2));
+        assertEquals(List.of(Main.class.getAnnotation(CommandLine.Command.class).exitCodeList()), readme);
+    }
+
     /** Metric names are string literals in the exporter's code; counters are documented with _total. */
     @Test
     void everyMetricTheExporterCanEmitIsInTheMetricsReference() throws IOException {

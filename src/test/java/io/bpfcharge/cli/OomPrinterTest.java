@@ -45,7 +45,7 @@ class OomPrinterTest {
 
     @Test
     void jsonKeepsWholeIdsAndNamesBothVictims() throws Exception {
-        JsonNode o = Json.MAPPER.readTree(capture(out -> new OomPrinter(80).print(out, true, ranking)));
+        JsonNode o = io.bpfcharge.Mappers.JSON.readTree(capture(out -> new OomPrinter(80).print(out, true, ranking)));
         assertEquals("systemd-oomd", o.get("policy").asText());
         assertEquals(ID, o.get("cgroups").get(0).get("container_id").asText());
         assertEquals("burstable", o.get("cgroups").get(0).get("qos").asText());

@@ -42,7 +42,7 @@ class PrinterTest {
     void cgroupTotalsAgreeBetweenTableAndJsonAndCountUnchargedMapsApart() throws Exception {
         Snapshot s = new Snapshot(Instant.EPOCH, Duration.ZERO, List.of(map(1, 3000, EMPTY), map(2, 1000, EMPTY), map(3, 500, null)),
                 List.of(new CgroupTotal(EMPTY, 4000, 2, OptionalLong.of(9000), OptionalLong.empty(), 0)), java.util.Map.of());
-        JsonNode total = Json.MAPPER.readTree(capture(out -> new CgroupsPrinter(Sort.Cgroups.BYTES, Integer.MAX_VALUE).print(out, true, s))).get("total");
+        JsonNode total = io.bpfcharge.Mappers.JSON.readTree(capture(out -> new CgroupsPrinter(Sort.Cgroups.BYTES, Integer.MAX_VALUE).print(out, true, s))).get("total");
         assertEquals(4000, total.get("bpf_bytes").asLong());
         assertEquals(2, total.get("maps").asInt());
         assertEquals(4000, total.get("stranded_bytes").asLong());
@@ -127,7 +127,7 @@ class PrinterTest {
         StringWriter out = new StringWriter(), err = new StringWriter();
         int exit = Main.run(new PrintWriter(out), new PrintWriter(err), "maps", "--json", "--no-such-option");
         assertEquals(2, exit);
-        JsonNode error = Json.MAPPER.readTree(out.toString());
+        JsonNode error = io.bpfcharge.Mappers.JSON.readTree(out.toString());
         assertEquals(2, error.get("exit").asInt());
         assertTrue(error.get("error").asText().contains("--no-such-option"), out.toString());
         assertTrue(err.toString().startsWith("bpfcharge: "), err.toString());

@@ -112,6 +112,10 @@ class RulesTest {
             "'rules: [{match: {annotations: {a: null}}, pins: [/sys/fs/bpf/x]}]' | annotation \"a\" has no value",
             "'rules: [{match: {id: a}, pins: [/sys/fs/bpf/x]'            | is not valid YAML",
             "'# nothing'                                                  | has no \"rules:\" list",
+            "'rules: [{match: {nmae: b}, pins: [/sys/fs/bpf/x]}]'        | unknown key \"nmae\" at rules[1].match: did you mean \"name\"?",
+            "'rules: [{match: {name: web, name: db}, pins: [/sys/fs/bpf/x]}]' | is not valid YAML (key 'name' given twice, at line 1",
+            "'- match: {name: web}'                                       | must be a mapping with a \"rules:\" list at the top, not a list",
+            "'rules: [{match: {id: a}, pins: /sys/fs/bpf/x}]'             | has a wrong type at rules[1].pins: expected a list",
     })
     void badRulesAreOneClearLine(String yaml, String expected) {
         BpfchargeException e = assertThrows(BpfchargeException.class, () -> rules(yaml));
@@ -119,6 +123,25 @@ class RulesTest {
         assertTrue(e.getMessage().startsWith("rules file /etc/bpfcharge/rules.yaml "), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    /** A tab where YAML wants spaces: what is wrong, and where, rather than only "while scanning for the next token". */
+    @Test
+    void aTabIsNamedWithItsLineAndColumn() {
+        BpfchargeException e = assertThrows(BpfchargeException.class, () -> rules("rules:\n\t- match: {id: a}\n"));
+        assertTrue(e.getMessage().contains("found character '\\t(TAB)' that cannot start any token"), e.getMessage());
+        assertTrue(e.getMessage().contains("at line 2, column 1"), e.getMessage());
+    }
+
+    /** Not a file at all: said as such, never "chmod go-w /tmp". */
+    @Test
+    void aDirectoryOrADeviceIsNotARulesFile(@TempDir Path dir) {
+        for (Path p : List.of(dir, Path.of("/dev/null"))) {
+            BpfchargeException e = assertThrows(BpfchargeException.class, () -> Rules.load(p));
+            assertEquals(Exit.USAGE, e.exit(), e.getMessage());
+            assertTrue(e.getMessage().contains(p.equals(dir) ? "is a directory" : "is not a regular file"), e.getMessage());
+            assertFalse(e.getMessage().contains("chmod"), e.getMessage());
+        }
     }
 
     @Test

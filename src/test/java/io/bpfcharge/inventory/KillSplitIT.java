@@ -1,5 +1,6 @@
 package io.bpfcharge.inventory;
 
+import io.bpfcharge.testing.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfcharge.bpf.BpfException;
@@ -17,8 +18,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static io.bpfcharge.testing.MapMaker.spec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,12 +64,6 @@ class KillSplitIT {
         }
     }
 
-    /** Maps are freed from a workqueue (and after RCU) once their last reference goes. */
-    private static void await(String what, BooleanSupplier done) throws InterruptedException {
-        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); !done.getAsBoolean(); Thread.sleep(20))
-            if (System.nanoTime() > end) throw new AssertionError("not within 10 s: " + what);
-    }
-
     @Test
     void pinnedSurvivesAndAMapHeldOnlyByATaskInsideIsFreed() throws Exception {
         String app = cg.child("app");
@@ -90,7 +83,7 @@ class KillSplitIT {
         assertEquals(pinnedBytes, row.get("bpf_surviving_kill_bytes").asLong());
 
         m.close(); // the kill: every task of the cgroup dies
-        await("map " + held + " freed with its only holder", () -> !alive(held));
+        Await.until("map " + held + " freed with its only holder", () -> !alive(held));
         assertTrue(alive(pinned), "the pin keeps map " + pinned);
     }
 
@@ -107,7 +100,7 @@ class KillSplitIT {
             assertEquals(Fate.HELD_OUTSIDE, fate(outer));
             survivesTheKill(m, app, inner, Fate.OUTER_KEPT);
         }
-        await("inner map " + inner + " freed with its outer map", () -> !alive(inner) && !alive(outer));
+        Await.until("inner map " + inner + " freed with its outer map", () -> !alive(inner) && !alive(outer));
     }
 
     @Test
@@ -121,7 +114,7 @@ class KillSplitIT {
         try (ProgFd prog = programOn(used)) {
             survivesTheKill(m, app, used, Fate.PROGRAM_KEPT);
         }
-        await("map " + used + " freed with the program", () -> !alive(used));
+        Await.until("map " + used + " freed with the program", () -> !alive(used));
     }
 
     @Test
@@ -136,9 +129,9 @@ class KillSplitIT {
         }
         assertEquals(Fate.PROGRAM_KEPT, fate(used));
         Files.delete(pin);
-        await("program unpinned and freed", () -> fate(used) == Fate.FREED);
+        Await.until("program unpinned and freed", () -> fate(used) == Fate.FREED);
         m.close();
-        await("map " + used + " freed", () -> !alive(used));
+        Await.until("map " + used + " freed", () -> !alive(used));
     }
 
     @Test
@@ -160,7 +153,7 @@ class KillSplitIT {
             other.destroyForcibly().waitFor();
             Files.deleteIfExists(dir);
         }
-        await("map " + id + " freed with the other namespace's bpffs", () -> !alive(id));
+        Await.until("map " + id + " freed with the other namespace's bpffs", () -> !alive(id));
     }
 
     /**
@@ -176,7 +169,7 @@ class KillSplitIT {
                 spec("array_of_maps", 4, 4, 1, "ks_canary").outerOfPrevious());
         tasks.close();
         canary.close();
-        await("the canary's inner map " + canary.id(0) + " freed with its outer map", () -> !alive(canary.id(0)));
+        Await.until("the canary's inner map " + canary.id(0) + " freed with its outer map", () -> !alive(canary.id(0)));
         assertTrue(alive(map), expected + " keeps map " + map + " after the kill");
     }
 

@@ -1,6 +1,7 @@
 package io.bpfcharge.metrics;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
+import io.bpfcharge.testing.Await;
 import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelTest;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 import static io.bpfcharge.metrics.TlsClients.assertStatus;
 import static io.bpfcharge.metrics.TlsClients.curl;
@@ -25,7 +25,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @KernelTest
 @HostOnly // TLS and files are the same on every kernel
 class WebConfigReloadIT {
-    private static final Duration DEADLINE = Duration.ofSeconds(30);
     @TempDir Path dir;
     private Path web;
 
@@ -54,16 +53,6 @@ class WebConfigReloadIT {
         return Scrape.parse(r.body());
     }
 
-    /** Polls until {@code done} holds, at most {@link #DEADLINE}; returns how many tries it took. */
-    private static int await(String what, Callable<Boolean> done) throws Exception {
-        long end = System.nanoTime() + DEADLINE.toNanos();
-        for (int tries = 1; ; tries++) {
-            if (done.call()) return tries;
-            if (System.nanoTime() > end) throw new AssertionError(what + ": not within " + DEADLINE.toSeconds() + " s");
-            Thread.sleep(50);
-        }
-    }
-
     @Test
     void aNewPasswordWorksAndTheOldOneStops() throws Exception {
         try (Daemon d = serve()) {
@@ -71,7 +60,7 @@ class WebConfigReloadIT {
             assertStatus("401", get(d, "second-password"), "before");
             TlsClients.replace(web, config("second-password"));
             // Every request stats the files: the first request after the rename sees the new config.
-            assertEquals(1, await("the new password accepted", () -> get(d, "second-password").status().equals("200")));
+            assertEquals(1, Await.until("the new password accepted", Duration.ofSeconds(30), () -> get(d, "second-password").status().equals("200")));
             assertStatus("401", get(d, "first-password"), "the old password after the rotation");
             assertEquals(1, scrape(d, "second-password").value("bpfcharge_web_config_last_reload_successful"));
         }
@@ -87,7 +76,7 @@ class WebConfigReloadIT {
             // As a renewal writes them: the key, then the certificate, each renamed into place.
             TlsClients.replace(dir.resolve("server.key"), Files.readString(dir.resolve("renewed.key")));
             TlsClients.replace(dir.resolve("server.pem"), Files.readString(dir.resolve("renewed.pem")));
-            await("the renewed certificate served", () -> TlsClients.served(authority).equals(renewed));
+            Await.until("the renewed certificate served", Duration.ofSeconds(30), () -> TlsClients.served(authority).equals(renewed));
             Scrape s = scrape(d, "first-password");
             assertEquals(1, s.value("bpfcharge_web_config_last_reload_successful"));
         }
@@ -101,7 +90,7 @@ class WebConfigReloadIT {
             double loaded = before.value("bpfcharge_web_config_last_reload_success_timestamp_seconds");
             assertTrue(Math.abs(loaded - System.currentTimeMillis() / 1000.0) < 600, "a Unix time: " + loaded);
             TlsClients.replace(web, "basic_auth_users:\n  prom: [\n");
-            await("the gauge at 0", () -> scrape(d, "first-password").value("bpfcharge_web_config_last_reload_successful") == 0);
+            Await.until("the gauge at 0", Duration.ofSeconds(30), () -> scrape(d, "first-password").value("bpfcharge_web_config_last_reload_successful") == 0);
             assertTrue(d.awaitLine("not reloaded, the last good one stays in force").contains(web.toString()));
             assertEquals(loaded, scrape(d, "first-password").value("bpfcharge_web_config_last_reload_success_timestamp_seconds"));
             // A good config naming a key that is not there is no better.
@@ -111,7 +100,7 @@ class WebConfigReloadIT {
             assertStatus("401", get(d, "second-password"), "the refused config");
 
             TlsClients.replace(web, config("second-password"));
-            await("the good config loaded", () -> get(d, "second-password").status().equals("200"));
+            Await.until("the good config loaded", Duration.ofSeconds(30), () -> get(d, "second-password").status().equals("200"));
             Scrape after = scrape(d, "second-password");
             assertEquals(1, after.value("bpfcharge_web_config_last_reload_successful"));
             assertTrue(after.value("bpfcharge_web_config_last_reload_success_timestamp_seconds") > loaded);

@@ -121,6 +121,31 @@ class WebConfigTest {
         }
     }
 
+    /** A typo is named as one, with the key meant; a key exporter-toolkit has and bpfcharge lacks, as that. */
+    @Test
+    void aTypoGetsTheKeyItMeant() throws IOException {
+        for (var c : Map.of(
+                "basic_auth_user:\n  prom: x\n", "unknown key basic_auth_user: did you mean basic_auth_users?",
+                "tls_server_config:\n  cert_fil: c\n", "unknown key tls_server_config.cert_fil: did you mean tls_server_config.cert_file?",
+                "http_server_config:\n  htp2: true\n", "unknown key http_server_config.htp2: did you mean http_server_config.http2?",
+                "zzz: 1\n", "unknown key zzz (known: basic_auth_users, http_server_config, tls_server_config)",
+                "tls_server_config:\n  cert_file: c\n  key_file: k\n  curve_preferences: [X25519]\n",
+                "tls_server_config.curve_preferences is not supported by bpfcharge: remove it").entrySet()) {
+            BpfchargeException e = assertThrows(BpfchargeException.class, () -> WebConfig.read(file(c.getKey())), c.getKey());
+            assertEquals(BpfchargeException.Exit.USAGE, e.exit());
+            assertTrue(e.getMessage().contains(c.getValue()), e.getMessage());
+        }
+    }
+
+    /** Go's strict YAML decoding (exporter-toolkit) refuses a key given twice; which one would win is a guess. */
+    @Test
+    void aKeyGivenTwiceIsRefused() throws IOException {
+        BpfchargeException e = assertThrows(BpfchargeException.class, () -> WebConfig.read(file(
+                "basic_auth_users:\n  prom: x\nbasic_auth_users:\n  ops: y\n")));
+        assertEquals(BpfchargeException.Exit.USAGE, e.exit());
+        assertTrue(e.getMessage().contains("key 'basic_auth_users' given twice, at line 3"), e.getMessage());
+    }
+
     /**
      * Settings that would silently not be in force, on a real certificate and key so that nothing else fails first:
      * a CA without a client_auth_type that checks client certificates (mutual TLS off), a CA with one that asks for a

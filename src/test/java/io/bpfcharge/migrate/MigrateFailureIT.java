@@ -52,7 +52,7 @@ class MigrateFailureIT extends MigrationTestBase {
             Path outside = Files.createTempFile("bpfcharge-not-a-pin", ""), link = cg.pin("link_out");
             try {
                 Files.createSymbolicLink(link, outside);
-                refused(5, link + " (a symlink to " + outside.toRealPath() + ") is not in a bpffs mount", null,
+                refused(6, link + " (a symlink to " + outside.toRealPath() + ") is not in a bpffs mount", null,
                         "--map", link.toString(), "--to-cgroup", dst);
                 refused(5, cg.pinDir() + " is a directory, not a pin", null, "--map", cg.pinDir().toString(), "--to-cgroup", dst);
             } finally {
@@ -80,6 +80,18 @@ class MigrateFailureIT extends MigrationTestBase {
             Process dead = new ProcessBuilder("true").start();
             dead.waitFor();
             refused(5, "process " + dead.pid() + " does not exist", pin, "--map", pin.toString(), "--to-pid", Long.toString(dead.pid()));
+            refused(2, "--to-pid -5: expected a process id (a positive number)", pin, "--map", pin.toString(), "--to-pid", "-5");
+            refused(2, "'abc' is not a whole number", pin, "--map", pin.toString(), "--to-pid", "abc");
+            // A zombie: the kernel shows it in the root cgroup, which must not read as "the target is the root memcg".
+            Process parent = new ProcessBuilder("sh", "-c", "sleep 0 & echo $!; exec sleep 60").start();
+            try {
+                long zombie = Long.parseLong(new java.io.BufferedReader(new java.io.InputStreamReader(parent.getInputStream())).readLine().strip());
+                io.bpfcharge.testing.Await.until("process " + zombie + " is a zombie", () -> Files.readString(
+                        Path.of("/proc/" + zombie + "/stat")).replaceFirst("^.*\\) ", "").startsWith("Z"));
+                refused(5, "process " + zombie + " has exited", pin, "--map", pin.toString(), "--to-pid", Long.toString(zombie));
+            } finally {
+                parent.destroyForcibly().waitFor();
+            }
 
             Cli.Result nobody = Cli.runAsNobody("migrate", "--map", pin.toString(), "--to-cgroup", dst);
             assertEquals(3, nobody.exit(), nobody.err());
@@ -228,6 +240,37 @@ class MigrateFailureIT extends MigrationTestBase {
         assertTrue((next.out() + next.err()).contains("no longer exists"), next.out());
         assertEquals(cg.hierarchy().id(dst), Kernel.chargedTo(Kernel.idAt(other)));
         Files.delete(other);
+    }
+
+    /**
+     * Killed just after the pin was renamed to the replacement, so the rerun's --map PIN names the replacement;
+     * the rerun's recovery then gives the map back (something holds the old one). The request must follow the
+     * map back to the old id, not end with "map N was freed meanwhile" (exit 5, torture seed 900900 iteration 20).
+     */
+    @Test
+    @HostOnly // journal logic
+    void aRerunNamingTheReplacementByItsPinFollowsTheMapBack() throws Exception {
+        Path pin = cg.pin("followback");
+        int oldId;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 4, 8, 100, "followback").pin(pin))) {
+            oldId = m.id(0);
+        }
+        String[] args = {"--map", pin.toString(), "--to-cgroup", dst, "--strategy", "swap-backfill"};
+        Cli.Result crashed = Kernel.migrate(runDir, "swap", args);
+        assertEquals(Crash.EXIT, crashed.exit(), crashed.out() + crashed.err());
+        int twin = Kernel.idAt(pin);
+        assertTrue(twin != oldId, "the pin names the replacement after the crash");
+        Cli.Result held;
+        try (MapFd holder = MapFd.byId(oldId)) { // something still holds the old map: the recovery gives it back
+            held = Kernel.migrate(runDir, null, args);
+        }
+        assertTrue((held.out() + held.err()).contains("rolled back the interrupted migration of map " + oldId), held.out() + held.err());
+        assertEquals(6, held.exit(), "refused (held), not 'freed meanwhile': " + held.out() + held.err());
+        assertEquals(oldId, Kernel.idAt(pin), "the old map is back at the pin");
+        Cli.Result again = Kernel.migrate(runDir, null, args);
+        assertEquals(0, again.exit(), again.out() + again.err());
+        assertEquals(cg.hierarchy().id(dst), Kernel.chargedTo(Kernel.idAt(pin)));
+        Files.delete(pin);
     }
 
     /** kill -9 (an injected halt) at each step, then the same command again: one live copy with all data. */
