@@ -1,5 +1,8 @@
 package io.bpfcharge.cli;
 
+import io.bpfcharge.cgroup.MemoryHierarchy;
+import io.bpfcharge.inventory.Snapshot;
+import io.bpfcharge.migrate.Requests;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -8,9 +11,10 @@ import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 
 @Command(name = "cgroups", description = {
-        "One row per memory cgroup that holds BPF charges, largest first, with totals.",
-        "STRANDED: BPF bytes charged to a cgroup with no tasks (empty) or removed (offline): no OOM kill frees them.",
-        "USAGE-BPF: the usage an OOM policy would see if the BPF share were charged elsewhere.",
+        "One row per memory cgroup that holds BPF charges (largest first by default), with totals.",
+        "USAGE-NO-BPF: the usage less the BPF bytes, what an OOM policy would see if they were charged elsewhere.",
+        "STATE: online or offline (removed), populated or empty (no tasks), interior (tasks only in child cgroups), reparented (holds charges moved up from a removed child).",
+        "STRANDED: BPF bytes no OOM kill in the cgroup frees: all of them when it is empty, offline or interior, else those reparented from a removed child.",
         "SURVIVES-KILL: BPF bytes that killing every task in the cgroup's subtree would not free (pinned, held from outside)."})
 final class CgroupsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -18,9 +22,22 @@ final class CgroupsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON (schema in docs/json.md).")
     boolean json;
 
+    @Option(names = "--cgroup", paramLabel = "PATH",
+            description = "Only this memory cgroup and those below it (as /proc/PID/cgroup writes it, or its directory); totals over them.")
+    String cgroup;
+
+    @Option(names = "--sort", paramLabel = "bytes|cgroup", defaultValue = "bytes", converter = Sort.CgroupsConverter.class,
+            description = "Row order (default: ${DEFAULT-VALUE}, largest first); cgroup: by path.")
+    Sort.Cgroups sort;
+
+    @Option(names = "--wide", description = "Whole cells in a terminal too (by default long columns give way to fit its width).")
+    boolean wide;
+
     @Override
     public Integer call() {
-        new CgroupsPrinter().print(spec.commandLine().getOut(), json, Scan.once());
+        String under = cgroup == null ? null : Requests.cgroup(MemoryHierarchy.detect(), cgroup);
+        Snapshot s = under == null ? Scan.once() : Scan.once().within(under); // the whole scan counts uncharged maps
+        new CgroupsPrinter(sort, wide ? Integer.MAX_VALUE : Terminal.columns()).print(spec.commandLine().getOut(), json, s);
         return 0;
     }
 }

@@ -15,10 +15,19 @@ import java.util.OptionalLong;
 
 /** `cgroups`: one row, or one JSON object, per memcg holding BPF charges, and the totals over them. */
 final class CgroupsPrinter implements Printer<Snapshot> {
+    private final Sort.Cgroups sort;
+    /** The terminal's width, which the table fits; Integer.MAX_VALUE: whole lines. */
+    private final int columns;
+
+    CgroupsPrinter(Sort.Cgroups sort, int columns) {
+        this.sort = sort;
+        this.columns = columns;
+    }
+
     @Override
     public void plain(PrintWriter out, Snapshot s) {
-        Table t = new Table("CGROUP", ">BPF", ">MAPS", ">USAGE", ">USAGE-BPF", ">LIMIT", "STATE", ">STRANDED", ">SURVIVES-KILL");
-        for (CgroupTotal c : s.cgroups()) {
+        Table t = new Table("CGROUP", ">BPF", ">MAPS", ">USAGE", ">USAGE-NO-BPF", ">LIMIT", "STATE", ">STRANDED", ">SURVIVES-KILL");
+        for (CgroupTotal c : s.cgroups().stream().sorted(sort.order).toList()) {
             t.row(c.memcg().path(), Table.bytes(c.bpfBytes()), c.maps(), size(c.usage()), size(c.usageWithoutBpf()),
                     c.limit().isPresent() ? Table.bytes(c.limit().getAsLong()) : "max",
                     (c.memcg().online() ? "online" : "offline") + "," + (c.memcg().populated() ? "populated" : "empty")
@@ -28,7 +37,7 @@ final class CgroupsPrinter implements Printer<Snapshot> {
         Snapshot.Totals total = s.totals();
         t.row("TOTAL", Table.bytes(total.bpfBytes()), total.maps(), "", "", "", "", Table.bytes(total.strandedBytes()),
                 Table.bytes(survivingKillBytes(s)));
-        t.print(out);
+        t.elastic("CGROUP", Table.Clip.PATH).elastic("STATE", Table.Clip.LIST).fit(columns).print(out);
         if (total.unchargedMaps() > 0)
             out.printf("%d more maps (%s) are charged to no memory cgroup%n", total.unchargedMaps(), Table.bytes(total.unchargedBytes()));
     }
@@ -41,7 +50,7 @@ final class CgroupsPrinter implements Printer<Snapshot> {
     public void json(JsonGenerator g, Snapshot s) throws IOException {
         g.writeStartObject();
         g.writeArrayFieldStart("cgroups");
-        for (CgroupTotal t : s.cgroups()) cgroup(g, t, s);
+        for (CgroupTotal t : s.cgroups().stream().sorted(sort.order).toList()) cgroup(g, t, s);
         g.writeEndArray();
         Snapshot.Totals total = s.totals();
         g.writeObjectFieldStart("total");

@@ -1,10 +1,9 @@
 package io.bpfcharge.cli;
 
-import io.bpfcharge.BpfchargeException;
-import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Snapshot;
+import io.bpfcharge.migrate.Requests;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -13,43 +12,36 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "maps", description = "Every BPF map with the memory cgroup it is charged to, its bytes, pins, slots and holders.")
+@Command(name = "maps", description = {
+        "Every BPF map with the memory cgroup it is charged to, its bytes, pins, slots and holders.",
+        "OUTER: the map-of-maps slots that hold it, as OUTER-ID[KEY] (a 4-byte key as its number, others in hex)."})
 final class MapsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Option(names = "--json", description = "Print JSON (schema in docs/json.md).")
     boolean json;
 
-    @Option(names = "--cgroup", paramLabel = "PATH", description = "Only maps charged to this memory cgroup (as /proc/PID/cgroup writes it, or its directory).")
+    @Option(names = "--cgroup", paramLabel = "PATH",
+            description = "Only maps charged to this memory cgroup or one below it (as /proc/PID/cgroup writes it, or its directory).")
     String cgroup;
 
     @Option(names = "--pinned", description = "Only maps pinned in bpffs.")
     boolean pinned;
 
+    @Option(names = "--sort", paramLabel = "id|bytes|name|cgroup", defaultValue = "id", converter = Sort.MapsConverter.class,
+            description = "Row order (default: ${DEFAULT-VALUE}); bytes: largest first.")
+    Sort.Maps sort;
+
+    @Option(names = "--wide", description = "Whole cells in a terminal too (by default long columns give way to fit its width).")
+    boolean wide;
+
     @Override
     public Integer call() {
-        String only = cgroup == null ? null : checkedPath(cgroup);
-        Snapshot s = Scan.once();
-        List<MapRecord> maps = s.maps().stream()
-                .filter(m -> !pinned || m.pinned())
-                .filter(m -> only == null || (m.memcg() != null && m.memcg().path().equals(only)))
-                .toList();
-        new MapsPrinter(s.fates(), s.reparented()).print(spec.commandLine().getOut(), json, maps);
+        String under = cgroup == null ? null : Requests.cgroup(MemoryHierarchy.detect(), cgroup);
+        Snapshot s = under == null ? Scan.once() : Scan.once().within(under); // the whole scan keeps uncharged maps
+        List<MapRecord> maps = s.maps().stream().filter(m -> !pinned || m.pinned()).sorted(sort.order).toList();
+        new MapsPrinter(s.fates(), s.reparented(), wide ? Integer.MAX_VALUE : Terminal.columns())
+                .print(spec.commandLine().getOut(), json, maps);
         return 0;
-    }
-
-    /** A --cgroup must exist now; it may be given as a directory under the mount or as /proc/PID/cgroup writes it. */
-    static String checkedPath(String cgroup) {
-        MemoryHierarchy h = MemoryHierarchy.detect();
-        String path;
-        try {
-            path = h.pathOf(h.dir(cgroup));
-        } catch (io.bpfcharge.cgroup.CgroupException e) {
-            throw new BpfchargeException(Exit.USAGE, e.getMessage()); // e.g. a path leaving the hierarchy, as migrate says
-        }
-        if (!h.exists(path))
-            throw new BpfchargeException(Exit.NOT_FOUND, "memory cgroup " + cgroup + " does not exist under " + h.root()
-                    + ": give a path as /proc/PID/cgroup shows it");
-        return path;
     }
 }

@@ -19,9 +19,13 @@ final class MapsPrinter implements Printer<List<MapRecord>> {
     /** Maps charged to an ancestor of their removed first cgroup ({@link io.bpfcharge.inventory.Snapshot#reparented}). */
     private final Map<Integer, Origin> reparented;
 
-    MapsPrinter(Map<Integer, Fate> fates, Map<Integer, Origin> reparented) {
+    /** The terminal's width, which the table fits; Integer.MAX_VALUE: whole lines. */
+    private final int columns;
+
+    MapsPrinter(Map<Integer, Fate> fates, Map<Integer, Origin> reparented, int columns) {
         this.fates = fates;
         this.reparented = reparented;
+        this.columns = columns;
     }
 
     /** "reparented" (its first cgroup was removed), else its cgroup's stranded reason; null when not stranded. */
@@ -38,10 +42,21 @@ final class MapsPrinter implements Printer<List<MapRecord>> {
                     m.memcg() == null ? "(not charged)" : m.memcg().path(),
                     m.memcg() == null ? "" : strandedReason(m) != null ? "stranded:" + strandedReason(m) : "ok",
                     String.join(",", m.pins()),
-                    m.outer().stream().map(o -> o.outerId() + "[" + o.key() + "]").collect(Collectors.joining(",")),
+                    m.outer().stream().map(MapsPrinter::slot).collect(Collectors.joining(",")),
                     holders(m));
         }
-        t.print(out);
+        t.elastic("MEMCG", Table.Clip.PATH).elastic("PINS", Table.Clip.PATH).elastic("OUTER", Table.Clip.LIST)
+                .elastic("HOLDERS", Table.Clip.LIST).fit(columns).print(out);
+    }
+
+    /**
+     * A map-of-maps slot as OUTER-ID[KEY]: a 4-byte key is an array_of_maps index (or a u32 hash key), shown as the
+     * number it is; the kernel stores it little-endian. Other keys stay in hex, as the JSON gives every key.
+     */
+    static String slot(MapRecord.Slot s) {
+        String key = s.key();
+        if (key.length() == 8) key = Long.toString(Integer.toUnsignedLong(Integer.reverseBytes(Integer.parseUnsignedInt(key, 16))));
+        return s.outerId() + "[" + key + "]";
     }
 
     private static String holders(MapRecord m) {

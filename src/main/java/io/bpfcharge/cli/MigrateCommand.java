@@ -63,6 +63,8 @@ final class MigrateCommand implements Callable<Integer> {
             r = new Migrator(inventory, tty ? new TerminalProgress() : Migrator.Progress.NONE, Environment.run()).migrate(req);
         }
         new MigrationPrinter().print(spec.commandLine().getOut(), json, r);
+        MigrationPrinter.emptyTarget(r, h.populated(r.target())).ifPresent(w -> spec.commandLine().getErr().println("bpfcharge: " + w));
+        spec.commandLine().getErr().flush();
         return 0;
     }
 

@@ -25,7 +25,7 @@ final class MigrationPrinter implements Printer<MigrationResult> {
                 out.printf("  attributes: key %d, value %d, max_entries %d, flags 0x%x, btf %d%n", m.info().keySize(),
                         m.info().valueSize(), m.info().maxEntries(), m.info().flags(), m.info().btfId());
                 out.printf("  slots:      %s%n", m.slots().isEmpty() ? "-" : m.slots().stream()
-                        .map(s -> s.outerId() + "[" + s.key() + "]").collect(Collectors.joining(", ")));
+                        .map(MapsPrinter::slot).collect(Collectors.joining(", ")));
                 out.printf("  pins:       %s%n", m.pins().isEmpty() ? "-" : String.join(", ", m.pins()));
                 out.printf("  bytes:      %s, headroom in target: %s%n", Table.bytes(m.bytes()),
                         m.headroom().isPresent() ? Table.bytes(m.headroom().getAsLong()) : "unlimited");
@@ -42,6 +42,17 @@ final class MigrationPrinter implements Printer<MigrationResult> {
                         .map(e -> e.getKey() + " " + e.getValue().toMillis() + " ms").collect(Collectors.joining(", ")));
             }
         }
+    }
+
+    /**
+     * A warning for a map moved (or, under --dry-run, to be moved) into a cgroup with no tasks: `maps` shows it
+     * stranded:empty at once, and no OOM kill frees it. The move may be meant (a container about to start).
+     */
+    static java.util.Optional<String> emptyTarget(MigrationResult r, boolean targetPopulated) {
+        if (targetPopulated || !(r.plan() instanceof Plan.Move)) return java.util.Optional.empty();
+        boolean dry = r.result() == MigrationResult.Result.DRY_RUN;
+        return java.util.Optional.of("warning: " + r.target() + " has no tasks: map " + (dry ? r.oldId() : r.newId())
+                + (dry ? " would be" : " is") + " stranded there (empty) until a task joins it");
     }
 
     private static String size(OptionalLong v) { return v.isEmpty() ? "-" : Table.bytes(v.getAsLong()); }

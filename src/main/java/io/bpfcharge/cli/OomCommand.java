@@ -4,6 +4,7 @@ import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.inventory.Snapshot;
+import io.bpfcharge.migrate.Requests;
 import io.bpfcharge.oom.Leaves;
 import io.bpfcharge.oom.Policy;
 import io.bpfcharge.oom.Ranking;
@@ -16,9 +17,10 @@ import java.util.concurrent.Callable;
 
 @Command(name = "oom", description = {
         "Leaf memory cgroups as an OOM policy ranks them, and as it would if it knew which BPF bytes survive a kill.",
-        "FIGURE: what the policy reads (kernel: usage with oom_score_adj; oomd: memory.current - memory.low;",
-        "systemd-oomd: memory.current). ADJUSTED: the same less BPF bytes a kill would not free (pinned, held outside).",
-        "RANK/ADJ: 1 = the victim. A mark shows where the victim changes."})
+        "SCORE: what the policy ranks by (kernel: usage with oom_score_adj; oomd: memory.current - memory.low; systemd-oomd: memory.current).",
+        "SURVIVES-KILL: BPF bytes a kill would not free (pinned, held outside). NET-SCORE: SCORE less SURVIVES-KILL.",
+        "RANK ranks by SCORE, NET-RANK by NET-SCORE: 1 = the victim.",
+        "VICTIM: the victim by both, by SCORE only (now), or by NET-SCORE only (net victim)."})
 final class OomCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -33,15 +35,18 @@ final class OomCommand implements Callable<Integer> {
             description = "Only leaves below this memory cgroup (an oomd or systemd-oomd monitored cgroup, a pod); default: all.")
     String cgroup;
 
+    @Option(names = "--wide", description = "Whole cells in a terminal too (by default the CGROUP column gives way to fit its width).")
+    boolean wide;
+
     @Override
     public Integer call() {
         Policy p = Policy.parse(policy);
         if (p == null) throw new BpfchargeException(Exit.USAGE, "--policy " + policy + " is not one of kernel, oomd, systemd-oomd");
-        String under = cgroup == null ? "/" : MapsCommand.checkedPath(cgroup);
-        Snapshot s = Scan.once();
         MemoryHierarchy h = MemoryHierarchy.detect();
+        String under = cgroup == null ? "/" : Requests.cgroup(h, cgroup);
+        Snapshot s = Scan.once();
         Ranking r = Ranking.of(p, Leaves.read(h, under, s), Leaves.totalMemory());
-        new OomPrinter(Terminal.columns()).print(spec.commandLine().getOut(), json, r);
+        new OomPrinter(wide ? Integer.MAX_VALUE : Terminal.columns()).print(spec.commandLine().getOut(), json, r);
         return 0;
     }
 }

@@ -15,40 +15,35 @@ final class OomPrinter implements Printer<Ranking> {
 
     @Override
     public void plain(PrintWriter out, Ranking r) {
-        Table t = new Table(">RANK", ">ADJ", "CGROUP", ">FIGURE", ">BPF", ">SURVIVES", ">ADJUSTED", "VICTIM");
+        Table t = new Table(">RANK", ">NET-RANK", "CGROUP", ">SCORE", ">BPF", ">SURVIVES-KILL", ">NET-SCORE", "VICTIM");
         for (Ranking.Row row : r.rows()) {
             Leaf l = row.leaf();
-            t.row(rank(row.rank()), rank(row.adjustedRank()), shortPath(l.path()), size(row.figure()), Table.bytes(l.bpfBytes()),
+            t.row(rank(row.rank()), rank(row.adjustedRank()), Table.Clip.shortPath(l.path()), size(row.figure()), Table.bytes(l.bpfBytes()),
                     Table.bytes(l.survivingKillBytes()), size(row.adjusted()), mark(row));
         }
-        t.fit(2, columns).print(out);
+        t.elastic("CGROUP", Table.Clip.PATH).fit(columns).print(out);
         out.println(summary(r));
     }
 
-    private static final java.util.regex.Pattern CONTAINER_ID = java.util.regex.Pattern.compile("([0-9a-f]{12})[0-9a-f]{52}");
-
-    /** A path for people: 64-digit container ids cut to their first 12, as docker and crictl print them. */
-    static String shortPath(String path) { return CONTAINER_ID.matcher(path).replaceAll("$1"); }
-
     private static String rank(int rank) { return rank == 0 ? "-" : Integer.toString(rank); }
 
-    /** Figures with an oom_score_adj can be negative; the rest are bytes. */
+    /** Scores with an oom_score_adj can be negative; the rest are bytes. */
     private static String size(Long v) { return v == null ? "-" : v < 0 ? "-" + Table.bytes(-v) : Table.bytes(v); }
 
     private static String mark(Ranking.Row row) {
         if (row.victim() && row.adjustedVictim()) return "<- victim";
         if (row.victim()) return "<- victim now";
-        return row.adjustedVictim() ? "<- victim if surviving BPF counted" : "";
+        return row.adjustedVictim() ? "<- net victim" : "";
     }
 
     static String summary(Ranking r) {
         String policy = r.policy().label();
         if (r.victim().isEmpty()) return "no cgroup " + policy + " would kill";
-        String now = shortPath(r.victim().get().leaf().path());
+        String now = Table.Clip.shortPath(r.victim().get().leaf().path());
         if (!r.victimChanges()) return policy + " would kill " + now + " either way";
         return "victim changes: " + policy + " kills " + now + ", which frees " + Table.bytes(freed(r.victim().get()))
                 + " less than it counts; without the BPF bytes that survive a kill it would kill "
-                + r.adjustedVictim().map(v -> shortPath(v.leaf().path())).orElse("nothing");
+                + r.adjustedVictim().map(v -> Table.Clip.shortPath(v.leaf().path())).orElse("nothing");
     }
 
     private static long freed(Ranking.Row victim) { return victim.leaf().survivingKillBytes(); }

@@ -14,6 +14,9 @@ public record Memcg(long id, String path, boolean online, boolean populated, boo
     /** Charges that no OOM kill in this cgroup can free. */
     public boolean stranded() { return !online || !populated || interior; }
 
+    /** Whether this cgroup is {@code top} or below it: {@code top}'s subtree. */
+    public boolean within(String top) { return top.equals("/") || path.equals(top) || path.startsWith(top + "/"); }
+
     /** The pod, container or unit its path names (parsed each call: callers keep it). */
     public io.bpfcharge.cgroup.ContainerIdentity identity() { return io.bpfcharge.cgroup.ContainerIdentity.parse(path); }
 

@@ -44,6 +44,12 @@ public record Snapshot(Instant at, Duration scanTime, List<MapRecord> maps, List
         return new Snapshot(at, scanTime, List.copyOf(maps), List.copyOf(totals), Map.copyOf(fates), Map.copyOf(reparented));
     }
 
+    /** This scan as seen from a subtree: the maps charged to {@code top} or below it, and their cgroups. */
+    public Snapshot within(String top) {
+        return new Snapshot(at, scanTime, maps.stream().filter(m -> m.memcg() != null && m.memcg().within(top)).toList(),
+                cgroups.stream().filter(c -> c.memcg().within(top)).toList(), fates, reparented);
+    }
+
     /** What a kill of its memcg's subtree does to a map; null for a map charged to no memcg. */
     public Fate fate(MapRecord m) { return fates.get(m.id()); }
 

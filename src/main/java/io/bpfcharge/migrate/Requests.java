@@ -68,7 +68,10 @@ public final class Requests {
         }
     }
 
-    /** A memory cgroup given as /proc/PID/cgroup writes it, or as its directory. */
+    /**
+     * A memory cgroup that exists now, given as /proc/PID/cgroup writes it or as its directory: every command's
+     * cgroup argument (migrate's target, the reports' --cgroup). A path leaving the hierarchy is a usage error.
+     */
     public static String cgroup(MemoryHierarchy h, String given) {
         String path;
         try {
@@ -78,7 +81,7 @@ public final class Requests {
         }
         if (!h.exists(path))
             throw new BpfchargeException(Exit.NOT_FOUND, "memory cgroup " + given + " does not exist under "
-                    + h.root() + ": give a path as /proc/PID/cgroup shows it, or --to-pid");
+                    + h.root() + ": give a path as /proc/PID/cgroup shows it");
         return path;
     }
 }

@@ -36,7 +36,7 @@ class OomPrinterTest {
         for (String l : lines.subList(0, 3)) assertTrue(l.length() <= 120, "fits 120 columns: " + l);
         assertTrue(lines.get(1).endsWith("<- victim now") && lines.get(1).contains("…"), table);
         assertTrue(lines.get(1).contains("cri-containerd-a1b2c3d4a1b2.scope"), "the id cut to 12 digits, the path's end kept: " + table);
-        assertTrue(lines.get(2).endsWith("<- victim if surviving BPF counted"), table);
+        assertTrue(lines.get(2).endsWith("<- net victim"), "the victim by NET-SCORE: " + table);
         assertEquals("victim changes: systemd-oomd kills " + POD + "/cri-containerd-a1b2c3d4a1b2.scope, which frees 50.0M less than"
                 + " it counts; without the BPF bytes that survive a kill it would kill /system.slice/profiler.service", lines.get(3));
         String piped = capture(out -> new OomPrinter(Integer.MAX_VALUE).print(out, false, ranking));

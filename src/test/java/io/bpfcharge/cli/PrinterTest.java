@@ -42,7 +42,7 @@ class PrinterTest {
     void cgroupTotalsAgreeBetweenTableAndJsonAndCountUnchargedMapsApart() throws Exception {
         Snapshot s = new Snapshot(Instant.EPOCH, Duration.ZERO, List.of(map(1, 3000, EMPTY), map(2, 1000, EMPTY), map(3, 500, null)),
                 List.of(new CgroupTotal(EMPTY, 4000, 2, OptionalLong.of(9000), OptionalLong.empty(), 0)), java.util.Map.of());
-        JsonNode total = io.bpfcharge.Mappers.JSON.readTree(capture(out -> new CgroupsPrinter().print(out, true, s))).get("total");
+        JsonNode total = io.bpfcharge.Mappers.JSON.readTree(capture(out -> new CgroupsPrinter(Sort.Cgroups.BYTES, Integer.MAX_VALUE).print(out, true, s))).get("total");
         assertEquals(4000, total.get("bpf_bytes").asLong());
         assertEquals(2, total.get("maps").asInt());
         assertEquals(4000, total.get("stranded_bytes").asLong());
@@ -50,7 +50,7 @@ class PrinterTest {
         assertEquals(500, total.get("uncharged_bytes").asLong());
         assertEquals(1, total.get("uncharged_maps").asInt());
 
-        String table = capture(out -> new CgroupsPrinter().print(out, false, s));
+        String table = capture(out -> new CgroupsPrinter(Sort.Cgroups.BYTES, Integer.MAX_VALUE).print(out, false, s));
         String totalRow = table.lines().filter(l -> l.startsWith("TOTAL")).findFirst().orElseThrow();
         assertEquals(List.of("TOTAL", "3.9K", "2", "3.9K", "3.9K"), List.of(totalRow.trim().split("\\s+")), table);
         assertTrue(table.contains("1 more maps (500B) are charged to no memory cgroup"), table);
@@ -88,16 +88,38 @@ class PrinterTest {
         MapRecord held = new MapRecord(new MapInfo(5, MapType.HASH, "m5", 8, 64, 100, 0, 0, 0, 0, 0, 0, 0), 1, EMPTY,
                 List.of(), List.of(), List.of(new MapRecord.ProcessHolder(42, "agent")),
                 List.of(new MapRecord.ProgramHolder(9, "xdp_main")));
-        String table = capture(out -> new MapsPrinter(java.util.Map.of(), java.util.Map.of()).print(out, false, List.of(held)));
+        String table = capture(out -> new MapsPrinter(java.util.Map.of(), java.util.Map.of(), Integer.MAX_VALUE).print(out, false, List.of(held)));
         assertTrue(table.contains("agent/42,xdp_main/prog:9"), table);
     }
 
     @Test
-    void aCgroupPathLeavingTheHierarchyIsAUsageError() {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        assertEquals(2, Main.run(new PrintWriter(out), new PrintWriter(err), "maps", "--cgroup", "/../../etc"));
-        assertEquals(1, err.toString().strip().lines().count(), err.toString());
-        assertTrue(err.toString().startsWith("bpfcharge: ") && err.toString().contains("leaves"), err.toString());
+    void outerSlotsShowAFourByteKeyAsItsNumberAndOthersInHex() {
+        MapRecord inner = new MapRecord(new MapInfo(6, MapType.HASH, "m6", 8, 64, 100, 0, 0, 0, 0, 0, 0, 0), 1, EMPTY, List.of(),
+                List.of(new MapRecord.Slot(21859, "02000000"), new MapRecord.Slot(21860, "ffffffff"), new MapRecord.Slot(21861, "0100000000000000")),
+                List.of(), List.of());
+        String table = capture(out -> new MapsPrinter(java.util.Map.of(), java.util.Map.of(), Integer.MAX_VALUE).print(out, false, List.of(inner)));
+        assertTrue(table.contains("21859[2],21860[4294967295],21861[0100000000000000]"), table);
+    }
+
+    @Test
+    void aMigrationIntoACgroupWithNoTasksWarnsThatTheMapIsStranded() {
+        MigrationResult done = migrated(1 << 20, true, 0, 0, 0, 0);
+        assertEquals("warning: /demo/web-2 has no tasks: map 5 is stranded there (empty) until a task joins it",
+                MigrationPrinter.emptyTarget(done, false).orElseThrow());
+        assertTrue(MigrationPrinter.emptyTarget(done, true).isEmpty());
+    }
+
+    @Test
+    void aCgroupPathLeavingTheHierarchyIsAUsageErrorAndAMissingCgroupIsNotFound() {
+        for (String command : List.of("maps", "cgroups", "oom")) {
+            StringWriter out = new StringWriter(), err = new StringWriter();
+            assertEquals(2, Main.run(new PrintWriter(out), new PrintWriter(err), command, "--cgroup", "/../../etc"), command);
+            assertEquals(1, err.toString().strip().lines().count(), err.toString());
+            assertTrue(err.toString().startsWith("bpfcharge: ") && err.toString().contains("leaves"), err.toString());
+            StringWriter out2 = new StringWriter(), err2 = new StringWriter();
+            assertEquals(5, Main.run(new PrintWriter(out2), new PrintWriter(err2), command, "--cgroup", "/no-such-cgroup-here"), command);
+            assertTrue(err2.toString().contains("memory cgroup /no-such-cgroup-here does not exist"), err2.toString());
+        }
     }
 
     @Test

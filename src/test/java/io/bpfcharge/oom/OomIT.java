@@ -116,7 +116,7 @@ class OomIT {
         assertEquals(0, r.exit(), r.err());
         String victimLine = r.out().lines().filter(l -> l.endsWith("<- victim now")).findFirst().orElseThrow(() -> new AssertionError(r.out()));
         assertTrue(victimLine.contains(pinner), r.out());
-        assertTrue(r.out().lines().anyMatch(l -> l.contains(holder) && l.endsWith("<- victim if surviving BPF counted")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.contains(holder) && l.endsWith("<- net victim")), r.out());
         assertTrue(r.out().contains("victim changes: oomd kills " + pinner), r.out());
     }
 
