@@ -121,9 +121,13 @@ final class ServeCommand implements Callable<Integer> {
         }));
         // SIGHUP reloads the web config, as Prometheus does, instead of ending the process (the JVM's default), so that
         // `systemctl reload` is safe with or without one. sun.misc.Signal: in jdk.unsupported, no JVM flag needed.
-        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), hup -> {
+        sun.misc.SignalHandler before = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), hup -> {
             if (!daemon.reloadWebConfig()) System.err.println("bpfcharge: serve: SIGHUP: no --web-config to reload");
         });
+        // A signal ignored by the parent (nohup) stays ignored in a JVM, and the handler above never runs.
+        if (before == sun.misc.SignalHandler.SIG_IGN)
+            System.err.println("bpfcharge: serve: SIGHUP is ignored by this process (its parent ignored it, as nohup does): "
+                    + "kill -HUP will not reload the web config, a change to its files still does; start it without nohup");
         spec.commandLine().getErr().printf("bpfcharge: serving %s%n", daemon.metricsUrl());
         spec.commandLine().getErr().flush();
         daemon.startAgent(); // after the line above: tests and supervisors wait for it

@@ -40,7 +40,24 @@ public final class Daemon implements AutoCloseable {
     }
 
     private Daemon(List<String> jvm, Map<String, String> env, ProcessBuilder.Redirect stdout, String... args) throws IOException, InterruptedException {
-        List<String> cmd = Cli.java();
+        this(DEFAULT_SIGHUP, jvm, env, stdout, args);
+    }
+
+    /**
+     * SIGHUP as a service manager leaves it: a test run started under nohup (or anything ignoring SIGHUP) would
+     * otherwise hand the ignored signal down to every daemon, whose JVM then keeps it ignored.
+     */
+    static final List<String> DEFAULT_SIGHUP = List.of("env", "--default-signal=HUP");
+
+    /** Started through {@code launcher} (e.g. nohup), which execs the JVM: the process is the JVM's. */
+    static Daemon via(List<String> launcher, String... args) throws IOException, InterruptedException {
+        return new Daemon(launcher, List.of(), Map.of(), ProcessBuilder.Redirect.DISCARD, args);
+    }
+
+    private Daemon(List<String> launcher, List<String> jvm, Map<String, String> env, ProcessBuilder.Redirect stdout, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new java.util.ArrayList<>(launcher);
+        cmd.addAll(Cli.java());
         cmd.addAll(jvm);
         cmd.addAll(List.of("-jar", Cli.jar().toString(), "serve"));
         if (!List.of(args).contains("--listen")) cmd.addAll(List.of("--listen", "127.0.0.1:0"));
@@ -71,10 +88,16 @@ public final class Daemon implements AutoCloseable {
             Matcher m = SERVING.matcher(l);
             if (m.find()) {
                 base = URI.create(m.group(1));
+                startLines = seen.toString();
                 return;
             }
         }
     }
+
+    /** Its stderr up to and with the line saying it serves. */
+    private String startLines;
+
+    String startLines() { return startLines; }
 
     public URI uri(String path) { return base.resolve(path); }
 

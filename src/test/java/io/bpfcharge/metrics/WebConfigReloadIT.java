@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static io.bpfcharge.metrics.TlsClients.assertStatus;
@@ -132,6 +133,20 @@ class WebConfigReloadIT {
             d.awaitLine("SIGHUP: no --web-config to reload");
             assertTrue(d.alive(), "SIGHUP ended the daemon");
             assertStatus("200", curl(d.uri("/-/healthy")), "after SIGHUP");
+        }
+    }
+
+    /**
+     * A JVM keeps a signal its parent ignored (nohup does that to SIGHUP) ignored: the daemon cannot reload on
+     * SIGHUP then, and must say so at start rather than let a `kill -HUP` do nothing silently.
+     */
+    @Test
+    void aSighupIgnoredByTheParentIsSaidAtStart() throws Exception {
+        try (Daemon d = Daemon.via(List.of("nohup"))) {
+            hangUp(d);
+            assertTrue(d.alive(), "SIGHUP ended the daemon");
+            assertStatus("200", curl(d.uri("/-/healthy")), "after SIGHUP");
+            assertTrue(d.startLines().contains("SIGHUP is ignored"), d.startLines());
         }
     }
 
