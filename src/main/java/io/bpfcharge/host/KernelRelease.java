@@ -8,6 +8,17 @@ import java.nio.file.Path;
 public final class KernelRelease {
     private KernelRelease() {}
 
+    /** Whether the running kernel is at least {@code major.minor}; false when its release cannot be read. */
+    public static boolean atLeast(int major, int minor) {
+        String[] p = running().split("[.-]");
+        try {
+            int maj = Integer.parseInt(p[0]), min = Integer.parseInt(p[1]);
+            return maj > major || (maj == major && min >= minor);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Empty when /proc is not mounted. */
     public static String running() {
         try {

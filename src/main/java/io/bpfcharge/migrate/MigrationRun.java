@@ -1,5 +1,6 @@
 package io.bpfcharge.migrate;
 
+import io.bpfcharge.host.KernelRelease;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.BpfException;
@@ -90,12 +91,14 @@ final class MigrationRun {
             }
         }
         // The old map's last reference (our fd) is gone: wait until the kernel frees it and uncharges its memcg by
-        // about what its twin added to the target. Memlock overstates the charge (a 14 MB percpu_array charged
-        // 1.6 MB, a 23 MB percpu_hash 17 MB), and the target's growth overstates it when something else grows there
-        // meanwhile (a hook run from inside the container's memcg: its own JVM), so the smaller of the two.
+        // about what its twin added to the target. Memlock overstates the charge since 6.4 (a 14 MB percpu_array
+        // charged 1.6 MB, a 23 MB percpu_hash 17 MB), and the target's growth overstates it when something else
+        // grows there meanwhile (a hook run from inside the container's memcg: its own JVM), so the smaller of the
+        // two. Before 6.4 memlock is an estimate from the attributes that leaves out per-CPU memory (4.8 MB for a
+        // percpu_hash charged 17 MB on 6.1), so only the target's growth counts there.
         OptionalLong targetNow = h.usage(mv.target());
-        long charge = targetNow.isPresent() && targetBefore.isPresent()
-                ? Math.min(targetNow.getAsLong() - targetBefore.getAsLong(), mv.bytes()) : 0;
+        long grown = targetNow.isPresent() && targetBefore.isPresent() ? targetNow.getAsLong() - targetBefore.getAsLong() : 0;
+        long charge = KernelRelease.atLeast(6, 4) ? Math.min(grown, mv.bytes()) : grown;
         boolean freed = Release.awaitReleased(h, oldId, mv.source(), sourceBefore, charge);
         phase("release");
         MigrationResult.Usage usage = new MigrationResult.Usage(sourceBefore, h.usage(mv.source()), targetBefore,

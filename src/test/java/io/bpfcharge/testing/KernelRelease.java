@@ -12,8 +12,7 @@ public final class KernelRelease {
 
     /** Whether the running kernel is at least major.minor (e.g. 6.4: fdinfo memlock is exact). */
     public static boolean atLeast(int major, int minor) {
-        String[] p = release().split("[.-]");
-        int maj = Integer.parseInt(p[0]), min = Integer.parseInt(p[1]);
-        return maj > major || (maj == major && min >= minor);
+        release(); // fails loudly where the product's answer would quietly be false
+        return io.bpfcharge.host.KernelRelease.atLeast(major, minor);
     }
 }
