@@ -61,20 +61,10 @@ public final class Checks {
 
     static Check kernel() {
         String release = KernelRelease.running();
-        int[] v = version(release);
-        boolean ok = v[0] > 5 || (v[0] == 5 && v[1] >= 11);
+        boolean ok = KernelRelease.atLeast(5, 11);
         return ok ? Check.ok("kernel", release + " (memcg accounting of BPF maps)")
                 : Check.fail("kernel", "kernel " + release + " does not charge BPF maps to memory cgroups",
                 "use Linux 5.11 or newer", Exit.ENVIRONMENT);
-    }
-
-    static int[] version(String release) {
-        String[] p = release.split("[.-]");
-        try {
-            return new int[]{Integer.parseInt(p[0]), Integer.parseInt(p[1])};
-        } catch (RuntimeException e) {
-            return new int[]{0, 0};
-        }
     }
 
     static Check btf() {
