@@ -219,7 +219,7 @@ class MigrateFailureIT extends MigrationTestBase {
         try (MapFd f = Kernel.open(pin)) {
             assertEquals(before, Kernel.dump(f));
         }
-        assertEquals(MigrationEvent.Result.ROLLED_BACK, MigrationHistory.read(runDir.resolve("migrations.jsonl")).getLast().result());
+        assertEquals(Result.ROLLED_BACK, MigrationHistory.read(runDir.resolve("migrations.jsonl")).getLast().result());
         Files.delete(pin);
     }
 
