@@ -163,8 +163,7 @@ class MigrateFailureIT extends MigrationTestBase {
         Path held = cg.pin("held");
         try (MapMaker.Maps m = MapMaker.run(cg, src, true, spec("hash", 8, 8, 100, "held").pin(held))) {
             // Named with who runs it: its command line (cut, a class path is long), user and age.
-            String java = String.join(" ", Cli.java());
-            refused(6, "used directly by process " + m.pid() + " (" + java + " ", held, "--map", held.toString(), "--to-cgroup", dst);
+            refused(6, "used directly by process " + m.pid() + " (" + Cli.java().getFirst() + " -", held, "--map", held.toString(), "--to-cgroup", dst);
             refused(6, "..., user root (uid 0), running ", held, "--map", held.toString(), "--to-cgroup", dst);
         }
         Files.delete(held);
