@@ -87,7 +87,7 @@ class PrinterTest {
     @Test
     void holdersShowProgramNamesAsProcessesShowTheirs() {
         MapRecord held = new MapRecord(new MapInfo(5, MapType.HASH, "m5", 8, 64, 100, 0, 0, 0, 0, 0, 0, 0), 1, EMPTY,
-                List.of(), List.of(), List.of(new MapRecord.ProcessHolder(42, "agent")),
+                List.of(), List.of(), List.of(new MapRecord.ProcessHolder(42, "agent", null)),
                 List.of(new MapRecord.ProgramHolder(9, "xdp_main")));
         String table = capture(out -> new MapsPrinter(java.util.Map.of(), java.util.Map.of(), Integer.MAX_VALUE).print(out, false, List.of(held)));
         assertTrue(table.contains("agent/42,xdp_main/prog:9"), table);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.HostOnly;
+import io.bpfcharge.testing.HostTools;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
@@ -169,6 +170,18 @@ class ServeIT {
         Scrape after = scrape();
         assertEquals(3, (long) after.value("bpfcharge_migrations_total", "result", "migrated"), "new journal lines count at the next scrape");
         assertEquals(5100, (long) after.value("bpfcharge_migrated_bytes_total"));
+    }
+
+    /** One node_info series, with the node as its tools name it, and the node's memory as its own gauge. */
+    @Test
+    void theNodeIsNamedAsItsToolsNameIt() throws Exception {
+        HostTools.Facts tools = HostTools.read();
+        Scrape s = scrape();
+        List<Scrape.Sample> info = s.all("bpfcharge_node_info");
+        assertEquals(1, info.size(), info.toString());
+        assertEquals(Map.of("os", tools.os(), "kernel", tools.kernel(), "cpus", Integer.toString(tools.cpus())), info.getFirst().labels());
+        assertEquals(1, info.getFirst().value());
+        assertEquals(tools.memoryBytes(), (long) s.value("bpfcharge_node_memory_bytes"));
     }
 
     @Test
