@@ -48,9 +48,16 @@ final class BasicAuth {
     private long restUntil = System.nanoTime(); // bcrypt thread only
     private final AtomicLong bcryptRuns = new AtomicLong();
 
-    BasicAuth() { this(1024); }
+    /** How long a request waits for its bcrypt turn before it is answered busy. */
+    private final Duration wait;
 
-    BasicAuth(int failures) { this.failed = lru(failures); }
+    BasicAuth() { this(1024, BCRYPT_WAIT); }
+
+    /** Tests of the verdicts and the caching give the wait no say: on a loaded machine one bcrypt can take longer. */
+    BasicAuth(int failures, Duration wait) {
+        this.failed = lru(failures);
+        this.wait = wait;
+    }
 
     /** {@code users}: user name to bcrypt hash, as the web config in force has them; none lets everyone in. */
     Verdict check(Map<String, String> users, String header) {
@@ -85,7 +92,7 @@ final class BasicAuth {
             return ok;
         });
         try {
-            return check.get(BCRYPT_WAIT.toMillis(), TimeUnit.MILLISECONDS) ? Verdict.OK : Verdict.DENIED;
+            return check.get(wait.toMillis(), TimeUnit.MILLISECONDS) ? Verdict.OK : Verdict.DENIED;
         } catch (TimeoutException e) {
             check.cancel(false); // still queued: never run; running: its result is cached for the retry
             return Verdict.BUSY;
