@@ -122,7 +122,7 @@ class RuntimeRootsTest {
             w.rewatch(roots);
             assertFalse(w.await(Duration.ofMillis(50)), "nothing changed yet");
             crun(root, "c1", LIVE, liveStart());
-            assertTrue(w.await(Duration.ofSeconds(10)), "the status file written into c1 was not seen");
+            assertTrue(w.await(io.bpfcharge.testing.TimeScale.of(Duration.ofSeconds(10))), "the status file written into c1 was not seen");
             assertFalse(w.await(Duration.ofMillis(50)), "one change, one wake-up");
         }
         assertEquals("c1", only(roots.scan()).id());
