@@ -55,7 +55,8 @@ final class Crash {
      * process group had been killed. A real kill -9 of the helper exits with the same code and is a failed create.
      */
     static boolean injectedInHelper(int exit) {
-        return exit == EXIT && HELPER_STEPS.contains(faults.crashAt());
+        String at = faults.crashAt();
+        return exit == EXIT && at != null && HELPER_STEPS.contains(at); // List.of(...).contains(null) throws
     }
 
     private static void pause(Path flag) {

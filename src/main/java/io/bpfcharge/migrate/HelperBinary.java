@@ -32,9 +32,16 @@ final class HelperBinary {
 
     private HelperBinary() {}
 
-    /** The helper's path in {@code run}, extracted there by the first call of this process. */
+    /**
+     * The helper's path in {@code run}, extracted there by the first call of this process, and again when it was
+     * removed since (someone emptied the run directory under a long-running daemon).
+     */
     static Path in(RunDir run) {
-        return extracted.computeIfAbsent(run.path(), HelperBinary::extract);
+        Path known = extracted.get(run.path());
+        if (known != null && Files.isRegularFile(known)) return known;
+        Path file = extract(run.path());
+        extracted.put(run.path(), file);
+        return file;
     }
 
     private static Path extract(Path dir) {

@@ -117,7 +117,7 @@ class CreateHelperIT extends MigrationTestBase {
     }
 
     @Test
-    void theProgramIsExtractedRootOnlyUnderItsContentsNameAndATamperedFileIsReplaced() throws Exception {
+    void theProgramIsExtractedRootOnlyUnderItsContentsNameAndWrittenAgainWhenRemovedOrChanged() throws Exception {
         byte[] program;
         try (InputStream in = HelperBinary.class.getResourceAsStream("/bpf/create-helper")) {
             program = in.readAllBytes();
@@ -126,6 +126,9 @@ class CreateHelperIT extends MigrationTestBase {
         assertEquals(runDir, file.getParent());
         assertTrue(file.getFileName().toString().matches(HelperBinary.PREFIX + "[0-9a-f]{16}"), file.toString());
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertArrayEquals(program, Files.readAllBytes(file));
+        Files.delete(file); // the run directory emptied under a daemon: written again
+        assertEquals(file, HelperBinary.in(run()));
         assertArrayEquals(program, Files.readAllBytes(file));
         // Another run directory whose file of that name was changed (or left half-written): written anew.
         Path other = Files.createTempDirectory("bpfcharge-run");
