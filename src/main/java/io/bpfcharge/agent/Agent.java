@@ -1,5 +1,6 @@
 package io.bpfcharge.agent;
 
+import io.bpfcharge.migrate.Result;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.hook.Claim;
 import io.bpfcharge.hook.Hook;
@@ -106,7 +107,8 @@ public final class Agent implements AutoCloseable {
                 List<Claim> claims = Hook.claims(c.state(), options.rules(), target, snapshot);
                 if (!claims.isEmpty()) decided.add(new Decided(c, target.path(), claims));
             } catch (BpfchargeException e) {
-                report(c, "(claims)", "(claims)", Result.REFUSED, e.getMessage(), null);
+                report(c, new Outcome(c.id(), "", "(claims)", 0, "", Result.REFUSED, null, null, 0, 0,
+                        BpfchargeException.Exit.REFUSED, e.getMessage()));
             }
         }
         // Passive, so also in a dry run: where each map was first charged, before its cgroup can be removed.
@@ -120,18 +122,10 @@ public final class Agent implements AutoCloseable {
                     case Claim.Settled s -> {
                         Outcome o = s.outcome();
                         any |= o.mapId() != 0;
-                        Result r = switch (o.result()) {
-                            case UNCHANGED -> o.mapId() != 0 && conflicted(claimants, o.mapId()) ? Result.CONFLICT : Result.UNCHANGED;
-                            case REFUSED -> Result.REFUSED;
-                            case FAILED -> Result.FAILED;
-                            case NO_MATCH, MIGRATED -> null;
-                        };
-                        if (r == null) report(d.container(), o.pin(), o.pin(), null, o.message(), o);
-                        else {
-                            complete &= r == Result.UNCHANGED;
-                            report(d.container(), key(o), o.pin(), r, r == Result.CONFLICT ? conflictWith(claimants, o.mapId(), d)
-                                    : o.message(), o);
-                        }
+                        if (o.result() == Result.UNCHANGED && o.mapId() != 0 && conflicted(claimants, o.mapId()))
+                            o = o.with(Result.CONFLICT, conflictWith(claimants, o.mapId(), d));
+                        if (o.result() != Result.NO_MATCH) complete &= o.result() == Result.UNCHANGED;
+                        report(d.container(), o);
                     }
                     case Claim.Move m -> {
                         any = true;
@@ -152,30 +146,25 @@ public final class Agent implements AutoCloseable {
         Container c = d.container();
         String map = m.map() == null ? m.spec() : "id:" + m.map().id();
         Outcome planned = new Outcome(c.id(), m.source(), m.pin(), m.map() == null ? 0 : m.map().id(),
-                m.map() == null ? "" : m.map().info().name(), Outcome.Result.UNCHANGED,
+                m.map() == null ? "" : m.map().info().name(), Result.UNCHANGED,
                 m.map() == null || m.map().memcg() == null ? null : m.map().memcg().path(), d.target(), 0, 0,
                 BpfchargeException.Exit.OK, "");
         if (m.map() != null && conflicted(claimants, m.map().id())) {
-            report(c, key(planned), m.pin(), Result.CONFLICT, conflictWith(claimants, m.map().id(), d), planned);
+            report(c, planned.with(Result.CONFLICT, conflictWith(claimants, m.map().id(), d)));
             return false;
         }
         if (options.dryRun()) {
-            report(c, key(planned), m.pin(), Result.DRY_RUN, "would migrate from " + planned.from() + " to " + d.target(), planned);
+            report(c, planned.with(Result.DRY_RUN, "would migrate from " + planned.from() + " to " + d.target()));
             return false;
         }
         claimed.add(map);
         if (!ledger.due(map, now)) return false;
         Outcome o = Hook.migrate(migrator, c.state(), d.target(), m);
-        Result r = switch (o.result()) {
-            case MIGRATED -> Result.MIGRATED;
-            case UNCHANGED -> Result.UNCHANGED;
-            case REFUSED -> Result.REFUSED;
-            case FAILED, NO_MATCH -> Result.FAILED;
-        };
-        if (r == Result.MIGRATED || r == Result.UNCHANGED) ledger.succeeded(map);
+        boolean charged = o.result() == Result.MIGRATED || o.result() == Result.UNCHANGED;
+        if (charged) ledger.succeeded(map);
         else ledger.failed(map, now);
-        report(c, key(o), m.pin(), r, o.message(), o);
-        return r == Result.MIGRATED || r == Result.UNCHANGED;
+        report(c, o);
+        return charged;
     }
 
     /** Per map id, the memcgs of the running containers that claim it (and one container per memcg). */
@@ -184,7 +173,7 @@ public final class Agent implements AutoCloseable {
         for (Decided d : decided)
             for (Claim claim : d.claims()) {
                 int id = switch (claim) {
-                    case Claim.Settled s -> s.outcome().result() == Outcome.Result.UNCHANGED ? s.outcome().mapId() : 0;
+                    case Claim.Settled s -> s.outcome().result() == Result.UNCHANGED ? s.outcome().mapId() : 0;
                     case Claim.Move m -> m.map() == null ? 0 : m.map().id();
                 };
                 if (id != 0) out.computeIfAbsent(id, k -> new LinkedHashMap<>()).putIfAbsent(d.target(), d.container());
@@ -208,14 +197,10 @@ public final class Agent implements AutoCloseable {
     private static String key(Outcome o) { return o.pin() + "#" + o.mapId(); }
 
     /** Logs and counts a result once per container start and key (a migration every time). */
-    private void report(Container c, String key, String pin, Result r, String message, Outcome o) {
-        if (!ledger.report(c.instance(), key, pin, r)) return;
-        if (r != null) metrics.count(r);
-        Outcome line = o != null ? o : new Outcome(c.id(), "", pin, 0, "", Outcome.Result.REFUSED, null, null, 0, 0,
-                BpfchargeException.Exit.REFUSED, message);
-        say(new Outcome(line.container(), line.source(), line.pin(), line.mapId(), line.mapName(), line.result(),
-                line.from(), line.to(), line.bytes(), line.millis(), line.exit(), message)
-                .text("bpfcharge recharge", r == null ? line.result().name().toLowerCase().replace('_', ' ') : r.label().replace('_', ' ')));
+    private void report(Container c, Outcome o) {
+        if (!ledger.report(c.instance(), key(o), o.pin(), o.result())) return;
+        metrics.count(o.result());
+        say(o.text("bpfcharge recharge"));
     }
 
     private void say(String line) {

@@ -1,5 +1,6 @@
 package io.bpfcharge.agent;
 
+import io.bpfcharge.migrate.Result;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,5 +1,6 @@
 package io.bpfcharge.agent;
 
+import io.bpfcharge.migrate.Result;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Gauge;
@@ -8,9 +9,11 @@ import io.micrometer.core.instrument.Timer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -20,6 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * root has a series from the start, so rates and dashboards need no "absent" cases.
  */
 public final class RechargeMetrics {
+    /** The results of a claimed map the agent counts: a rule that matched no pin names no map. */
+    static final Set<Result> COUNTED = EnumSet.of(Result.MIGRATED, Result.UNCHANGED, Result.REFUSED, Result.FAILED,
+            Result.CONFLICT, Result.DRY_RUN);
     private final Map<Result, Counter> results = new EnumMap<>(Result.class);
     private final Timer latency;
     private final Counter reconciles;
@@ -33,8 +39,8 @@ public final class RechargeMetrics {
      * @param changed called after every update (the exporter re-renders its cached page)
      */
     public RechargeMetrics(MeterRegistry registry, List<Path> roots, Runnable changed) {
-        for (Result r : Result.values())
-            results.put(r, Counter.builder("bpfcharge.recharges").tag("result", r.label())
+        for (Result r : COUNTED)
+            results.put(r, Counter.builder("bpfcharge.recharges").tag("result", r.jsonName())
                     .description("Claimed maps the node agent handled, once per container start and map, by result")
                     .register(registry));
         latency = Timer.builder("bpfcharge.recharge")
@@ -55,6 +61,7 @@ public final class RechargeMetrics {
     }
 
     void count(Result r) {
+        if (!COUNTED.contains(r)) return;
         results.get(r).increment();
         changed.run();
     }

@@ -1,6 +1,7 @@
 package io.bpfcharge.agent;
 
 import io.bpfcharge.Mappers;
+import io.bpfcharge.host.Processes;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
@@ -143,28 +144,12 @@ public final class RuntimeRoots {
                 default -> throw new IllegalStateException(layout.toString());
             }
             if (pid <= 0) return Optional.empty();
-            long started = startTime(pid);
+            long started = Processes.startTicks(pid);
             if (started < 0 || (expectedStart >= 0 && expectedStart != started)) return Optional.empty();
             return Optional.of(new Container(root, layout, id, pid, started, bundle, annotations));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
-    }
-
-    /**
-     * The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or -1 when it is gone
-     * or a zombie (a container's init that exited and was not yet reaped is not running).
-     */
-    static long startTime(long pid) {
-        String stat;
-        try {
-            stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        } catch (IOException e) {
-            return -1;
-        }
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        if (f[0].equals("Z") || f[0].equals("X")) return -1;
-        return Long.parseLong(f[19]);
     }
 
     private static JsonNode json(Path file) throws IOException {

@@ -1,9 +1,8 @@
 package io.bpfcharge.cli;
 
-import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.inventory.Snapshot;
-import io.bpfcharge.migrate.Requests;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -19,8 +18,7 @@ import java.util.concurrent.Callable;
 final class CgroupsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--json", description = "Print JSON (schema in docs/json.md).")
-    boolean json;
+    @Mixin TableOutput output;
 
     @Option(names = "--cgroup", paramLabel = "PATH",
             description = "Only this memory cgroup and those below it (as /proc/PID/cgroup writes it, or its directory); totals over them.")
@@ -30,14 +28,10 @@ final class CgroupsCommand implements Callable<Integer> {
             description = "Row order (default: ${DEFAULT-VALUE}, largest first); cgroup: by path.")
     Sort.Cgroups sort;
 
-    @Option(names = "--wide", description = "Whole cells in a terminal too (by default long columns give way to fit its width).")
-    boolean wide;
-
     @Override
     public Integer call() {
-        String under = cgroup == null ? null : Requests.cgroup(MemoryHierarchy.detect(), cgroup);
-        Snapshot s = under == null ? Scan.once() : Scan.once().within(under); // the whole scan counts uncharged maps
-        new CgroupsPrinter(sort, wide ? Integer.MAX_VALUE : Terminal.columns()).print(spec.commandLine().getOut(), json, s);
+        Snapshot s = Scan.within(cgroup);
+        new CgroupsPrinter(sort, output.width()).print(spec.commandLine().getOut(), output.json, s);
         return 0;
     }
 }

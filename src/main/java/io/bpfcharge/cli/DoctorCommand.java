@@ -3,6 +3,7 @@ package io.bpfcharge.cli;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.doctor.Check;
 import io.bpfcharge.doctor.Checks;
+import io.bpfcharge.host.HostFacts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Spec;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "doctor", description = "Checks privileges, kernel, BTF, bpffs, cgroup mode, libbpf and the iterator; prints a fix for each problem.")
+@Command(name = "doctor", description = "Names the host (OS, kernel, CPUs, memory) and checks privileges, kernel, BTF, bpffs, cgroup mode, libbpf and the iterator; prints a fix for each problem.")
 final class DoctorCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -21,7 +22,7 @@ final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<Check> checks = Checks.all();
-        new DoctorPrinter().print(spec.commandLine().getOut(), json, checks);
+        new DoctorPrinter().print(spec.commandLine().getOut(), json, new DoctorPrinter.Report(HostFacts.read(), checks));
         return checks.stream().filter(c -> !c.ok()).findFirst()
                 .map(c -> c.exit().code).orElse(BpfchargeException.Exit.OK.code);
     }

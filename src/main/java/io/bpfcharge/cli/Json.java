@@ -45,7 +45,7 @@ final class Json {
         else g.writeStringField(field, v);
     }
 
-    /** An array of {number, string} objects, the shape of outer slots and both holder lists. */
+    /** An array of {number, string} objects, the shape of outer slots and program holders. */
     static <T> void pairs(JsonGenerator g, String field, List<T> items, String numName, ToLongFunction<T> num,
                           String strName, Function<T, String> str) throws IOException {
         g.writeArrayFieldStart(field);

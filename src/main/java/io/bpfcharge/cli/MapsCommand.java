@@ -1,10 +1,9 @@
 package io.bpfcharge.cli;
 
-import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Snapshot;
-import io.bpfcharge.migrate.Requests;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,8 +17,7 @@ import java.util.concurrent.Callable;
 final class MapsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--json", description = "Print JSON (schema in docs/json.md).")
-    boolean json;
+    @Mixin TableOutput output;
 
     @Option(names = "--cgroup", paramLabel = "PATH",
             description = "Only maps charged to this memory cgroup or one below it (as /proc/PID/cgroup writes it, or its directory).")
@@ -32,16 +30,12 @@ final class MapsCommand implements Callable<Integer> {
             description = "Row order (default: ${DEFAULT-VALUE}); bytes: largest first.")
     Sort.Maps sort;
 
-    @Option(names = "--wide", description = "Whole cells in a terminal too (by default long columns give way to fit its width).")
-    boolean wide;
-
     @Override
     public Integer call() {
-        String under = cgroup == null ? null : Requests.cgroup(MemoryHierarchy.detect(), cgroup);
-        Snapshot s = under == null ? Scan.once() : Scan.once().within(under); // the whole scan keeps uncharged maps
+        Snapshot s = Scan.within(cgroup);
         List<MapRecord> maps = s.maps().stream().filter(m -> !pinned || m.pinned()).sorted(sort.order).toList();
-        new MapsPrinter(s.fates(), s.reparented(), wide ? Integer.MAX_VALUE : Terminal.columns())
-                .print(spec.commandLine().getOut(), json, maps);
+        new MapsPrinter(s.fates(), s.reparented(), output.width())
+                .print(spec.commandLine().getOut(), output.json, maps);
         return 0;
     }
 }

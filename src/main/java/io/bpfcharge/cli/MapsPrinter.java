@@ -1,6 +1,7 @@
 package io.bpfcharge.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfcharge.host.ProcessInfo;
 import io.bpfcharge.inventory.Fate;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Memcg;
@@ -73,6 +74,23 @@ final class MapsPrinter implements Printer<List<MapRecord>> {
         g.writeEndArray();
     }
 
+    /** {pid, comm, uid, user, cmdline, started}: the last four null when it exited before the scan read it. */
+    private static void process(JsonGenerator g, MapRecord.ProcessHolder p) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("pid", p.pid());
+        g.writeStringField("comm", p.comm());
+        ProcessInfo i = p.process();
+        if (i == null) {
+            for (String f : new String[]{"uid", "user", "cmdline", "started"}) g.writeNullField(f);
+        } else {
+            g.writeNumberField("uid", i.uid());
+            g.writeStringField("user", i.user());
+            g.writeStringField("cmdline", i.commandLine());
+            g.writeStringField("started", i.started().toString());
+        }
+        g.writeEndObject();
+    }
+
     private void map(JsonGenerator g, MapRecord m) throws IOException {
         var i = m.info();
         g.writeStartObject();
@@ -100,7 +118,9 @@ final class MapsPrinter implements Printer<List<MapRecord>> {
         }
         Json.pairs(g, "outer", m.outer(), "id", MapRecord.Slot::outerId, "key", MapRecord.Slot::key);
         g.writeObjectFieldStart("holders");
-        Json.pairs(g, "processes", m.processes(), "pid", MapRecord.ProcessHolder::pid, "comm", MapRecord.ProcessHolder::comm);
+        g.writeArrayFieldStart("processes");
+        for (MapRecord.ProcessHolder p : m.processes()) process(g, p);
+        g.writeEndArray();
         Json.pairs(g, "programs", m.programs(), "id", MapRecord.ProgramHolder::id, "name", MapRecord.ProgramHolder::name);
         g.writeEndObject();
         Json.string(g, "stranded_reason", strandedReason(m));

@@ -1,5 +1,6 @@
 package io.bpfcharge.cli;
 
+import io.bpfcharge.migrate.Result;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.migrate.MigrationResult;
@@ -17,7 +18,7 @@ final class MigrationPrinter implements Printer<MigrationResult> {
         r.recovered().forEach(out::println);
         switch (r.plan()) {
             case Plan.Noop n -> out.println(n.message());
-            case Plan.Move m when r.result() == MigrationResult.Result.DRY_RUN -> {
+            case Plan.Move m when r.result() == Result.DRY_RUN -> {
                 out.printf("would migrate map %d (%s, %s) from %s to %s%n", r.oldId(), m.info().name(), m.info().type(),
                         r.source(), r.target());
                 out.printf("  as:         %s, %s, merge %s%n", m.kind() == Plan.Kind.INNER ? "inner map (swap slots)"
@@ -50,7 +51,7 @@ final class MigrationPrinter implements Printer<MigrationResult> {
      */
     static java.util.Optional<String> emptyTarget(MigrationResult r, boolean targetPopulated) {
         if (targetPopulated || !(r.plan() instanceof Plan.Move)) return java.util.Optional.empty();
-        boolean dry = r.result() == MigrationResult.Result.DRY_RUN;
+        boolean dry = r.result() == Result.DRY_RUN;
         return java.util.Optional.of("warning: " + r.target() + " has no tasks: map " + (dry ? r.oldId() : r.newId())
                 + (dry ? " would be" : " is") + " stranded there (empty) until a task joins it");
     }
@@ -90,7 +91,7 @@ final class MigrationPrinter implements Printer<MigrationResult> {
         for (var phase : r.phases().entrySet()) g.writeNumberField(phase.getKey(), phase.getValue().toNanos() / 1e6);
         g.writeEndObject();
         g.writeObjectFieldStart("usage_bytes");
-        if (r.result() == MigrationResult.Result.OK) {
+        if (r.result() == Result.MIGRATED) {
             Json.optional(g, "source_before", r.usage().sourceBefore());
             Json.optional(g, "target_before", r.usage().targetBefore());
             Json.optional(g, "source_after", r.usage().sourceAfter());

@@ -9,6 +9,7 @@ import io.bpfcharge.oom.Leaves;
 import io.bpfcharge.oom.Policy;
 import io.bpfcharge.oom.Ranking;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -24,8 +25,7 @@ import java.util.concurrent.Callable;
 final class OomCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--json", description = "Print JSON (schema in docs/json.md).")
-    boolean json;
+    @Mixin TableOutput output;
 
     @Option(names = "--policy", paramLabel = "kernel|oomd|systemd-oomd", defaultValue = "kernel",
             description = "The policy whose figure is ranked (default: ${DEFAULT-VALUE}).")
@@ -35,9 +35,6 @@ final class OomCommand implements Callable<Integer> {
             description = "Only leaves below this memory cgroup (an oomd or systemd-oomd monitored cgroup, a pod); default: all.")
     String cgroup;
 
-    @Option(names = "--wide", description = "Whole cells in a terminal too (by default the CGROUP column gives way to fit its width).")
-    boolean wide;
-
     @Override
     public Integer call() {
         Policy p = Policy.parse(policy);
@@ -46,7 +43,7 @@ final class OomCommand implements Callable<Integer> {
         String under = cgroup == null ? "/" : Requests.cgroup(h, cgroup);
         Snapshot s = Scan.once();
         Ranking r = Ranking.of(p, Leaves.read(h, under, s), Leaves.totalMemory());
-        new OomPrinter(wide ? Integer.MAX_VALUE : Terminal.columns()).print(spec.commandLine().getOut(), json, r);
+        new OomPrinter(output.width()).print(spec.commandLine().getOut(), output.json, r);
         return 0;
     }
 }

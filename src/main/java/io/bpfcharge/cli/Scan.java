@@ -4,6 +4,7 @@ import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.doctor.Checks;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.Snapshot;
+import io.bpfcharge.migrate.Requests;
 import io.bpfcharge.provenance.OriginStore;
 
 /** The preflight checks and one scan, as every reporting command starts. */
@@ -16,5 +17,13 @@ final class Scan {
             inv.origins(OriginStore.reader(Environment.origins()));
             return inv.scan();
         }
+    }
+
+    /** One scan cut to a memory cgroup's subtree ({@code --cgroup}; null: everything). The whole scan comes first, so
+     *  that what is uncharged or charged elsewhere is known. */
+    static Snapshot within(String cgroup) {
+        if (cgroup == null) return once();
+        String under = Requests.cgroup(MemoryHierarchy.detect(), cgroup);
+        return once().within(under);
     }
 }

@@ -1,6 +1,7 @@
 package io.bpfcharge.doctor;
 
 import io.bpfcharge.host.KernelRelease;
+import io.bpfcharge.host.Processes;
 import io.bpfcharge.bpffs.Pins;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
@@ -10,8 +11,6 @@ import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.cgroup.CgroupException;
 import io.bpfcharge.cgroup.MemoryHierarchy;
 
-import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,18 +44,10 @@ public final class Checks {
 
     static Check privileges() {
         String name = "privileges";
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (!line.startsWith("CapEff:")) continue;
-                BigInteger caps = new BigInteger(line.substring(7).trim(), 16);
-                return caps.testBit(CAP_SYS_ADMIN) ? Check.ok(name, "CAP_SYS_ADMIN present")
+        return Processes.effectiveCapabilities().map(caps -> caps.testBit(CAP_SYS_ADMIN) ? Check.ok(name, "CAP_SYS_ADMIN present")
                         : Check.fail(name, "missing CAP_SYS_ADMIN (needed to open every map by id)",
-                        "run as root, or grant CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON", Exit.PRIVILEGE);
-            }
-        } catch (IOException e) {
-            // fall through
-        }
-        return Check.fail(name, "cannot read /proc/self/status", "mount /proc", Exit.ENVIRONMENT);
+                        "run as root, or grant CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON", Exit.PRIVILEGE))
+                .orElseGet(() -> Check.fail(name, "cannot read /proc/self/status", "mount /proc", Exit.ENVIRONMENT));
     }
 
     static Check kernel() {

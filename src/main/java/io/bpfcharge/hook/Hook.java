@@ -1,5 +1,6 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.migrate.Result;
 import io.bpfcharge.bpffs.PinPaths;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
@@ -89,18 +90,18 @@ public final class Hook {
             try {
                 pins = paths.expand(w.pattern());
             } catch (BpfchargeException e) {
-                out.add(settled(state, target, w, w.pattern(), null, Outcome.Result.REFUSED, null, e.exit(), e.getMessage()));
+                out.add(settled(state, target, w, w.pattern(), null, Result.REFUSED, null, e.exit(), e.getMessage()));
                 continue;
             }
             // A pattern reaching one pin the annotation may not claim is refused whole, as an unsafe path is.
             String refusal = w.annotation() ? pins.stream().map(scope::pinRefusal).filter(r -> r != null).findFirst()
                     .orElse(null) : null;
             if (refusal != null) {
-                out.add(settled(state, target, w, w.pattern(), null, Outcome.Result.REFUSED, null, Exit.REFUSED, refusal));
+                out.add(settled(state, target, w, w.pattern(), null, Result.REFUSED, null, Exit.REFUSED, refusal));
                 continue;
             }
             if (pins.isEmpty())
-                out.add(settled(state, target, w, w.pattern(), null, Outcome.Result.NO_MATCH, null, Exit.OK, "no pin matches"));
+                out.add(settled(state, target, w, w.pattern(), null, Result.NO_MATCH, null, Exit.OK, "no pin matches"));
             for (Path pin : pins) claimPin(state, target, w, scope, pin, snapshot, seen, out);
         }
         return out;
@@ -117,7 +118,7 @@ public final class Hook {
             if (!rec.programs().isEmpty() || !rec.processes().isEmpty()) {
                 // Programs use the outer map itself; only its small slot array stays where it was made.
                 if (seen.add(rec.id()))
-                    out.add(settled(state, target, w, pin.toString(), rec, Outcome.Result.UNCHANGED, null, Exit.OK,
+                    out.add(settled(state, target, w, pin.toString(), rec, Result.UNCHANGED, null, Exit.OK,
                             "map-of-maps in use by programs keeps its own slot array's charge; its inner maps were migrated"));
                 return;
             }
@@ -136,10 +137,10 @@ public final class Hook {
         String refusal = w.annotation() ? scope.mapRefusal(rec, target) : null;
         if (alreadyThere(rec, target))
             // A second run of the hook: answered from this scan, without the Migrator's own scan.
-            out.add(settled(state, target, w, label, rec, Outcome.Result.UNCHANGED, target.path(), Exit.OK,
+            out.add(settled(state, target, w, label, rec, Result.UNCHANGED, target.path(), Exit.OK,
                     "already charged to " + target.path()));
         else if (refusal != null)
-            out.add(settled(state, target, w, label, rec, Outcome.Result.REFUSED, rec == null || rec.memcg() == null ? null
+            out.add(settled(state, target, w, label, rec, Result.REFUSED, rec == null || rec.memcg() == null ? null
                     : rec.memcg().path(), Exit.REFUSED, refusal));
         else out.add(new Claim.Move(w.source(), label, rec == null ? label : "id:" + rec.id(), rec));
     }
@@ -156,26 +157,26 @@ public final class Hook {
         try {
             int id = rec != null ? rec.id() : Requests.mapId(m.spec()); // a pin the scan did not see as a map says why
             MigrationResult r = migrator.migrate(MigrationRequest.of(id, target));
-            boolean moved = r.result() == MigrationResult.Result.OK;
+            boolean moved = r.result() == Result.MIGRATED;
             // The map the Migrator moved: the scan's, unless an interrupted migration it finished first replaced it.
-            return outcome(state, target, m.source(), m.pin(), r.plan().map(), moved ? Outcome.Result.MIGRATED : Outcome.Result.UNCHANGED,
+            return outcome(state, target, m.source(), m.pin(), r.plan().map(), moved ? Result.MIGRATED : Result.UNCHANGED,
                     r.source(), r.bytes(), millis(t0), Exit.OK, moved ? (r.oldFreed() ? "" : "old map not yet freed: its charge "
                             + "leaves when its last holder closes it") : "already charged to " + r.target());
         } catch (RuntimeException e) {
             BpfchargeException b = BpfchargeException.of(e); // the CLI's translation: the same exit codes and messages
-            Outcome.Result result = b.exit() == Exit.REFUSED ? Outcome.Result.REFUSED : Outcome.Result.FAILED;
+            Result result = b.exit() == Exit.REFUSED ? Result.REFUSED : Result.FAILED;
             return outcome(state, target, m.source(), m.pin(), rec, result, rec == null || rec.memcg() == null ? null
                     : rec.memcg().path(), 0, millis(t0), b.exit(), b.getMessage());
         }
     }
 
-    private static Claim settled(OciState state, Target target, Wanted w, String pin, MapRecord rec, Outcome.Result result,
+    private static Claim settled(OciState state, Target target, Wanted w, String pin, MapRecord rec, Result result,
                                  String from, Exit exit, String message) {
         return new Claim.Settled(outcome(state, target.path(), w.source(), pin, rec, result, from, 0, 0, exit, message));
     }
 
     private static Outcome outcome(OciState state, String target, String source, String pin, MapRecord rec,
-                                   Outcome.Result result, String from, long bytes, long millis, Exit exit, String message) {
+                                   Result result, String from, long bytes, long millis, Exit exit, String message) {
         return new Outcome(state.id(), source, pin, rec == null ? 0 : rec.id(), rec == null ? "" : rec.info().name(),
                 result, from, target, bytes, millis, exit, message);
     }

@@ -4,6 +4,7 @@ import io.bpfcharge.Mappers;
 import io.bpfcharge.BpfchargeException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bpfcharge.BpfchargeException.Exit;
+import io.bpfcharge.migrate.Result;
 
 import java.time.Instant;
 
@@ -15,21 +16,11 @@ import java.time.Instant;
  */
 public record Outcome(String container, String source, String pin, int mapId, String mapName, Result result,
                       String from, String to, long bytes, long millis, Exit exit, String message) {
-    public enum Result {
-        /** The map's charge moved to the container's memcg. */
-        MIGRATED,
-        /** Already charged there: nothing done (a second run of the hook). */
-        UNCHANGED,
-        /** The pattern matched no pin. */
-        NO_MATCH,
-        /** Refused: unsafe path, or a map that cannot be migrated as asked. */
-        REFUSED,
-        /** The migration failed (rolled back, or an error). */
-        FAILED;
 
-        public boolean failure() { return this == REFUSED || this == FAILED; }
+    /** The same line with another result and message (the node agent's own results: a conflict, a dry run). */
+    public Outcome with(Result r, String why) {
+        return new Outcome(container, source, pin, mapId, mapName, r, from, to, bytes, millis, exit, why);
     }
-
 
     /** One JSON object (a JSON Lines record); field names are stable, see docs/hook.md, "Hook log". */
     public String json(Instant at) {
@@ -37,7 +28,7 @@ public record Outcome(String container, String source, String pin, int mapId, St
         n.put("time", at.toString()).put("container", container).put("source", source).put("pin", pin);
         if (mapId == 0) n.putNull("map_id").putNull("map_name");
         else n.put("map_id", mapId).put("map_name", mapName);
-        n.put("result", result.name().toLowerCase());
+        n.put("result", result.jsonName());
         nullable(n, "from", from);
         nullable(n, "to", to);
         n.put("bytes", bytes).put("millis", millis).put("exit", exit.code).put("message", message);
@@ -45,14 +36,14 @@ public record Outcome(String container, String source, String pin, int mapId, St
     }
 
     /** One human line: "container ID: PIN: map N (name): RESULT ..., MESSAGE". */
-    public String text() { return text("bpfcharge hook", result.name().toLowerCase().replace('_', ' ')); }
+    public String text() { return text("bpfcharge hook"); }
 
-    /** The human line with another speaker ({@code who}) and result word (the node agent has results of its own). */
-    public String text(String who, String resultWord) {
+    /** The human line with another speaker ({@code who}: the node agent). */
+    public String text(String who) {
         StringBuilder b = new StringBuilder(who).append(": container ").append(BpfchargeException.clip(container)).append(": ")
                 .append(pin);
         if (mapId != 0) b.append(": map ").append(mapId).append(mapName.isEmpty() ? "" : " (" + mapName + ")");
-        b.append(": ").append(resultWord);
+        b.append(": ").append(result.words());
         if (result == Result.MIGRATED) b.append(' ').append(bytes).append(" bytes from ").append(from).append(" to ").append(to)
                 .append(" in ").append(millis).append(" ms");
         if (message != null && !message.isEmpty()) b.append(": ").append(message);

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The running kernel's release ("6.18.4-amd64"), as uname -r prints it: for doctor and the node_info metric. */
+/** The running kernel's release ("6.18.4-amd64"), as uname -r prints it: for doctor, the build and node info metrics and version checks. */
 public final class KernelRelease {
     private KernelRelease() {}
 

@@ -12,16 +12,17 @@ final class Holders {
     private Holders() {}
 
     /**
-     * The map_holders iterator's processes (named in the kernel) as holders, by map id. This process is
-     * left out: it holds fds only while scanning.
+     * The map_holders iterator's processes (named in the kernel) as holders, by map id, each read once however
+     * many maps it holds. This process is left out: it holds fds only while scanning.
      */
     static Map<Integer, List<MapRecord.ProcessHolder>> processes(Map<Integer, List<InventoryIterators.Holder>> byMap) {
         long self = ProcessHandle.current().pid();
         Map<Integer, List<MapRecord.ProcessHolder>> holders = new HashMap<>();
+        Map<Long, MapRecord.ProcessHolder> read = new HashMap<>();
         byMap.forEach((mapId, procs) -> {
             List<MapRecord.ProcessHolder> l = new ArrayList<>(procs.size());
             for (InventoryIterators.Holder p : procs)
-                if (p.pid() != self) l.add(new MapRecord.ProcessHolder(p.pid(), p.comm()));
+                if (p.pid() != self) l.add(read.computeIfAbsent(p.pid(), pid -> MapRecord.ProcessHolder.of(pid, p.comm())));
             if (!l.isEmpty()) holders.put(mapId, l);
         });
         return holders;

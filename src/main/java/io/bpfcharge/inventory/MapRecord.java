@@ -1,7 +1,9 @@
 package io.bpfcharge.inventory;
 
 import io.bpfcharge.bpf.MapInfo;
+import io.bpfcharge.host.ProcessInfo;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -20,7 +22,22 @@ public record MapRecord(MapInfo info, long bytes, Memcg memcg, List<String> pins
     @com.fasterxml.jackson.databind.annotation.JsonNaming(com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class) // in journal files: outer_id
     public record Slot(int outerId, String key) {}
 
-    public record ProcessHolder(long pid, String comm) {}
+    /**
+     * A process with an fd on the map.
+     * @param comm its name as the kernel's task has it
+     * @param process who runs it, read when the scan saw it; null when it exited before it could be read
+     */
+    public record ProcessHolder(long pid, String comm, ProcessInfo process) {
+        /** Reads who runs it now. */
+        public static ProcessHolder of(long pid, String comm) {
+            return new ProcessHolder(pid, comm, ProcessInfo.of(pid).orElse(null));
+        }
+
+        /** "process 4711 (python3 /app/server.py, user app (uid 1000), running 3 h)", for a message. */
+        public String describe() {
+            return "process " + pid + " (" + (process == null ? comm : process.summary(comm, Instant.now())) + ")";
+        }
+    }
 
     public record ProgramHolder(int id, String name) {}
 }

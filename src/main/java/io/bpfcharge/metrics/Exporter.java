@@ -1,7 +1,7 @@
 package io.bpfcharge.metrics;
 
-import io.bpfcharge.host.KernelRelease;
 import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.host.HostFacts;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.Snapshot;
 import io.micrometer.core.instrument.Counter;
@@ -39,6 +39,7 @@ public final class Exporter implements AutoCloseable {
     private final SingleFlight<Scan> scans;
     private final MigrationCounts journal;
     private final MetricSnapshot buildInfo;
+    private final List<MetricSnapshot> node;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter scanCount, scanErrors;
     private volatile boolean ready;
@@ -48,9 +49,9 @@ public final class Exporter implements AutoCloseable {
     public Exporter(Inventory inventory, int maxMapSeries, Duration maxScanAge, Path journal, String version) {
         this.inventory = inventory;
         this.journal = new MigrationCounts(journal);
-        String release = KernelRelease.running();
-        this.buildInfo = ScanMetrics.of(new ScanMetrics.BuildInfo(version, release.isEmpty() ? "unknown" : release,
-                inventory.hierarchy().mode().toString()));
+        HostFacts host = HostFacts.read(); // once: the labels of the node's series stay fixed
+        this.buildInfo = ScanMetrics.of(new ScanMetrics.BuildInfo(version, host.kernel(), inventory.hierarchy().mode().toString()));
+        this.node = ScanMetrics.of(host);
         this.scanCount = Counter.builder("bpfcharge.scans").description("Scans of every BPF map made by this daemon").register(registry);
         this.scanErrors = Counter.builder("bpfcharge.scan.errors").description("Scans that failed (the scrape got HTTP 500)").register(registry);
         this.scans = new SingleFlight<>(() -> scan(maxMapSeries), maxScanAge);
@@ -89,6 +90,7 @@ public final class Exporter implements AutoCloseable {
         List<MetricSnapshot> all = new ArrayList<>(showing.families());
         all.addAll(ScanMetrics.of(showingTotals));
         all.add(buildInfo);
+        all.addAll(node);
         return new MetricSnapshots(all);
     }
 

@@ -1,5 +1,6 @@
 package io.bpfcharge.metrics;
 
+import io.bpfcharge.migrate.Result;
 import io.bpfcharge.migrate.MigrationEvent;
 import io.bpfcharge.migrate.MigrationHistory;
 
@@ -21,7 +22,7 @@ import java.util.Map;
  */
 final class MigrationCounts {
     /** Migrations per result (every result, 0 until it happens), and the bytes moved by successful ones. */
-    record Totals(Map<MigrationEvent.Result, Long> byResult, long movedBytes) {}
+    record Totals(Map<Result, Long> byResult, long movedBytes) {}
 
     private final Path file;
     private List<Object> seen = List.of(); // file key, size, mtime of the log the totals come from
@@ -51,12 +52,12 @@ final class MigrationCounts {
     }
 
     private static Totals count(List<MigrationEvent> events) {
-        Map<MigrationEvent.Result, Long> counts = new EnumMap<>(MigrationEvent.Result.class);
-        for (MigrationEvent.Result r : MigrationEvent.Result.values()) counts.put(r, 0L);
+        Map<Result, Long> counts = new EnumMap<>(Result.class);
+        for (Result r : MigrationHistory.RESULTS) counts.put(r, 0L);
         long bytes = 0;
         for (MigrationEvent e : events) {
             counts.merge(e.result(), 1L, Long::sum);
-            if (e.result() == MigrationEvent.Result.OK) bytes += e.bytes();
+            if (e.result() == Result.MIGRATED) bytes += e.bytes();
         }
         return new Totals(Collections.unmodifiableMap(counts), bytes);
     }

@@ -1,6 +1,7 @@
 package io.bpfcharge.metrics;
 
 import io.bpfcharge.cgroup.ContainerIdentity;
+import io.bpfcharge.host.HostFacts;
 import io.bpfcharge.inventory.CgroupTotal;
 import io.bpfcharge.inventory.Snapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -98,6 +99,20 @@ final class ScanMetrics {
                 .dataPoint(InfoSnapshot.InfoDataPointSnapshot.builder()
                         .labels(Labels.of("version", b.version(), "kernel", b.kernel(), "cgroup_mode", b.cgroupMode())).build())
                 .build();
+    }
+
+    /**
+     * The node: one info series whose labels are fixed for the daemon's lifetime (one each), and its memory as
+     * a gauge of its own, so that BPF bytes can be divided by it.
+     */
+    static List<MetricSnapshot> of(HostFacts h) {
+        MetricSnapshot info = InfoSnapshot.builder().name("bpfcharge_node").help("The node's OS, kernel release and CPUs online")
+                .dataPoint(InfoSnapshot.InfoDataPointSnapshot.builder()
+                        .labels(Labels.of("os", h.os(), "kernel", h.kernel(), "cpus", Integer.toString(h.cpus()))).build())
+                .build();
+        Gauge memory = new Gauge("bpfcharge_node_memory_bytes", Unit.BYTES, "RAM the node's kernel manages (MemTotal)");
+        memory.add(h.memoryBytes());
+        return List.of(info, memory.build());
     }
 
     /** A gauge family whose data points are summed by label set. */

@@ -11,23 +11,30 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * {@link RunDir#history()}: one JSON line per finished migration attempt,
- * {"time":ISO-8601,"result":"ok|noop|refused|failed|rolled_back","old_map_id":N,"new_map_id":N,"bytes":N,"from":"/cg","to":"/cg"}.
+ * {"time":ISO-8601,"result":"migrated|unchanged|refused|failed|rolled_back","old_map_id":N,"new_map_id":N,"bytes":N,"from":"/cg","to":"/cg"}.
  * The metrics daemon counts migrations and migrated bytes from it.
  */
 public final class MigrationHistory {
 
+    /** The results an attempt can end with ({@link Result}'s others belong to dry runs, the hook and the agent). */
+    public static final Set<Result> RESULTS = Collections.unmodifiableSet(
+            EnumSet.of(Result.MIGRATED, Result.UNCHANGED, Result.REFUSED, Result.FAILED, Result.ROLLED_BACK));
+
     private MigrationHistory() {}
 
-    static void record(RunDir run, MigrationEvent.Result result, int oldId, int newId, long bytes, String from, String to) {
+    static void record(RunDir run, Result result, int oldId, int newId, long bytes, String from, String to) {
         append(run.history(), new MigrationEvent(Instant.now(), result, oldId, newId, bytes, from, to));
     }
 
     /** An attempt journaled as {@code e}: its maps, size and cgroups. */
-    static void record(RunDir run, MigrationEvent.Result result, Journal.Entry e) {
+    static void record(RunDir run, Result result, Journal.Entry e) {
         record(run, result, e.oldId(), e.newId(), e.bytes(), e.source(), e.target());
     }
 
@@ -60,7 +67,7 @@ public final class MigrationHistory {
             if (line.isBlank()) continue;
             try {
                 var n = Mappers.JSON.readTree(line);
-                var result = MigrationEvent.Result.of(n.path("result").asText());
+                var result = Result.of(n.path("result").asText()).filter(RESULTS::contains);
                 if (result.isEmpty()) continue; // cut short by a crash mid-write, or a newer version's result
                 events.add(new MigrationEvent(Instant.parse(n.path("time").asText()), result.get(),
                         n.path("old_map_id").asInt(), n.path("new_map_id").asInt(), n.path("bytes").asLong(),

@@ -7,7 +7,8 @@ import java.util.OptionalLong;
 
 /**
  * What one migration did (or, for a dry run, would do).
- * @param plan the plan it followed: {@link Plan.Noop} for {@link Result#NOOP}, else {@link Plan.Move}
+ * @param result {@link Result#MIGRATED}, {@link Result#UNCHANGED} or {@link Result#DRY_RUN}: failures are exceptions
+ * @param plan the plan it followed: {@link Plan.Noop} for {@link Result#UNCHANGED}, else {@link Plan.Move}
  * @param newId the replacement's id; 0 when none was made
  * @param settled entries in the replacement and keys reconciled; {@link Settled#NONE} when nothing moved
  * @param phases wall time per step of this migration, in order
@@ -16,18 +17,6 @@ import java.util.OptionalLong;
  */
 public record MigrationResult(Result result, Plan plan, int newId, Settled settled, Map<String, Duration> phases,
                               Usage usage, boolean oldFreed, List<String> recovered) {
-    public enum Result {
-        /** The map was migrated. */
-        OK,
-        /** Already charged to the target: nothing to do. */
-        NOOP,
-        /** A dry run: nothing changed. */
-        DRY_RUN;
-
-        /** As the JSON output writes it. */
-        public String jsonName() { return name().toLowerCase(); }
-    }
-
     /** Entries in the replacement (copied, or backfilled) and keys whose writes during the migration were carried over. */
     public record Settled(long entries, long mergedKeys) {
         public static final Settled NONE = new Settled(0, 0);

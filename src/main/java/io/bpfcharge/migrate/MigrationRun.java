@@ -80,7 +80,7 @@ final class MigrationRun {
                 if (neu != null) neu.close();
                 Journal.removeNames(j.entry());
                 j.finish();
-                MigrationHistory.record(run, MigrationEvent.Result.ROLLED_BACK, oldId, 0, mv.bytes(), mv.source(), mv.target());
+                MigrationHistory.record(run, Result.ROLLED_BACK, oldId, 0, mv.bytes(), mv.source(), mv.target());
                 throw rolledBack(e, mv);
             }
             Crash.point("copied");
@@ -101,8 +101,8 @@ final class MigrationRun {
         phase("release");
         MigrationResult.Usage usage = new MigrationResult.Usage(sourceBefore, h.usage(mv.source()), targetBefore,
                 h.usage(mv.target()));
-        MigrationHistory.record(run, MigrationEvent.Result.OK, oldId, newId, mv.bytes(), mv.source(), mv.target());
-        return new MigrationResult(MigrationResult.Result.OK, mv, newId, settled, phases, usage, freed, recovered);
+        MigrationHistory.record(run, Result.MIGRATED, oldId, newId, mv.bytes(), mv.source(), mv.target());
+        return new MigrationResult(Result.MIGRATED, mv, newId, settled, phases, usage, freed, recovered);
     }
 
     /**
@@ -120,7 +120,7 @@ final class MigrationRun {
             // still hold the old map if it was never swapped out; drop only our temporary names.
             Journal.removeNames(e);
             j.finish();
-            MigrationHistory.record(run, MigrationEvent.Result.FAILED, e);
+            MigrationHistory.record(run, Result.FAILED, e);
             lines.add("dropped the interrupted migration of map " + e.oldId() + ": its replacement "
                     + e.newId() + " no longer exists");
             return Optional.empty();
@@ -137,7 +137,7 @@ final class MigrationRun {
             return Optional.of(e.oldId());
         }
         Release.awaitFreed(e.oldId());
-        MigrationHistory.record(run, MigrationEvent.Result.OK, e);
+        MigrationHistory.record(run, Result.MIGRATED, e);
         lines.add("finished the interrupted migration of map " + e.oldId() + " to map " + e.newId());
         return Optional.of(e.newId());
     }

@@ -75,15 +75,15 @@ public final class Migrator {
         // A dry run changes nothing and records nothing: it is no attempt, and must not count as one.
         return switch (plan) {
             case Plan.Noop n -> {
-                if (!req.dryRun()) MigrationHistory.record(run, MigrationEvent.Result.NOOP, m.id(), 0, 0, source, req.target());
-                yield new MigrationResult(MigrationResult.Result.NOOP, n, 0, MigrationResult.Settled.NONE, phases,
+                if (!req.dryRun()) MigrationHistory.record(run, Result.UNCHANGED, m.id(), 0, 0, source, req.target());
+                yield new MigrationResult(Result.UNCHANGED, n, 0, MigrationResult.Settled.NONE, phases,
                         MigrationResult.Usage.NONE, false, recovery.lines());
             }
             case Plan.Refused r -> {
-                if (!req.dryRun()) MigrationHistory.record(run, MigrationEvent.Result.REFUSED, m.id(), 0, 0, source, req.target());
+                if (!req.dryRun()) MigrationHistory.record(run, Result.REFUSED, m.id(), 0, 0, source, req.target());
                 throw new BpfchargeException(r.exit(), r.message());
             }
-            case Plan.Move mv when req.dryRun() -> new MigrationResult(MigrationResult.Result.DRY_RUN, mv, 0,
+            case Plan.Move mv when req.dryRun() -> new MigrationResult(Result.DRY_RUN, mv, 0,
                     MigrationResult.Settled.NONE, phases, MigrationResult.Usage.NONE, false, recovery.lines());
             case Plan.Move mv -> {
                 MigrationRun attempt = new MigrationRun(h, inventory.iterators(), progress, run);

@@ -128,7 +128,7 @@ public sealed interface Plan {
     private static Refused heldDirectly(MapRecord m, String what) {
         String progs = m.programs().stream().map(p -> "program " + p.id() + " (" + p.name() + ")")
                 .collect(Collectors.joining(", "));
-        String procs = m.processes().stream().map(p -> "process " + p.pid() + " (" + p.comm() + ")")
+        String procs = m.processes().stream().map(MapRecord.ProcessHolder::describe)
                 .collect(Collectors.joining(", "));
         StringBuilder b = new StringBuilder(what).append(" is used directly by ")
                 .append(progs.isEmpty() ? procs : procs.isEmpty() ? progs : progs + ", " + procs)

@@ -2,6 +2,7 @@ package io.bpfcharge.migrate;
 
 import io.bpfcharge.bpf.InventoryIterators;
 import io.bpfcharge.bpf.ProgFd;
+import io.bpfcharge.inventory.MapRecord;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,12 +51,12 @@ final class Quiescence {
         return Poll.until(deadline, 2, () -> it.holders().getOrDefault(mapId, List.of()).stream().allMatch(h -> h.pid() == self));
     }
 
-    /** "process 42 (app), program 7 (xdp)", or what else can hold a map when neither is seen. */
+    /** "process 42 (app, user ..., running 3 h), program 7 (xdp)", or what else can hold a map when neither is seen. */
     private static String holders(InventoryIterators it, int mapId) {
         List<String> found = new ArrayList<>();
         long self = ProcessHandle.current().pid();
         for (InventoryIterators.Holder h : it.holders().getOrDefault(mapId, List.of()))
-            if (h.pid() != self) found.add("process " + h.pid() + " (" + h.comm() + ")");
+            if (h.pid() != self) found.add(MapRecord.ProcessHolder.of(h.pid(), h.comm()).describe());
         found.addAll(programs(mapId));
         return found.isEmpty() ? "a pin made during the migration" : String.join(", ", found);
     }

@@ -26,7 +26,7 @@ record Recovery(List<String> lines, Map<Integer, Integer> renamed) {
             if (e.phase().compareTo(Journal.Phase.READY) < 0) {
                 Journal.removeNames(e);
                 j.finish();
-                MigrationHistory.record(run, MigrationEvent.Result.ROLLED_BACK, e.oldId(), 0, e.bytes(), e.source(), e.target());
+                MigrationHistory.record(run, Result.ROLLED_BACK, e.oldId(), 0, e.bytes(), e.source(), e.target());
                 lines.add("undid the interrupted migration of map " + e.oldId() + " (it had not been swapped)");
                 if (e.newId() != 0) renamed.put(e.newId(), e.oldId());
                 continue;

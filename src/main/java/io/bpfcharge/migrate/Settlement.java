@@ -103,7 +103,7 @@ final class Settlement {
         phase.accept("rollback");
         for (String p : new String[]{e.baseline(), e.undoBase(), e.keepPin(), e.tempPin()}) Journal.delete(p);
         j.finish();
-        MigrationHistory.record(j.runDir(), MigrationEvent.Result.ROLLED_BACK, e);
+        MigrationHistory.record(j.runDir(), Result.ROLLED_BACK, e);
         return new BpfchargeException(Exit.ROLLED_BACK, "map " + e.oldId() + " is held by " + holder
                 + ", which could still write to it: rolled back, map " + e.oldId() + " is in place with every write made"
                 + " to either map" + stillNew.map(h -> "; " + h + " still holds the replacement " + e.newId()

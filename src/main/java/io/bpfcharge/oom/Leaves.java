@@ -1,8 +1,10 @@
 package io.bpfcharge.oom;
 
 import io.bpfcharge.cgroup.MemoryHierarchy;
+import io.bpfcharge.host.HostFacts;
 import io.bpfcharge.inventory.CgroupTotal;
 import io.bpfcharge.inventory.Snapshot;
+import oshi.hardware.GlobalMemory;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,15 +56,9 @@ public final class Leaves {
         return max == Integer.MIN_VALUE ? 0 : max;
     }
 
-    /** RAM plus swap in bytes (/proc/meminfo), the total oom_score_adj is a thousandth of per point. */
+    /** RAM plus swap in bytes (/proc/meminfo, through OSHI), the total oom_score_adj is a thousandth of per point. */
     public static long totalMemory() {
-        long kb = 0;
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo")))
-                if (line.startsWith("MemTotal:") || line.startsWith("SwapTotal:")) kb += Long.parseLong(line.replaceAll("\\D", ""));
-        } catch (IOException e) {
-            return 0;
-        }
-        return kb * 1024;
+        GlobalMemory m = HostFacts.memory();
+        return m.getTotal() + m.getVirtualMemory().getSwapTotal();
     }
 }

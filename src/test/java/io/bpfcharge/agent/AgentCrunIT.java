@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -77,6 +78,7 @@ class AgentCrunIT {
             Started c2 = crun.run(cg, second, "agent-it-2", claim, cg.pinDir(), "pinwriter", "/pins/outer", "0", "" + WRITES, "/pins/held");
             c2.await("holding", Duration.ofSeconds(30));
             Path log = tmp.resolve("agent.log");
+            long agentStart = System.nanoTime(); // no container is seen by the agent before it starts
             agent = new Daemon(Map.of("BPFCHARGE_RUN_DIR", Files.createDirectories(tmp.resolve("run")).toString()),
                     ProcessBuilder.Redirect.to(log.toFile()), "--recharge",
                     "--runtime-root", crun.stateRoot().toString(), "--recharge-interval", "1");
@@ -124,7 +126,11 @@ class AgentCrunIT {
             Scrape after = scrape(agent);
             assertEquals(migrated, after.value("bpfcharge_recharges_total", "result", "migrated"), Files.readString(log));
             assertEquals(migrated == 6 ? 2 : 1, after.value("bpfcharge_recharge_seconds_count"), "container 3's maps were all charged to it; agent log:\n" + Files.readString(log));
-            assertTrue(after.value("bpfcharge_recharge_seconds_sum") < BOUND.toSeconds(), "" + after.value("bpfcharge_recharge_seconds_sum"));
+            // In seconds: each latency is at most the time since the agent started (not a speed target: that is bench/agent-bench).
+            double sinceStart = (System.nanoTime() - agentStart) / 1e9;
+            assertTrue(after.value("bpfcharge_recharge_seconds_sum") <= after.value("bpfcharge_recharge_seconds_count") * sinceStart,
+                    after.value("bpfcharge_recharge_seconds_sum") + " s for " + after.value("bpfcharge_recharge_seconds_count")
+                            + " recharges, " + sinceStart + " s after the agent's start");
         } finally {
             if (agent != null) agent.close();
             cg.close();
@@ -138,7 +144,8 @@ class AgentCrunIT {
         long t0 = System.nanoTime();
         while (true) {
             Snapshot s = inv.scan();
-            String inner = s.pinnedAt(outer.toString()).isEmpty() ? "(outer not seen)" : inner(s, outer).memcg().path();
+            String inner = s.pinnedAt(outer.toString()).isEmpty() ? "(outer not seen)"
+                    : innerOf(s, outer).map(m -> m.memcg().path()).orElse("(inner not seen)");
             List<String> at = pins.stream().map(p -> memcg(s, p)).toList();
             if (inner.equals(target) && at.stream().allMatch(target::equals)) return;
             if (System.nanoTime() - t0 > bound.toNanos())
@@ -153,9 +160,22 @@ class AgentCrunIT {
         return s.pinnedAt(pin.toString()).map(m -> m.memcg().path()).orElse("(pin not seen)");
     }
 
-    static MapRecord inner(Snapshot s, Path outer) {
-        int outerId = s.pinnedAt(outer.toString()).orElseThrow().id();
-        return s.maps().stream().filter(m -> m.outer().stream().anyMatch(o -> o.outerId() == outerId)).findFirst().orElseThrow();
+    /**
+     * The map in the outer map's slot. A scan is not atomic: it lists the maps, then reads the slots, so a
+     * migration that creates a twin after the first and swaps it in before the second leaves a slot naming a
+     * map the scan did not list (empty), as does a re-pin of the outer map between the two.
+     */
+    static Optional<MapRecord> innerOf(Snapshot s, Path outer) {
+        return s.pinnedAt(outer.toString()).flatMap(o -> s.maps().stream()
+                .filter(m -> m.outer().stream().anyMatch(x -> x.outerId() == o.id())).findFirst());
+    }
+
+    /** The map in the outer map's slot, by the first scan that sees it (the agent may still be migrating the outer map). */
+    static MapRecord inner(Inventory inv, Path outer) {
+        for (long end = System.nanoTime() + BOUND.toNanos(); ; ) {
+            Optional<MapRecord> m = innerOf(inv.scan(), outer);
+            if (m.isPresent() || System.nanoTime() > end) return m.orElseThrow(() -> new AssertionError("no scan saw the map in " + outer + "'s slot"));
+        }
     }
 
     /** Container 1's entries: key i -> i*7. */
@@ -172,7 +192,7 @@ class AgentCrunIT {
 
     /** The inner map in the outer slot now holds container 1's entries and every write pinwriter made (0x100000+i -> i*3). */
     static void assertInner(Inventory inv, Path outer, int writes) {
-        try (MapFd m = MapFd.byId(inner(inv.scan(), outer).id())) {
+        try (MapFd m = MapFd.byId(inner(inv, outer).id())) {
             ByteBuffer k = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()), v = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
             for (long i = 0; i < INNER; i++) {
                 k.putLong(0, i);

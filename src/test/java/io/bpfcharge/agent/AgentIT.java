@@ -1,5 +1,6 @@
 package io.bpfcharge.agent;
 
+import io.bpfcharge.host.Processes;
 import io.bpfcharge.hook.HookIT;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.metrics.Daemon;
@@ -60,7 +61,7 @@ class AgentIT {
     /** A "container": a real process in {@code cgroup}, recorded under the state root as crun does. */
     private Process container(String id, String cgroup, String claim) throws IOException {
         Process p = HookIT.container(cg, cgroup);
-        RuntimeRootsTest.crun(roots, id, p.pid(), RuntimeRoots.startTime(p.pid()),
+        RuntimeRootsTest.crun(roots, id, p.pid(), Processes.startTicks(p.pid()),
                 "{\"ociVersion\":\"1.0.2\",\"annotations\":{\"io.bpfcharge.maps\":\"" + claim + "\"}}");
         return p;
     }

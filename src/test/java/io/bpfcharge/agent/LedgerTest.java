@@ -1,5 +1,6 @@
 package io.bpfcharge.agent;
 
+import io.bpfcharge.migrate.Result;
 import org.junit.jupiter.api.Test;
 
 import java.util.Set;

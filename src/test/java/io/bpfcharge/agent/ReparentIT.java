@@ -2,6 +2,7 @@ package io.bpfcharge.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfcharge.host.Processes;
 import io.bpfcharge.hook.HookIT;
 import io.bpfcharge.metrics.Daemon;
 import io.bpfcharge.metrics.Scrape;
@@ -46,7 +47,7 @@ class ReparentIT {
             String ctr = cg.child("pod/ctr"), sibling = cg.child("pod/sibling");
             toKill.add(HookIT.container(cg, sibling)); // keeps the pod populated
             Process init = HookIT.container(cg, ctr);
-            RuntimeRootsTest.crun(roots, "ctr-1", init.pid(), RuntimeRoots.startTime(init.pid()), "{\"ociVersion\":\"1.0.2\"}");
+            RuntimeRootsTest.crun(roots, "ctr-1", init.pid(), Processes.startTicks(init.pid()), "{\"ociVersion\":\"1.0.2\"}");
             Path pin = cg.pin("reparented");
             int id = MapMaker.run(cg, ctr, false, spec("hash", 8, 64, 4096, "agent_reparent").pin(pin)).id(0);
             long ctrId = cg.hierarchy().id(ctr);

@@ -1,5 +1,6 @@
 package io.bpfcharge.agent;
 
+import io.bpfcharge.host.Processes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +26,7 @@ class RuntimeRootsTest {
 
     @TempDir Path tmp;
 
-    static long liveStart() { return RuntimeRoots.startTime(LIVE); }
+    static long liveStart() { return Processes.startTicks(LIVE); }
 
     @Test
     void givenRootsFollowTheDefaultsOrAloneReplaceThem() {

@@ -1,5 +1,6 @@
 package io.bpfcharge.cli;
 
+import io.bpfcharge.migrate.Result;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.MapType;
@@ -60,7 +61,7 @@ class PrinterTest {
         MapRecord m = map(3, bytes, new Memcg(12, "/demo/web-1", true, false));
         Plan.Move move = new Plan.Move(m, Plan.Kind.STANDALONE, "/demo/web-1", "/demo/web-2", 13, List.of(), List.of("/sys/fs/bpf/demo/x"),
                 0, OptionalLong.empty(), MigrationRequest.Strategy.COPY_SWAP, MigrationRequest.Merge.OVERWRITE);
-        return new MigrationResult(MigrationResult.Result.OK, move, 5, new MigrationResult.Settled(10, 0), java.util.Map.of(),
+        return new MigrationResult(Result.MIGRATED, move, 5, new MigrationResult.Settled(10, 0), java.util.Map.of(),
                 new MigrationResult.Usage(OptionalLong.of(sourceBefore), OptionalLong.of(sourceAfter), OptionalLong.of(targetBefore),
                         OptionalLong.of(targetAfter)), oldFreed, List.of());
     }
@@ -86,7 +87,7 @@ class PrinterTest {
     @Test
     void holdersShowProgramNamesAsProcessesShowTheirs() {
         MapRecord held = new MapRecord(new MapInfo(5, MapType.HASH, "m5", 8, 64, 100, 0, 0, 0, 0, 0, 0, 0), 1, EMPTY,
-                List.of(), List.of(), List.of(new MapRecord.ProcessHolder(42, "agent")),
+                List.of(), List.of(), List.of(new MapRecord.ProcessHolder(42, "agent", null)),
                 List.of(new MapRecord.ProgramHolder(9, "xdp_main")));
         String table = capture(out -> new MapsPrinter(java.util.Map.of(), java.util.Map.of(), Integer.MAX_VALUE).print(out, false, List.of(held)));
         assertTrue(table.contains("agent/42,xdp_main/prog:9"), table);

@@ -1,5 +1,6 @@
 package io.bpfcharge.hook;
 
+import io.bpfcharge.migrate.Result;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfcharge.BpfchargeException.Exit;
@@ -18,21 +19,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OutcomeTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    static Outcome outcome(Outcome.Result r, Exit exit) {
+    static Outcome outcome(Result r, Exit exit) {
         return new Outcome("c1", "annotation io.bpfcharge.maps", "/sys/fs/bpf/a", 12, "a", r, "/old", "/new", 4096, 35,
-                exit, r == Outcome.Result.MIGRATED ? "" : "why\nnot");
+                exit, r == Result.MIGRATED ? "" : "why\nnot");
     }
 
     @Test
     void jsonLineHasTheDocumentedFields() throws Exception {
-        String line = outcome(Outcome.Result.MIGRATED, Exit.OK).json(Instant.parse("2026-01-02T03:04:05Z"));
+        String line = outcome(Result.MIGRATED, Exit.OK).json(Instant.parse("2026-01-02T03:04:05Z"));
         assertFalse(line.contains("\n"));
         JsonNode n = JSON.readTree(line);
         assertEquals(List.of("time", "container", "source", "pin", "map_id", "map_name", "result", "from", "to", "bytes",
                 "millis", "exit", "message"), iterable(n));
         assertEquals("migrated", n.get("result").asText());
         assertEquals(12, n.get("map_id").asInt());
-        JsonNode none = JSON.readTree(new Outcome("c1", "s", "/sys/fs/bpf/*", 0, "", Outcome.Result.NO_MATCH, null, "/new",
+        JsonNode none = JSON.readTree(new Outcome("c1", "s", "/sys/fs/bpf/*", 0, "", Result.NO_MATCH, null, "/new",
                 0, 0, Exit.OK, "no pin matches").json(Instant.now()));
         assertTrue(none.get("map_id").isNull() && none.get("from").isNull());
     }
@@ -40,17 +41,17 @@ class OutcomeTest {
     @Test
     void textLineIsOneLine() {
         assertEquals("bpfcharge hook: container c1: /sys/fs/bpf/a: map 12 (a): migrated 4096 bytes from /old to /new in 35 ms",
-                outcome(Outcome.Result.MIGRATED, Exit.OK).text());
-        String refused = outcome(Outcome.Result.REFUSED, Exit.REFUSED).text();
+                outcome(Result.MIGRATED, Exit.OK).text());
+        String refused = outcome(Result.REFUSED, Exit.REFUSED).text();
         assertTrue(refused.contains(": refused: why"), refused);
     }
 
     @Test
     void strictReturnsTheFirstFailureOnly() {
-        var ok = outcome(Outcome.Result.MIGRATED, Exit.OK);
-        var nomatch = outcome(Outcome.Result.NO_MATCH, Exit.OK);
-        var refused = outcome(Outcome.Result.REFUSED, Exit.REFUSED);
-        var failed = outcome(Outcome.Result.FAILED, Exit.ROLLED_BACK);
+        var ok = outcome(Result.MIGRATED, Exit.OK);
+        var nomatch = outcome(Result.NO_MATCH, Exit.OK);
+        var refused = outcome(Result.REFUSED, Exit.REFUSED);
+        var failed = outcome(Result.FAILED, Exit.ROLLED_BACK);
         assertEquals(0, Hook.exitCode(List.of(ok, refused, failed), false));
         assertEquals(6, Hook.exitCode(List.of(ok, refused, failed), true));
         assertEquals(8, Hook.exitCode(List.of(failed, refused), true));

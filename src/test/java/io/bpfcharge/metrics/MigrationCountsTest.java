@@ -1,6 +1,5 @@
 package io.bpfcharge.metrics;
 
-import io.bpfcharge.migrate.MigrationEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -10,10 +9,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 
-import static io.bpfcharge.migrate.MigrationEvent.Result.FAILED;
-import static io.bpfcharge.migrate.MigrationEvent.Result.OK;
-import static io.bpfcharge.migrate.MigrationEvent.Result.REFUSED;
-import static io.bpfcharge.migrate.MigrationEvent.Result.ROLLED_BACK;
+import static io.bpfcharge.migrate.Result.FAILED;
+import static io.bpfcharge.migrate.Result.MIGRATED;
+import static io.bpfcharge.migrate.Result.REFUSED;
+import static io.bpfcharge.migrate.Result.ROLLED_BACK;
+import static io.bpfcharge.migrate.Result.UNCHANGED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class MigrationCountsTest {
@@ -33,12 +33,13 @@ class MigrationCountsTest {
         Path f = dir.resolve("migrations.jsonl");
         MigrationCounts j = new MigrationCounts(f);
         var none = j.read();
-        assertEquals(0L, none.byResult().get(OK));
-        assertEquals(List.of(MigrationEvent.Result.values()), none.byResult().keySet().stream().toList());
+        assertEquals(0L, none.byResult().get(MIGRATED));
+        assertEquals(List.of(MIGRATED, UNCHANGED, REFUSED, FAILED, ROLLED_BACK), none.byResult().keySet().stream().toList());
 
-        append(f, line("ok", 1000) + line("refused", 0) + "not json\n" + line("ok", 24));
+        // "ok": a line a version before the one vocabulary wrote (a node upgraded without a reboot)
+        append(f, line("migrated", 1000) + line("refused", 0) + "not json\n" + line("ok", 24) + line("dry_run", 5));
         var t = j.read();
-        assertEquals(2L, t.byResult().get(OK));
+        assertEquals(2L, t.byResult().get(MIGRATED));
         assertEquals(1L, t.byResult().get(REFUSED));
         assertEquals(1024, t.movedBytes());
 
@@ -54,12 +55,12 @@ class MigrationCountsTest {
     @Test
     void aReplacedOrTruncatedJournalIsCountedAfresh() throws IOException {
         Path f = dir.resolve("migrations.jsonl");
-        append(f, line("ok", 10) + line("ok", 10));
+        append(f, line("migrated", 10) + line("migrated", 10));
         MigrationCounts j = new MigrationCounts(f);
-        assertEquals(2L, j.read().byResult().get(OK));
+        assertEquals(2L, j.read().byResult().get(MIGRATED));
         Files.writeString(f, line("failed", 0)); // truncated and rewritten, shorter
         var t = j.read();
-        assertEquals(0L, t.byResult().get(OK));
+        assertEquals(0L, t.byResult().get(MIGRATED));
         assertEquals(1L, t.byResult().get(FAILED));
         Files.delete(f);
         assertEquals(0L, j.read().byResult().get(FAILED));

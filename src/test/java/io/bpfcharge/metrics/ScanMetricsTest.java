@@ -1,12 +1,12 @@
 package io.bpfcharge.metrics;
 
+import io.bpfcharge.migrate.Result;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.MapType;
 import io.bpfcharge.inventory.CgroupTotal;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Memcg;
 import io.bpfcharge.inventory.Snapshot;
-import io.bpfcharge.migrate.MigrationEvent;
 import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
@@ -121,7 +121,7 @@ class ScanMetricsTest {
 
     @Test
     void everyMigrationResultIsExportedFromTheStart() {
-        var t = new MigrationCounts.Totals(Map.of(MigrationEvent.Result.OK, 2L, MigrationEvent.Result.FAILED, 1L), 4096);
+        var t = new MigrationCounts.Totals(Map.of(Result.MIGRATED, 2L, Result.FAILED, 1L), 4096);
         List<MetricSnapshot> f = ScanMetrics.of(t);
         assertEquals("bpfcharge_migrations", f.get(0).getMetadata().getPrometheusName());
         assertEquals(2, f.get(0).getDataPoints().size());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.HostOnly;
+import io.bpfcharge.testing.HostTools;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
@@ -67,7 +68,7 @@ class ServeIT {
         idle = MapMaker.run(cg, idleCg, false, spec("hash", 8, 64, 20_000, "srv_hash").pin(cg.pin("hash")),
                 spec("array", 4, 256, 1024, "srv_array").pin(cg.pin("array")));
         live = MapMaker.run(cg, liveCg, true, spec("lru_hash", 8, 8, 5000, "srv_held"));
-        Files.writeString(runDir.resolve("migrations.jsonl"), journalLine("ok", 4096) + journalLine("ok", 1000)
+        Files.writeString(runDir.resolve("migrations.jsonl"), journalLine("migrated", 4096) + journalLine("migrated", 1000)
                 + journalLine("refused", 0) + journalLine("rolled_back", 777));
         daemon = new Daemon(Map.of("BPFCHARGE_RUN_DIR", runDir.toString()), "--max-scan-age", "0", "--max-map-series", "0");
     }
@@ -160,15 +161,27 @@ class ServeIT {
         assertEquals(cg.hierarchy().mode().toString(), build.labels().get("cgroup_mode"));
         assertTrue(s.value("bpfcharge_scan_duration_seconds") > 0);
 
-        assertEquals(2, (long) s.value("bpfcharge_migrations_total", "result", "ok"));
+        assertEquals(2, (long) s.value("bpfcharge_migrations_total", "result", "migrated"));
         assertEquals(1, (long) s.value("bpfcharge_migrations_total", "result", "refused"));
         assertEquals(1, (long) s.value("bpfcharge_migrations_total", "result", "rolled_back"));
         assertEquals(0, (long) s.value("bpfcharge_migrations_total", "result", "failed"));
         assertEquals(5096, (long) s.value("bpfcharge_migrated_bytes_total"));
-        Files.writeString(runDir.resolve("migrations.jsonl"), journalLine("ok", 4), java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(runDir.resolve("migrations.jsonl"), journalLine("migrated", 4), java.nio.file.StandardOpenOption.APPEND);
         Scrape after = scrape();
-        assertEquals(3, (long) after.value("bpfcharge_migrations_total", "result", "ok"), "new journal lines count at the next scrape");
+        assertEquals(3, (long) after.value("bpfcharge_migrations_total", "result", "migrated"), "new journal lines count at the next scrape");
         assertEquals(5100, (long) after.value("bpfcharge_migrated_bytes_total"));
+    }
+
+    /** One node_info series, with the node as its tools name it, and the node's memory as its own gauge. */
+    @Test
+    void theNodeIsNamedAsItsToolsNameIt() throws Exception {
+        HostTools.Facts tools = HostTools.read();
+        Scrape s = scrape();
+        List<Scrape.Sample> info = s.all("bpfcharge_node_info");
+        assertEquals(1, info.size(), info.toString());
+        assertEquals(Map.of("os", tools.os(), "kernel", tools.kernel(), "cpus", Integer.toString(tools.cpus())), info.getFirst().labels());
+        assertEquals(1, info.getFirst().value());
+        assertEquals(tools.memoryBytes(), (long) s.value("bpfcharge_node_memory_bytes"));
     }
 
     @Test

@@ -162,7 +162,9 @@ class MigrateFailureIT extends MigrationTestBase {
     void mapsUsedDirectlyAreRefusedNamingTheirHolders() throws Exception {
         Path held = cg.pin("held");
         try (MapMaker.Maps m = MapMaker.run(cg, src, true, spec("hash", 8, 8, 100, "held").pin(held))) {
-            refused(6, "process " + m.pid(), held, "--map", held.toString(), "--to-cgroup", dst);
+            // Named with who runs it: its command line (cut, a class path is long), user and age.
+            refused(6, "used directly by process " + m.pid() + " (" + Cli.java().getFirst() + " -", held, "--map", held.toString(), "--to-cgroup", dst);
+            refused(6, "..., user root (uid 0), running ", held, "--map", held.toString(), "--to-cgroup", dst);
         }
         Files.delete(held);
         Path progPin = cg.pin("prog"), used = cg.pin("used");
@@ -219,7 +221,7 @@ class MigrateFailureIT extends MigrationTestBase {
         try (MapFd f = Kernel.open(pin)) {
             assertEquals(before, Kernel.dump(f));
         }
-        assertEquals(MigrationEvent.Result.ROLLED_BACK, MigrationHistory.read(runDir.resolve("migrations.jsonl")).getLast().result());
+        assertEquals(Result.ROLLED_BACK, MigrationHistory.read(runDir.resolve("migrations.jsonl")).getLast().result());
         Files.delete(pin);
     }
 

@@ -68,9 +68,12 @@ class MigrateIT extends MigrationTestBase {
         assertEquals(0, r.exit(), r.err());
         JsonNode j = JSON.readTree(r.out());
         int newId = Kernel.idAt(pin);
+        assertEquals("migrated", j.get("result").asText(), "the one vocabulary of results");
         assertEquals(newId, j.get("new_map_id").asInt());
         assertEquals(oldId, j.get("old_map_id").asInt());
         assertTrue(newId != oldId);
+        assertTrue(Files.readString(runDir.resolve("migrations.jsonl")).contains("\"result\":\"migrated\",\"old_map_id\":" + oldId + ","),
+                "the log spells the result as the JSON does");
         try (MapFd neu = Kernel.open(pin)) {
             assertEquals(before, Kernel.dump(neu), "contents");
             assertEquals(type, neu.info().type().name());
@@ -141,8 +144,8 @@ class MigrateIT extends MigrationTestBase {
         assertTrue(noop.out().contains("already charged to " + dst), noop.out());
         assertEquals(newId, Kernel.idAt(innerPin));
         List<MigrationEvent> log = MigrationHistory.read(runDir.resolve("migrations.jsonl"));
-        assertTrue(log.stream().anyMatch(e -> e.result() == MigrationEvent.Result.OK && e.oldMapId() == innerId && e.newMapId() == newId));
-        assertEquals(MigrationEvent.Result.NOOP, log.getLast().result());
+        assertTrue(log.stream().anyMatch(e -> e.result() == Result.MIGRATED && e.oldMapId() == innerId && e.newMapId() == newId));
+        assertEquals(Result.UNCHANGED, log.getLast().result());
         Files.delete(innerPin);
         Files.delete(outerPin);
     }

@@ -56,7 +56,7 @@ class PlanTest {
     @Test
     void alreadyInTargetIsNoopEvenWhenHeldOrFull() {
         MapRecord m = new MapRecord(info(7, MapType.HASH, 64, 0), 1 << 20, new Memcg(TARGET_ID, TARGET, true, true),
-                List.of(), List.of(), List.of(new MapRecord.ProcessHolder(42, "app")), List.of());
+                List.of(), List.of(), List.of(new MapRecord.ProcessHolder(42, "app", null)), List.of());
         Plan.Noop n = assertInstanceOf(Plan.Noop.class, plan(m, OptionalLong.of(0), REQ));
         assertEquals(TARGET, n.target());
         assertTrue(n.message().contains("already charged to " + TARGET));
@@ -109,7 +109,7 @@ class PlanTest {
     void heldByAProcessOrProgramIsRefusedNamingThem() {
         MapInfo i = info(7, MapType.HASH, 64, 0);
         MapRecord byProc = new MapRecord(i, 1, OLD, List.of("/sys/fs/bpf/a"), List.of(),
-                List.of(new MapRecord.ProcessHolder(42, "agent")), List.of());
+                List.of(new MapRecord.ProcessHolder(42, "agent", null)), List.of());
         // A process is told what it can do: reach the map through a slot, or have it recharged before it opens it.
         Plan.Refused p = refused(plan(byProc), Exit.REFUSED, "process 42 (agent)", "held open", "map-of-maps slot",
                 "before the program starts", "createRuntime");

@@ -163,8 +163,8 @@ final class TortureIteration {
         switch (r.exit()) {
             case 0 -> {
                 String result = j.path("result").asText();
-                boolean ok = result.equals("ok") && j.path("new_map_id").asInt() == atPin && j.path("old_map_id").asInt() == map.oldId;
-                boolean noop = rerun && result.equals("noop") && j.path("old_map_id").asInt() == atPin;
+                boolean ok = result.equals("migrated") && j.path("new_map_id").asInt() == atPin && j.path("old_map_id").asInt() == map.oldId;
+                boolean noop = rerun && result.equals("unchanged") && j.path("old_map_id").asInt() == atPin;
                 if (!ok && !noop) problems.add(new Problem(Kind.UNTRUTHFUL, run + "the pin holds map " + atPin + " but the result is " + j));
                 if (atPin == map.oldId) problems.add(new Problem(Kind.UNTRUTHFUL, run + "the old map is still at the pin"));
                 charged(run, atPin, dst, problems);
