@@ -27,11 +27,11 @@ final class CreateHelper {
     private CreateHelper() {}
 
     /** Creates the twin of map {@code oldId} in {@code target}, pins it at {@code pin} and returns its id. */
-    static int create(MemoryHierarchy h, RunDir run, String target, int oldId, int templateId, Path pin) {
+    static int create(MemoryHierarchy h, String target, int oldId, int templateId, Path pin) {
         // The helper starts in this process's cgroup and goes back there: the checked one, never what a private
         // cgroup namespace's /proc/self/cgroup names (the host's root, seen through the mount).
         String own = h.ownCgroup();
-        List<String> cmd = new ArrayList<>(List.of(HelperBinary.in(run).toString(),
+        List<String> cmd = new ArrayList<>(List.of(HelperBinary.path().toString(),
                 "--parent", Long.toString(ProcessHandle.current().pid()), "--map", Integer.toString(oldId),
                 "--join", h.procs(target).toString(), "--return", h.procs(own).toString(), "--pin", pin.toString()));
         if (templateId != 0) cmd.addAll(List.of("--template", Integer.toString(templateId)));

@@ -63,7 +63,7 @@ final class MigrationRun {
             Crash.point("journal");
             MapFd neu = null;
             try {
-                newId = CreateHelper.create(h, run, mv.target(), oldId, mv.templateId(), Path.of(entry.tempPin()));
+                newId = CreateHelper.create(h, mv.target(), oldId, mv.templateId(), Path.of(entry.tempPin()));
                 j.write(entry.with(Journal.Phase.CREATED, newId));
                 phase("create");
                 Crash.point("created");

@@ -4,18 +4,16 @@ import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
+import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.MapMaker;
 import org.junit.jupiter.api.Test;
 
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 import static io.bpfcharge.testing.MapMaker.spec;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -25,11 +23,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The native map-creating helper (bpf/create_helper.c) on its own: the twin it creates is charged to the target
  * memcg, as that cgroup's usage file shows, while the caller stays where it was; it says ENOMEM as no room; it
- * removes its pin when its parent is gone; and it is extracted root-only under its content's name. (A helper
+ * removes its pin when its parent is gone; and it runs from memory, also where the run directory is noexec. (A helper
  * killed at each of its steps, and the rerun after it, are MigrateFailureIT's.)
  */
 class CreateHelperIT extends MigrationTestBase {
-    private RunDir run() { return new RunDir(runDir); }
 
     /** Makes the maps in src (the maker exits: they stay by their pins) and returns their ids. */
     private List<Integer> make(MapMaker.Spec... specs) throws Exception {
@@ -46,7 +43,7 @@ class CreateHelperIT extends MigrationTestBase {
         int old = make(spec("hash", 8, 512, 20_000, "charged").pin(pin)).getFirst();
         String self = h.cgroupOf(ProcessHandle.current().pid());
         long before = cg.usage(dst);
-        int twin = CreateHelper.create(h, run(), dst, old, 0, twinPin);
+        int twin = CreateHelper.create(h, dst, old, 0, twinPin);
         long grown = cg.usage(dst) - before;
         try (MapFd t = Kernel.open(twinPin); MapFd o = MapFd.byId(old)) {
             long memlock = t.memlock();
@@ -70,7 +67,7 @@ class CreateHelperIT extends MigrationTestBase {
         Path inner = cg.pin("t_inner"), outer = cg.pin("t_outer"), twinPin = cg.pin("t_twin");
         List<Integer> ids = make(spec("hash", 4, 8, 100, "t_inner").pin(inner),
                 spec("hash_of_maps", 4, 4, 4, "t_outer").pin(outer).outerOfPrevious());
-        int twin = CreateHelper.create(cg.hierarchy(), run(), dst, ids.get(1), ids.get(0), twinPin);
+        int twin = CreateHelper.create(cg.hierarchy(), dst, ids.get(1), ids.get(0), twinPin);
         try (MapFd t = Kernel.open(twinPin)) {
             assertEquals("hash_of_maps", t.info().type().name());
             assertEquals(cg.hierarchy().id(dst), Kernel.chargedTo(twin));
@@ -86,12 +83,12 @@ class CreateHelperIT extends MigrationTestBase {
         int old = make(spec("hash", 8, 512, 20_000, "noroom").pin(pin)).getFirst();
         String tight = cg.child("tight");
         cg.setLimit(tight, 1 << 20);
-        var e = assertThrows(BpfchargeException.class, () -> CreateHelper.create(cg.hierarchy(), run(), tight, old, 0, twinPin));
+        var e = assertThrows(BpfchargeException.class, () -> CreateHelper.create(cg.hierarchy(), tight, old, 0, twinPin));
         assertEquals(Exit.NO_ROOM, e.exit(), e.getMessage());
         assertTrue(e.getMessage().endsWith("create the twin of map id " + old + ": ENOMEM"), e.getMessage());
         assertFalse(Files.exists(twinPin));
         var missing = assertThrows(BpfchargeException.class,
-                () -> CreateHelper.create(cg.hierarchy(), run(), dst, Integer.MAX_VALUE, 0, twinPin));
+                () -> CreateHelper.create(cg.hierarchy(), dst, Integer.MAX_VALUE, 0, twinPin));
         assertEquals(Exit.FAILED, missing.exit());
         assertTrue(missing.getMessage().endsWith("open map id " + Integer.MAX_VALUE + ": ENOENT"), missing.getMessage());
         Files.delete(pin);
@@ -106,7 +103,7 @@ class CreateHelperIT extends MigrationTestBase {
         int old = make(spec("hash", 8, 8, 100, "orphan").pin(pin)).getFirst();
         String own = h.ownCgroup();
         // Its parent is this JVM, not process 1: as if this JVM had died and the helper been reparented.
-        Process p = new ProcessBuilder(HelperBinary.in(run()).toString(), "--parent", "1", "--map", Integer.toString(old),
+        Process p = new ProcessBuilder(HelperBinary.path().toString(), "--parent", "1", "--map", Integer.toString(old),
                 "--join", h.procs(dst).toString(), "--return", h.procs(own).toString(), "--pin", twinPin.toString()).start();
         assertEquals(1, p.waitFor());
         assertEquals("the parent process 1 is gone: the twin was removed",
@@ -116,36 +113,26 @@ class CreateHelperIT extends MigrationTestBase {
         Files.delete(pin);
     }
 
+    /**
+     * Debian's and Ubuntu's /run is mounted noexec (by initramfs-tools), and the run directory is below it: the
+     * helper runs from memory, so a migration whose run directory is noexec works and leaves no program there.
+     */
     @Test
-    void theProgramIsExtractedRootOnlyUnderItsContentsNameAndWrittenAgainWhenRemovedOrChanged() throws Exception {
-        byte[] program;
-        try (InputStream in = HelperBinary.class.getResourceAsStream("/bpf/create-helper")) {
-            program = in.readAllBytes();
-        }
-        Path file = HelperBinary.in(run());
-        assertEquals(runDir, file.getParent());
-        assertTrue(file.getFileName().toString().matches(HelperBinary.PREFIX + "[0-9a-f]{16}"), file.toString());
-        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
-        assertArrayEquals(program, Files.readAllBytes(file));
-        Files.delete(file); // the run directory emptied under a daemon: written again
-        assertEquals(file, HelperBinary.in(run()));
-        assertArrayEquals(program, Files.readAllBytes(file));
-        // Another run directory whose file of that name was changed (or left half-written): written anew.
-        Path other = Files.createTempDirectory("bpfcharge-run");
+    void theHelperRunsFromMemoryWhereTheRunDirectoryIsNoexec() throws Exception {
+        Path pin = cg.pin("noexec"), mnt = Files.createTempDirectory("bpfcharge-noexec");
+        make(spec("hash", 8, 8, 100, "noexec").pin(pin));
+        assertEquals(0, new ProcessBuilder("mount", "-t", "tmpfs", "-o", "noexec,size=16m", "tmpfs", mnt.toString())
+                .inheritIO().start().waitFor());
         try {
-            Path stale = other.resolve(file.getFileName());
-            Files.writeString(stale, "#!/bin/sh\nexit 0\n");
-            Files.setPosixFilePermissions(stale, PosixFilePermissions.fromString("rwx------"));
-            assertEquals(stale, HelperBinary.in(new RunDir(other)));
-            assertArrayEquals(program, Files.readAllBytes(stale));
-            try (var left = Files.list(other)) {
-                assertEquals(List.of(stale), left.toList(), "no temporary file left");
+            Cli.Result r = Kernel.migrate(mnt, null, "--map", pin.toString(), "--to-cgroup", dst);
+            assertEquals(0, r.exit(), r.err());
+            try (var left = Files.list(mnt)) {
+                assertEquals(List.of("migrations.jsonl"), left.map(f -> f.getFileName().toString()).toList());
             }
         } finally {
-            try (var left = Files.list(other)) {
-                for (Path f : left.toList()) Files.delete(f);
-            }
-            Files.delete(other);
+            new ProcessBuilder("umount", mnt.toString()).inheritIO().start().waitFor();
+            Files.delete(mnt);
+            Files.delete(pin);
         }
     }
 }

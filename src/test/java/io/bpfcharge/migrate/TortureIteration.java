@@ -224,7 +224,7 @@ final class TortureIteration {
                 if (left.startsWith(Journal.TEMP_PREFIX + oldId + "_") || left.startsWith(Journal.KEEP_PREFIX + oldId + "_"))
                     problems.add(new Problem(Kind.LEFTOVER, "pin left: " + dir.resolve(left)));
         try (Stream<Path> s = Files.list(runDir)) {
-            s.filter(p -> !p.getFileName().toString().equals("migrations.jsonl") && !p.getFileName().toString().startsWith(HelperBinary.PREFIX))
+            s.filter(p -> !p.getFileName().toString().equals("migrations.jsonl"))
                     .forEach(p -> problems.add(new Problem(Kind.LEFTOVER, "journal left: " + p)));
         }
     }
