@@ -12,12 +12,12 @@
 #
 # The guest reads a private copy of the build: a `mvn` run on the host while the VM runs would otherwise
 # swap classes and the jar under the tests. Not under /tmp, which the guest does not see.
-# Under emulation a JVM start costs seconds and the tests start dozens (MapMaker children, the CLI,
-# migrate's helper): they get a class data sharing archive of the jar, made on the host before the
+# Under emulation a JVM start costs seconds and the tests start dozens (MapMaker children, the CLI):
+# they get a class data sharing archive of the jar, made on the host before the
 # boot, and run interpreted only (short-lived; compiling costs more than it saves here). The archive is
 # made for the jar alone, and a JVM uses it when its class path starts with the archive's: so the
 # product classes come from the jar (the same build as target/classes), first on the class path, which
-# the MapMaker children inherit. The CLI runs `-jar` and migrate's helper reuses its parent's archive.
+# the MapMaker children inherit. The CLI runs `-jar`.
 stage_build() {
     local root=$1 java=$2 t=$1/target f
     shift 2

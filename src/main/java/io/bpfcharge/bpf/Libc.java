@@ -30,6 +30,9 @@ final class Libc {
         }
     }
 
+    /** Opens a file read-only; -1 when it cannot be opened. */
+    static int openReadOnly(String path) { return openAt(AT_FDCWD, path, 0); }
+
     /** Opens a directory to list it; -1 when it cannot be opened. */
     static int openDir(String path) { return openAt(AT_FDCWD, path, O_DIRECTORY); }
 
@@ -76,12 +79,17 @@ final class Libc {
         }
     }
 
+    /** write(2) of a segment, retried on EINTR; how many bytes were written. */
+    static long write(String op, int fd, MemorySegment from) { return transfer(Native.WRITE, op, fd, from); }
+
     /** read(2) into a segment, retried on EINTR; 0 at the end. */
-    static long read(String op, int fd, MemorySegment into) {
+    static long read(String op, int fd, MemorySegment into) { return transfer(Native.READ, op, fd, into); }
+
+    private static long transfer(java.lang.invoke.MethodHandle call, String op, int fd, MemorySegment buf) {
         MemorySegment cap = Scratch.get().capture;
         try {
             while (true) {
-                long n = (long) Native.READ.invokeExact(cap, fd, into, into.byteSize());
+                long n = (long) call.invokeExact(cap, fd, buf, buf.byteSize());
                 if (n >= 0) return n;
                 int errno = Native.errno(cap);
                 if (errno != Errno.EINTR && errno != Errno.EAGAIN) throw new BpfException(op, errno);

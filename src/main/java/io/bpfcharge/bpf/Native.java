@@ -99,6 +99,8 @@ final class Native {
     // libc
     static final MethodHandle READ = libc("read", FunctionDescriptor.of(L, I, A, L));
     static final MethodHandle CLOSE = libc("close", FunctionDescriptor.of(I, I));
+    static final MethodHandle WRITE = libc("write", FunctionDescriptor.of(L, I, A, L));
+    static final MethodHandle MEMFD_CREATE = libc("memfd_create", FunctionDescriptor.of(I, A, I));
     // openat is variadic (mode follows flags); the call never passes a mode.
     static final MethodHandle OPENAT = LINKER.downcallHandle(LIBC.findOrThrow("openat"), FunctionDescriptor.of(I, I, A, I),
             CAPTURE_ERRNO, Linker.Option.firstVariadicArg(3));

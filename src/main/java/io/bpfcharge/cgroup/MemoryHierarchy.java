@@ -274,10 +274,13 @@ public record MemoryHierarchy(CgroupMode mode, int version, Path root) {
         }
     }
 
+    /** A cgroup's cgroup.procs: writing a pid there moves that whole process into the cgroup. */
+    public Path procs(String path) { return dir(path).resolve("cgroup.procs"); }
+
     /** Moves a whole process into a cgroup. */
     public void moveProcess(long pid, String path) {
         try {
-            Files.writeString(dir(path).resolve("cgroup.procs"), Long.toString(pid));
+            Files.writeString(procs(path), Long.toString(pid));
         } catch (NoSuchFileException e) {
             throw new CgroupException("memory cgroup " + path + " does not exist");
         } catch (IOException e) {

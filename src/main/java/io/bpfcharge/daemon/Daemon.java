@@ -10,9 +10,7 @@ import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.metrics.Exporter;
 import io.bpfcharge.metrics.MetricsServer;
-import io.bpfcharge.migrate.MapCreator;
 import io.bpfcharge.migrate.Migrator;
-import io.bpfcharge.migrate.ResidentHelper;
 import io.bpfcharge.migrate.RunDir;
 import io.bpfcharge.oom.OomMapPublisher;
 import io.bpfcharge.provenance.OriginStore;
@@ -30,9 +28,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bpfcharge serve}: the exporter and its HTTP server, and, as configured, the pinned OOM map with its timer
- * and the node agent with its map-creating helper. It owns every part it started and closes them in the reverse
- * order, on every path: a start that fails halfway, and the shutdown (the agent first, so that a migration in
- * progress finishes, then the helper, the timer, the server, the OOM map and the exporter with its inventory).
+ * and the node agent. It owns every part it started and closes them in the reverse order, on every path: a start
+ * that fails halfway, and the shutdown (the agent first, so that a migration in progress finishes, then the
+ * timer, the server, the OOM map and the exporter with its inventory).
  */
 public final class Daemon implements AutoCloseable {
     /**
@@ -98,10 +96,8 @@ public final class Daemon implements AutoCloseable {
             }, every, every, TimeUnit.NANOSECONDS);
         }
         if (c.agent() != null) {
-            // Migrations run in this process: one warm map-creating helper instead of a JVM start per map.
-            MapCreator creator = c.agent().dryRun() ? MapCreator.ONE_SHOT : own(ResidentHelper.start());
             // The migration service shares the exporter's inventory: one loaded iterator object, warm scans.
-            Migrator migrator = new Migrator(inventory, Migrator.Progress.NONE, c.run(), creator);
+            Migrator migrator = new Migrator(inventory, Migrator.Progress.NONE, c.run());
             agent = own(new Agent(c.agent(), inventory, new RechargeMetrics(exporter.registry(), c.agent().roots().roots(),
                     exporter::metersChanged), migrator, out));
         }

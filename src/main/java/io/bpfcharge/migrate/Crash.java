@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -19,6 +21,8 @@ final class Crash {
     /** A paused process that nobody releases goes on after this long rather than hang a test run. */
     private static final long PAUSE_MAX_MS = 120_000;
     static final int EXIT = 137;
+    /** The steps in the map-creating helper (create_helper.c): inside the target before the create, and after the pin. */
+    private static final List<String> HELPER_STEPS = List.of("helper", "helper_pinned");
     private static final Set<String> paused = new HashSet<>();
 
     private Crash() {}
@@ -34,12 +38,25 @@ final class Crash {
         }
     }
 
+    /** The helper's own steps as its arguments: it reads no environment. */
+    static List<String> helperArgs() {
+        Faults f = faults;
+        List<String> args = new ArrayList<>();
+        for (String step : HELPER_STEPS) {
+            if (step.equals(f.crashAt())) args.addAll(List.of("--crash-at", step));
+            if (f.pauseAt().contains(step) && f.pauseDir() != null) args.addAll(List.of("--pause-at", step));
+        }
+        if (args.contains("--pause-at")) args.addAll(List.of("--pause-dir", f.pauseDir().toString()));
+        return args;
+    }
+
     /**
      * The helper's exit code is that of an injected crash in the helper: the parent halts too, as if the whole
      * process group had been killed. A real kill -9 of the helper exits with the same code and is a failed create.
      */
     static boolean injectedInHelper(int exit) {
-        return exit == EXIT && faults.crashAt() != null && faults.crashAt().startsWith("helper");
+        String at = faults.crashAt();
+        return exit == EXIT && at != null && HELPER_STEPS.contains(at); // List.of(...).contains(null) throws
     }
 
     private static void pause(Path flag) {

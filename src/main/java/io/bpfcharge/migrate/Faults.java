@@ -7,7 +7,7 @@ import java.util.Set;
  * Fault injection for the recovery tests, unset in production: halt at a named step of a migration as a kill -9
  * would leave it ({@code crashAt}), or wait there until a test releases it ({@code pauseAt}, announced in
  * {@code pauseDir}; see {@link Crash}). The command layer reads it from the environment and installs it once per
- * process; a create helper inherits that environment and installs its own.
+ * process; the create helper gets its own steps as arguments.
  */
 public record Faults(String crashAt, Set<String> pauseAt, Path pauseDir) {
     public static final Faults NONE = new Faults(null, Set.of(), null);

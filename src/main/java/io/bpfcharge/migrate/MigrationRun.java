@@ -36,16 +36,14 @@ final class MigrationRun {
     private final InventoryIterators it;
     private final Migrator.Progress progress;
     private final RunDir run;
-    private final MapCreator creator;
     private final Map<String, Duration> phases = new LinkedHashMap<>();
     private long mark = System.nanoTime();
 
-    MigrationRun(MemoryHierarchy h, InventoryIterators it, Migrator.Progress progress, RunDir run, MapCreator creator) {
+    MigrationRun(MemoryHierarchy h, InventoryIterators it, Migrator.Progress progress, RunDir run) {
         this.h = h;
         this.it = it;
         this.progress = progress;
         this.run = run;
-        this.creator = creator;
     }
 
     Map<String, Duration> phases() { return phases; }
@@ -65,7 +63,7 @@ final class MigrationRun {
             Crash.point("journal");
             MapFd neu = null;
             try {
-                newId = creator.create(mv.target(), oldId, mv.templateId(), Path.of(entry.tempPin()));
+                newId = CreateHelper.create(h, mv.target(), oldId, mv.templateId(), Path.of(entry.tempPin()));
                 j.write(entry.with(Journal.Phase.CREATED, newId));
                 phase("create");
                 Crash.point("created");

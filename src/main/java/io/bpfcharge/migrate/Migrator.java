@@ -31,21 +31,13 @@ public final class Migrator {
     private final Inventory inventory;
     private final Progress progress;
     private final RunDir run;
-    private final MapCreator creator;
 
-    /**
-     * @param run the node's migration directory, shared with every other bpfcharge process
-     * @param creator who makes each replacement inside its target memcg
-     */
-    public Migrator(Inventory inventory, Progress progress, RunDir run, MapCreator creator) {
+    /** @param run the node's migration directory, shared with every other bpfcharge process (and where the map-creating helper is kept) */
+    public Migrator(Inventory inventory, Progress progress, RunDir run) {
         this.inventory = inventory;
         this.progress = progress;
         this.run = run;
-        this.creator = creator;
     }
-
-    /** One helper process per create: a command's single migration. */
-    public Migrator(Inventory inventory, Progress progress, RunDir run) { this(inventory, progress, run, MapCreator.ONE_SHOT); }
 
     public Migrator(Inventory inventory, RunDir run) { this(inventory, Progress.NONE, run); }
 
@@ -53,7 +45,7 @@ public final class Migrator {
         var h = inventory.hierarchy();
         Map<String, Duration> phases = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        Recovery recovery = Recovery.run(h, inventory.iterators(), run, creator);
+        Recovery recovery = Recovery.run(h, inventory.iterators(), run);
         long t1 = System.nanoTime();
         phases.put("recover", Duration.ofNanos(t1 - t0));
         try {
@@ -94,7 +86,7 @@ public final class Migrator {
             case Plan.Move mv when req.dryRun() -> new MigrationResult(Result.DRY_RUN, mv, 0,
                     MigrationResult.Settled.NONE, phases, MigrationResult.Usage.NONE, false, recovery.lines());
             case Plan.Move mv -> {
-                MigrationRun attempt = new MigrationRun(h, inventory.iterators(), progress, run, creator);
+                MigrationRun attempt = new MigrationRun(h, inventory.iterators(), progress, run);
                 attempt.phases().putAll(phases);
                 yield attempt.execute(mv, recovery.lines());
             }
@@ -108,7 +100,7 @@ public final class Migrator {
      */
     public synchronized List<String> recover() {
         if (!Journal.any(run)) return List.of(); // the usual case
-        return Recovery.run(inventory.hierarchy(), inventory.iterators(), run, creator).lines();
+        return Recovery.run(inventory.hierarchy(), inventory.iterators(), run).lines();
     }
 
     private void requireNotMigrating(int id) {

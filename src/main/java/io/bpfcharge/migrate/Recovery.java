@@ -18,7 +18,7 @@ import java.util.Map;
  *                was renamed names the replacement, which an undo frees)
  */
 record Recovery(List<String> lines, Map<Integer, Integer> renamed) {
-    static Recovery run(MemoryHierarchy h, InventoryIterators it, RunDir run, MapCreator creator) {
+    static Recovery run(MemoryHierarchy h, InventoryIterators it, RunDir run) {
         List<String> lines = new ArrayList<>();
         Map<Integer, Integer> renamed = new HashMap<>();
         for (Journal j : Journal.orphans(run)) {
@@ -32,7 +32,7 @@ record Recovery(List<String> lines, Map<Integer, Integer> renamed) {
                 continue;
             }
             // A run of its own: its phases and counts are not the new migration's.
-            new MigrationRun(h, it, Migrator.Progress.NONE, run, creator).resume(j, lines).ifPresent(now -> {
+            new MigrationRun(h, it, Migrator.Progress.NONE, run).resume(j, lines).ifPresent(now -> {
                 renamed.put(e.oldId(), now);
                 renamed.put(e.newId(), now);
             });
