@@ -3,6 +3,7 @@ package io.bpfcharge.daemon;
 import io.bpfcharge.migrate.RunDir;
 import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelTest;
+import io.bpfcharge.testing.Await;
 import io.bpfcharge.testing.TestCgroups;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +21,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -40,7 +40,14 @@ class DaemonIT {
             Set<String> before = fds();
             // The OOM map is opened and the first scan done before the port turns out to be taken.
             assertThrows(BindException.class, () -> Daemon.start(config(oomPin, taken.getLocalPort()), quiet, quiet));
-            assertEquals(before, fds(), "file descriptors left open by the failed start");
+            // Only new fds count, and a socket's close may finish on another thread after close() returned (a
+            // transient dup of a closing socket was in one snapshot and not the next): wait for none to be left.
+            Await.until("file descriptors left open by the failed start", () -> {
+                Set<String> left = fds();
+                left.removeAll(before);
+                if (!left.isEmpty()) System.out.println("DaemonIT: still open: " + left);
+                return left.isEmpty();
+            });
             assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("oom-map") && t.isAlive()),
                     "the OOM map's timer still runs");
             Files.deleteIfExists(oomPin);
