@@ -1,6 +1,6 @@
 // The map-creating helper of a migration (docs/migration.md): creates the twin of a map inside the target
 // memory cgroup, so that the kernel charges it there (a new map is charged to the creating task's memcg).
-// bpfcharge extracts this program from its jar into the run directory and starts one per create; everything
+// bpfcharge loads this program from its jar into memory (memfd) and starts one per create; everything
 // it needs comes as arguments (it reads no environment):
 //   create-helper --parent PID --map ID [--template ID] --join CGROUP_PROCS --return CGROUP_PROCS --pin PATH
 //                 [--crash-at STEP] [--pause-at STEP]... [--pause-dir DIR]
