@@ -144,7 +144,8 @@ class MigrateWritersIT extends MigrationTestBase {
         assertEquals(exit, r.exit(), r.out() + r.err());
         int now = Kernel.idAt(s.pin());
         if (exit == 8) {
-            assertTrue(r.err().contains("rolled back") && r.err().contains("(java)"), r.err());
+            // The holder named as the message names processes: its command line (the writer's JVM), user and age.
+            assertTrue(r.err().contains("rolled back") && r.err().contains("/bin/java ") && r.err().contains("user root (uid 0)"), r.err());
             assertFalse(r.err().strip().contains("\n"), "one line: " + r.err());
             assertEquals(s.oldId(), now, "the old map is back at the pin");
             assertEquals(cg.hierarchy().id(src), Kernel.chargedTo(now));
