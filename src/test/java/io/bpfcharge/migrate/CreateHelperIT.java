@@ -47,7 +47,8 @@ class CreateHelperIT extends MigrationTestBase {
         long grown = cg.usage(dst) - before;
         try (MapFd t = Kernel.open(twinPin); MapFd o = MapFd.byId(old)) {
             long memlock = t.memlock();
-            assertTrue(memlock > 10 << 20, "memlock " + memlock);
+            // Linux 6.1's memlock is an estimate from the attributes (9.9 MB for this map; 6.18 says about 11 MB).
+            assertTrue(memlock > 8 << 20, "memlock " + memlock);
             assertTrue(grown >= memlock / 2, dst + " grew by " + grown + " bytes for a twin of " + memlock);
             assertEquals(h.id(dst), Kernel.chargedTo(twin), "the iterator sees the twin charged to the target");
             MapInfo a = o.info(), b = t.info();
