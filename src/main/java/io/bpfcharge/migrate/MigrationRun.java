@@ -93,10 +93,10 @@ final class MigrationRun {
         // charged 1.6 MB, a 23 MB percpu_hash 17 MB), and the target's growth overstates it when something else
         // grows there meanwhile (a hook run from inside the container's memcg: its own JVM), so the smaller of the
         // two. Before 6.4 memlock is an estimate from the attributes that leaves out per-CPU memory (4.8 MB for a
-        // percpu_hash charged 17 MB on 6.1), so only the target's growth counts there.
+        // percpu_hash charged 17 MB on 6.1): the per-CPU values are added to it there.
         OptionalLong targetNow = h.usage(mv.target());
         long grown = targetNow.isPresent() && targetBefore.isPresent() ? targetNow.getAsLong() - targetBefore.getAsLong() : 0;
-        long charge = KernelRelease.atLeast(6, 4) ? Math.min(grown, mv.bytes()) : grown;
+        long charge = Math.min(grown, KernelRelease.atLeast(6, 4) ? mv.bytes() : mv.bytes() + perCpuValues(mv.info()));
         boolean freed = Release.awaitReleased(h, oldId, mv.source(), sourceBefore, charge);
         phase("release");
         MigrationResult.Usage usage = new MigrationResult.Usage(sourceBefore, h.usage(mv.source()), targetBefore,
@@ -178,6 +178,12 @@ final class MigrationRun {
         if (c == null || !c.charged() || c.cgroupId() != mv.targetId())
             throw new BpfchargeException(Exit.FAILED, "the replacement map " + newId + " is charged to cgroup id "
                     + (c == null ? "?" : c.cgroupId()) + ", not to " + mv.target() + " (id " + mv.targetId() + ")");
+    }
+
+    /** A per-CPU map's values on every possible CPU (8-byte aligned each), which memlock leaves out before 6.4. */
+    private static long perCpuValues(MapInfo info) {
+        if (!info.type().isPerCpu()) return 0;
+        return ((info.valueSize() + 7L) & ~7L) * info.maxEntries() * Cpus.possible();
     }
 
     private static BpfchargeException rolledBack(RuntimeException e, Plan.Move mv) {
