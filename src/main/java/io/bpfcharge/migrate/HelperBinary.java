@@ -19,12 +19,17 @@ final class HelperBinary {
 
     private HelperBinary() {}
 
-    private static final class Loaded {
-        static final MemoryExecutable PROGRAM = MemoryExecutable.of("bpfcharge-create-helper", read());
-    }
+    private static MemoryExecutable program;
 
-    /** The path a child process runs the helper by. */
-    static Path path() { return Loaded.PROGRAM.path(); }
+    /**
+     * The path a child process runs the helper by. Loaded on first use; a failure (a jar without it, a kernel that
+     * refuses the memfd) is the documented error, and the next call tries again (a holder class would turn it
+     * into an ExceptionInInitializerError, then a NoClassDefFoundError for every later create).
+     */
+    static synchronized Path path() {
+        if (program == null) program = MemoryExecutable.of("bpfcharge-create-helper", read());
+        return program.path();
+    }
 
     private static byte[] read() {
         try (InputStream in = HelperBinary.class.getResourceAsStream(RESOURCE)) {
