@@ -8,10 +8,12 @@
 //   pod IMAGE NAME    prints the DaemonSet's pod template as a Pod named NAME (what a node runs)
 //                     with IMAGE as every container's image, and the ConfigMaps its volumes use,
 //                     for `podman kube play` (restartPolicy Never: see there why).
-//   podman-run-args DIR  prints, one a line, the podman run options that give a container what the
-//                     DaemonSet gives it: host pid namespace, capabilities, environment, host mounts,
-//                     and its ConfigMap volumes as files written below DIR.
+//   podman-run-args DIR [NAME]  prints, one a line, the podman run options that give a container (the
+//                     first, or the one named NAME, init containers too) what the DaemonSet gives it:
+//                     host pid namespace, capabilities, environment, host mounts, and its ConfigMap
+//                     volumes as files written below DIR.
 //   args              prints the container's arguments, one a line.
+//   command NAME      prints the command and arguments of the container NAME, each ended by a NUL.
 import { parseAllDocuments, stringify } from "yaml";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -25,6 +27,8 @@ const docs = parseAllDocuments(readFileSync(0, "utf8")).map((d) => {
 
 const fail = (msg) => { console.error(`manifests: ${msg}`); process.exit(1); };
 const daemonSet = () => docs.find((o) => o.kind === "DaemonSet") ?? fail("no DaemonSet in the input");
+const container = (name) => { const spec = daemonSet().spec.template.spec;
+  return [...spec.containers, ...(spec.initContainers ?? [])].find((c) => c.name === name) ?? fail(`no container ${name}`); };
 
 /** The module of a kind in kubernetes-models: exports the model class KIND and its interface IKIND. */
 function modulePath(apiVersion, kind) {
@@ -106,12 +110,14 @@ function pod(image, name) {
   process.stdout.write([pod, ...configMaps].map((o) => stringify(o)).join("---\n"));
 }
 
-function podmanRunArgs(dir) {
+function podmanRunArgs(dir, name) {
   const spec = daemonSet().spec.template.spec;
-  const c = spec.containers[0];
+  const c = name ? container(name) : spec.containers[0];
   const args = [];
   if (spec.hostPID) args.push("--pid=host");
-  args.push("--cap-drop=all", `--cap-add=${c.securityContext.capabilities.add.join(",")}`);
+  args.push("--cap-drop=all");
+  const add = c.securityContext.capabilities.add ?? [];
+  if (add.length) args.push(`--cap-add=${add.join(",")}`);
   if (c.securityContext.readOnlyRootFilesystem) args.push("--read-only");
   for (const e of c.env ?? []) args.push(`--env=${e.name}=${e.value}`);
   const volumes = Object.fromEntries(spec.volumes.map((v) => [v.name, v]));
@@ -140,6 +146,7 @@ function podmanRunArgs(dir) {
 const [cmd, arg] = process.argv.slice(2);
 if (cmd === "validate") await validate();
 else if (cmd === "pod" && arg && process.argv[4]) pod(arg, process.argv[4]);
-else if (cmd === "podman-run-args" && arg) podmanRunArgs(arg);
+else if (cmd === "podman-run-args" && arg) podmanRunArgs(arg, process.argv[4]);
 else if (cmd === "args") console.log(daemonSet().spec.template.spec.containers[0].args.join("\n"));
-else fail("usage: manifests.mjs validate | pod IMAGE NAME | podman-run-args DIR | args");
+else if (cmd === "command" && arg) { const c = container(arg); process.stdout.write([...c.command, ...c.args].map((s) => `${s}\0`).join("")); }
+else fail("usage: manifests.mjs validate | pod IMAGE NAME | podman-run-args DIR [NAME] | args | command NAME");
