@@ -162,7 +162,8 @@ public final class Inventory implements AutoCloseable {
     /** Facts that need no fd: the map is sized at creation and an earlier scan measured it. */
     private Facts known(MapInfo info) {
         Sized s = sized.get(info.id());
-        return s != null && sameMap(s.info, info) && !info.type().isMapOfMaps() ? new Facts(info, s.bytes, Map.of()) : null;
+        // The earlier scan's info, not this one's: one MapInfo per map stays live, not one per scan held.
+        return s != null && sameMap(s.info, info) && !info.type().isMapOfMaps() ? new Facts(s.info, s.bytes, Map.of()) : null;
     }
 
     /**
