@@ -1,10 +1,13 @@
 package io.bpfcharge.provenance;
 
-import io.bpfcharge.Mappers;
 import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Origin;
 import io.bpfcharge.inventory.Snapshot;
@@ -29,6 +32,12 @@ import java.util.function.Supplier;
  * serve) uses the file to tell a reparented charge from one that is simply there.
  */
 public final class OriginStore {
+    /**
+     * Jackson's streaming core alone, not {@link io.bpfcharge.Mappers}: serve reads and writes this file, and its
+     * mappers' initialisation loads about 400 classes of data binding and YAML into the daemon's metaspace.
+     */
+    private static final JsonFactory JSON = new JsonFactoryBuilder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
 
     private final Path file;
     private final Map<Integer, Origin> origins;
@@ -59,7 +68,7 @@ public final class OriginStore {
     private static Map<Integer, Origin> read(Path file) {
         Map<Integer, Origin> out = new TreeMap<>();
         if (!Files.exists(file)) return out;
-        try (JsonParser p = Mappers.JSON.createParser(file.toFile())) {
+        try (JsonParser p = JSON.createParser(file.toFile())) {
             if (p.nextToken() != JsonToken.START_OBJECT) return out;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 JsonToken value = p.nextToken();
@@ -157,7 +166,7 @@ public final class OriginStore {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             // Streamed for the same reason as read: no tree of every map in the heap.
-            try (JsonGenerator g = Mappers.JSON.createGenerator(tmp.toFile(), JsonEncoding.UTF8)) {
+            try (JsonGenerator g = JSON.createGenerator(tmp.toFile(), JsonEncoding.UTF8)) {
                 g.writeStartObject();
                 g.writeNumberField("version", 1);
                 g.writeObjectFieldStart("maps");
