@@ -56,6 +56,9 @@ public final class Agent implements AutoCloseable {
         this.log = log;
         this.watcher = new RootWatcher();
         this.origins = OriginStore.open(options.origins());
+        // Scans of this inventory (the daemon's scrapes too) read origins from the store the agent keeps, not from
+        // its file: one copy in the heap, no parse after each save.
+        inventory.origins(origins::all);
     }
 
     /** Reconciles now and then on every state-root change and every interval, on a thread of its own. */

@@ -88,7 +88,7 @@ public final class InventoryIterators implements AutoCloseable {
             long cgroupId = b.getLong(off + MapRecord.CGROUP_ID);
             int at = off;
             String cgroupName = cgroupNames.computeIfAbsent(cgroupId, k -> FileNames.text(Structs.cBytes(out, at + MapRecord.CGROUP_NAME, 64)));
-            MapInfo info = new MapInfo(id, new MapType(b.getInt(off + MapRecord.MAP_TYPE)),
+            MapInfo info = new MapInfo(id, MapType.of(b.getInt(off + MapRecord.MAP_TYPE)),
                     Structs.cString(out, off + MapRecord.MAP_NAME, 16), b.getInt(off + MapRecord.KEY_SIZE),
                     b.getInt(off + MapRecord.VALUE_SIZE), b.getInt(off + MapRecord.MAX_ENTRIES),
                     b.getInt(off + MapRecord.MAP_FLAGS), b.getLong(off + MapRecord.MAP_EXTRA),

@@ -16,7 +16,7 @@ public record MapInfo(int id, MapType type, String name, int keySize, int valueS
 
     /** From a struct bpf_map_info. */
     static MapInfo parse(MemorySegment s) {
-        return new MapInfo((int) BpfMapInfo.ID.get(s, 0L), new MapType((int) BpfMapInfo.TYPE.get(s, 0L)),
+        return new MapInfo((int) BpfMapInfo.ID.get(s, 0L), MapType.of((int) BpfMapInfo.TYPE.get(s, 0L)),
                 Structs.cString(s, BpfMapInfo.NAME, 16), (int) BpfMapInfo.KEY_SIZE.get(s, 0L),
                 (int) BpfMapInfo.VALUE_SIZE.get(s, 0L), (int) BpfMapInfo.MAX_ENTRIES.get(s, 0L),
                 (int) BpfMapInfo.MAP_FLAGS.get(s, 0L), (long) BpfMapInfo.MAP_EXTRA.get(s, 0L),

@@ -19,6 +19,14 @@ public record MapType(int value) {
             LPM_TRIE = new MapType(11), ARRAY_OF_MAPS = new MapType(12), HASH_OF_MAPS = new MapType(13),
             QUEUE = new MapType(22), STACK = new MapType(23), BLOOM_FILTER = new MapType(30);
 
+    /** One instance per known type, shared by every map of it (a scan makes one MapInfo per map). */
+    private static final MapType[] KNOWN = java.util.stream.IntStream.range(0, NAMES.size()).mapToObj(MapType::new).toArray(MapType[]::new);
+
+    /** The type numbered {@code value}, shared when the kernel's number is known to this build. */
+    public static MapType of(int value) {
+        return value >= 0 && value < KNOWN.length ? KNOWN[value] : new MapType(value);
+    }
+
     public String name() {
         return value >= 0 && value < NAMES.size() ? NAMES.get(value) : "type_" + value;
     }
@@ -26,7 +34,7 @@ public record MapType(int value) {
     public static MapType byName(String name) {
         int i = NAMES.indexOf(name);
         if (i < 0) throw new IllegalArgumentException("unknown map type: " + name);
-        return new MapType(i);
+        return KNOWN[i];
     }
 
     public boolean isMapOfMaps() { return equals(ARRAY_OF_MAPS) || equals(HASH_OF_MAPS); }

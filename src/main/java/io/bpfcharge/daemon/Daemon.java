@@ -67,6 +67,7 @@ public final class Daemon implements AutoCloseable {
         Inventory inventory = new Inventory(MemoryHierarchy.detect());
         Exporter exporter;
         try {
+            inventory.processFacts(false); // no metric names a holder's user or command line
             inventory.origins(OriginStore.reader(c.origins()));
             exporter = new Exporter(inventory, c.maxMapSeries(), c.maxScanAge(), c.run().history(), c.version());
         } catch (RuntimeException e) {

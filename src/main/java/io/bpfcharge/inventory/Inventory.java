@@ -84,7 +84,7 @@ public final class Inventory implements AutoCloseable {
         Map<Integer, List<MapRecord.Slot>> slots = new HashMap<>();
         facts.values().forEach(f -> f.slots.forEach((inner, s) -> slots.computeIfAbsent(inner, k -> new ArrayList<>()).addAll(s)));
         Map<Integer, List<MapRecord.ProgramHolder>> progs = programHolders();
-        Map<Integer, List<MapRecord.ProcessHolder>> procs = Holders.processes(iterators.holders());
+        Map<Integer, List<MapRecord.ProcessHolder>> procs = Holders.processes(iterators.holders(), processFacts);
         Memcgs memcgs = new Memcgs(hierarchy, memcgIndex);
 
         List<MapRecord> maps = new ArrayList<>(facts.size());
@@ -100,6 +100,14 @@ public final class Inventory implements AutoCloseable {
         Map<Integer, Fate> fates = Survival.of(maps, references.walk(), pins.programsAndLinks(), this::cgroupOf);
         return Snapshot.of(at, Duration.ofNanos(System.nanoTime() - t0), maps, memcgs::total, fates, reparented(maps));
     }
+
+    private volatile boolean processFacts = true;
+
+    /**
+     * Whether a scan reads who runs each holder (user, command line, start: a few /proc reads per process) for
+     * outputs that print it; off in the daemon, whose metrics do not, and whose messages read it when they name one.
+     */
+    public void processFacts(boolean read) { this.processFacts = read; }
 
     /** Where the maps were first charged, as the node agent recorded it (none by default). */
     private volatile Supplier<Map<Integer, Origin>> origins = Map::of;
@@ -162,7 +170,8 @@ public final class Inventory implements AutoCloseable {
     /** Facts that need no fd: the map is sized at creation and an earlier scan measured it. */
     private Facts known(MapInfo info) {
         Sized s = sized.get(info.id());
-        return s != null && sameMap(s.info, info) && !info.type().isMapOfMaps() ? new Facts(info, s.bytes, Map.of()) : null;
+        // The earlier scan's info, not this one's: one MapInfo per map stays live, not one per scan held.
+        return s != null && sameMap(s.info, info) && !info.type().isMapOfMaps() ? new Facts(s.info, s.bytes, Map.of()) : null;
     }
 
     /**

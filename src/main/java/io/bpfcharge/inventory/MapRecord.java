@@ -25,7 +25,8 @@ public record MapRecord(MapInfo info, long bytes, Memcg memcg, List<String> pins
     /**
      * A process with an fd on the map.
      * @param comm its name as the kernel's task has it
-     * @param process who runs it, read when the scan saw it; null when it exited before it could be read
+     * @param process who runs it, read when the scan saw it; null when it exited before it could be read, or when
+     *                the scan did not read it ({@link Inventory#processFacts})
      */
     public record ProcessHolder(long pid, String comm, ProcessInfo process) {
         /** Reads who runs it now. */
@@ -33,9 +34,13 @@ public record MapRecord(MapInfo info, long bytes, Memcg memcg, List<String> pins
             return new ProcessHolder(pid, comm, ProcessInfo.of(pid).orElse(null));
         }
 
-        /** "process 4711 (python3 /app/server.py, user app (uid 1000), running 3 h)", for a message. */
+        /**
+         * "process 4711 (python3 /app/server.py, user app (uid 1000), running 3 h)", for a message; who runs it is
+         * read now when the scan did not.
+         */
         public String describe() {
-            return "process " + pid + " (" + (process == null ? comm : process.summary(comm, Instant.now())) + ")";
+            ProcessInfo p = process != null ? process : ProcessInfo.of(pid).orElse(null);
+            return "process " + pid + " (" + (p == null ? comm : p.summary(comm, Instant.now())) + ")";
         }
     }
 

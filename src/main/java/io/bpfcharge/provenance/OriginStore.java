@@ -1,8 +1,13 @@
 package io.bpfcharge.provenance;
 
-import io.bpfcharge.Mappers;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Origin;
 import io.bpfcharge.inventory.Snapshot;
@@ -27,13 +32,22 @@ import java.util.function.Supplier;
  * serve) uses the file to tell a reparented charge from one that is simply there.
  */
 public final class OriginStore {
+    /**
+     * Jackson's streaming core alone, not {@link io.bpfcharge.Mappers}: serve reads and writes this file, and its
+     * mappers' initialisation loads about 400 classes of data binding and YAML into the daemon's metaspace.
+     */
+    private static final JsonFactory JSON = new JsonFactoryBuilder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
 
     private final Path file;
     private final Map<Integer, Origin> origins;
+    /** An immutable copy of {@link #origins} as of the last change, for scans on other threads. */
+    private volatile Map<Integer, Origin> published;
 
     private OriginStore(Path file, Map<Integer, Origin> origins) {
         this.file = file;
         this.origins = origins;
+        this.published = Map.copyOf(origins);
     }
 
     /** origins.json in the state directory {@code configured}, or in /var/lib/bpfcharge when it is unset or blank. */
@@ -47,23 +61,56 @@ public final class OriginStore {
      */
     public static OriginStore open(Path file) { return new OriginStore(file, read(file)); }
 
+    /**
+     * Streamed, not read as a tree: with 10,000 maps a tree of the file is a few MB of short-lived heap in a daemon
+     * whose heap is sized to its scans (contrib/serve-jvm.args).
+     */
     private static Map<Integer, Origin> read(Path file) {
         Map<Integer, Origin> out = new TreeMap<>();
-        try {
-            if (!Files.exists(file)) return out;
-            JsonNode maps = Mappers.JSON.readTree(file.toFile()).path("maps");
-            maps.properties().forEach(e -> {
-                JsonNode o = e.getValue();
-                out.put(Integer.parseInt(e.getKey()), new Origin(o.path("memcg_id").asLong(), o.path("path").asText(),
-                        o.path("container").isTextual() ? o.path("container").asText() : null));
-            });
+        if (!Files.exists(file)) return out;
+        try (JsonParser p = JSON.createParser(file.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) return out;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                JsonToken value = p.nextToken();
+                if (p.currentName().equals("maps") && value == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        int id = Integer.parseInt(p.currentName());
+                        p.nextToken();
+                        out.put(id, origin(p));
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
         } catch (IOException | RuntimeException e) {
             out.clear();
         }
         return out;
     }
 
-    public Map<Integer, Origin> all() { return Map.copyOf(origins); }
+    /** One entry of "maps", the parser on its START_OBJECT; unknown fields (of a later version) are skipped. */
+    private static Origin origin(JsonParser p) throws IOException {
+        if (p.currentToken() != JsonToken.START_OBJECT) throw new IOException("not an object");
+        long memcgId = 0;
+        String path = "", container = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken t = p.nextToken();
+            switch (name) {
+                case "memcg_id" -> memcgId = t.isNumeric() ? p.getLongValue() : 0;
+                case "path" -> path = t == JsonToken.VALUE_STRING ? p.getText() : "";
+                case "container" -> container = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                default -> p.skipChildren();
+            }
+        }
+        return new Origin(memcgId, path, container);
+    }
+
+    /**
+     * What the store holds, as of its last {@link #record}: the node agent's own scans and the daemon's read it here
+     * rather than from the file, which would be a second copy of every entry in the heap and a parse per change.
+     */
+    public Map<Integer, Origin> all() { return published; }
 
     /**
      * For readers: the file's content, read again only when it changed. Saves replace the file whole (a new inode),
@@ -108,19 +155,32 @@ public final class OriginStore {
             origins.put(m.id(), new Origin(m.memcg().id(), m.memcg().path(), containers.get(m.memcg().path())));
             changed = true;
         }
-        return origins.keySet().retainAll(live) || changed;
+        changed = origins.keySet().retainAll(live) || changed;
+        if (changed) published = Map.copyOf(origins);
+        return changed;
     }
 
     /** Writes the file whole (a temporary file renamed over it): a crash leaves the old file or the new one. */
     public void save() {
-        ObjectNode root = Mappers.JSON.createObjectNode().put("version", 1);
-        ObjectNode maps = root.putObject("maps");
-        origins.forEach((id, o) -> maps.putObject(id.toString()).put("memcg_id", o.memcgId()).put("path", o.path())
-                .put("container", o.container()));
         try {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Mappers.JSON.writeValue(tmp.toFile(), root);
+            // Streamed for the same reason as read: no tree of every map in the heap.
+            try (JsonGenerator g = JSON.createGenerator(tmp.toFile(), JsonEncoding.UTF8)) {
+                g.writeStartObject();
+                g.writeNumberField("version", 1);
+                g.writeObjectFieldStart("maps");
+                for (var e : origins.entrySet()) {
+                    Origin o = e.getValue();
+                    g.writeObjectFieldStart(e.getKey().toString());
+                    g.writeNumberField("memcg_id", o.memcgId());
+                    g.writeStringField("path", o.path());
+                    g.writeStringField("container", o.container());
+                    g.writeEndObject();
+                }
+                g.writeEndObject();
+                g.writeEndObject();
+            }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);

@@ -108,10 +108,12 @@ class PlanTest {
     @Test
     void heldByAProcessOrProgramIsRefusedNamingThem() {
         MapInfo i = info(7, MapType.HASH, 64, 0);
+        // A pid above the kernel's PID_MAX_LIMIT (2^22): describe() reads who runs a holder the scan did not read,
+        // and a real pid would name this machine's process.
         MapRecord byProc = new MapRecord(i, 1, OLD, List.of("/sys/fs/bpf/a"), List.of(),
-                List.of(new MapRecord.ProcessHolder(42, "agent", null)), List.of());
+                List.of(new MapRecord.ProcessHolder(4_194_305, "agent", null)), List.of());
         // A process is told what it can do: reach the map through a slot, or have it recharged before it opens it.
-        Plan.Refused p = refused(plan(byProc), Exit.REFUSED, "process 42 (agent)", "held open", "map-of-maps slot",
+        Plan.Refused p = refused(plan(byProc), Exit.REFUSED, "process 4194305 (agent)", "held open", "map-of-maps slot",
                 "before the program starts", "createRuntime");
         assertTrue(!p.message().contains("reloading") && !p.message().contains("programs"), p.message());
         MapRecord byProg = new MapRecord(i, 1, OLD, List.of(), List.of(new MapRecord.Slot(3, "00000000")), List.of(),

@@ -39,4 +39,17 @@ class OriginStoreTest {
         Files.delete(file);
         assertEquals(Map.of(), reader.get(), "the file is gone");
     }
+
+    /** The file is parsed streamed: fields of a later version are skipped at every level, whatever they hold. */
+    @Test
+    void aLaterVersionsFieldsAreSkippedAndABrokenFileIsEmpty() throws IOException {
+        Path file = dir.resolve("origins.json");
+        Files.writeString(file, "{\"version\":2,\"written_by\":{\"host\":[\"a\",{\"b\":1}]},\"maps\":{"
+                + "\"3\":{\"memcg_id\":9,\"qos\":{\"class\":\"burst\"},\"path\":\"/pod/caf\\u00e9\",\"container\":\"c1\"},"
+                + "\"4\":{\"path\":\"/pod/b\",\"memcg_id\":5,\"container\":null,\"tags\":[1,[2]]}},\"after\":true}");
+        assertEquals(Map.of(3, new Origin(9, "/pod/caf\u00e9", "c1"), 4, new Origin(5, "/pod/b", null)),
+                OriginStore.open(file).all());
+        Files.writeString(file, "{\"version\":1,\"maps\":{\"3\":{\"memcg_id\":9,");
+        assertEquals(Map.of(), OriginStore.open(file).all(), "a truncated file is an empty store");
+    }
 }
