@@ -12,3 +12,4 @@ deploy/test/check-manifests  # alert and recording rules unit-tested by promtool
 deploy/test/check-image      # the container image built from Debian packages and run as the DaemonSet runs it (podman, kube play)
 test/from-bare/run           # the README's first command on a bare Debian 13 root file system: installs a JDK and the rest, builds, lists maps
 test/deb/run                 # the Debian package (scripts/package) installed on bare Debian 12 and 13: runs with no JDK, man pages, completion, unit
+test/systemd/run             # the package's unit under systemd 257 as PID 1 in the QEMU VM (cgroup v2): serve --recharge recharges a map
