@@ -50,6 +50,30 @@ class MapRefsIT {
         }
     }
 
+    /**
+     * Every type a migration moves: the kernel takes the program against it, or refuses it with a BpfException
+     * (then Quiescence walks the iterator instead). Only LPM tries may be refused: 6.1 lets sleepable programs,
+     * as syscall programs are, use hashes, arrays and maps of maps only.
+     */
+    @Test
+    void loadsAgainstEveryMigratedTypeButMaybeLpmTries() {
+        int noPrealloc = 1;
+        try (MapFd inner = hash("refs_inner")) {
+            for (MapType type : new MapType[]{MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY,
+                    MapType.LRU_HASH, MapType.LRU_PERCPU_HASH, MapType.LPM_TRIE, MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS}) {
+                boolean lpm = type.equals(MapType.LPM_TRIE), outer = type.isMapOfMaps();
+                try (MapFd map = MapFd.create(new MapInfo(0, type, "refs_type", lpm ? 8 : 4, outer ? 4 : 8, 4,
+                        lpm ? noPrealloc : 0, 0, 0, 0, 0, 0, 0), null, outer ? inner : null)) {
+                    try (MapRefs refs = MapRefs.load(map)) {
+                        assertEquals(new MapRefs.Counts(1, 2), refs.read(), type.toString());
+                    } catch (BpfException e) {
+                        if (!lpm) throw e;
+                    }
+                }
+            }
+        }
+    }
+
     private static void assertCounts(MapRefs refs, InventoryIterators it, int id, long users, long others) {
         MapRefs.Counts c = refs.read();
         assertEquals(users, c.users(), "user references");
