@@ -52,8 +52,8 @@ class MapRefsIT {
 
     /**
      * Every type a migration moves: the kernel takes the program against it, or refuses it with a BpfException
-     * (then Quiescence walks the iterator instead). Only LPM tries may be refused: 6.1 lets sleepable programs,
-     * as syscall programs are, use hashes, arrays and maps of maps only.
+     * (then Quiescence walks the iterator instead). Only LPM tries may be refused (6.1 and 6.18 do): the verifier
+     * lets sleepable programs, as syscall programs are, use hashes, arrays and maps of maps, not tries.
      */
     @Test
     void loadsAgainstEveryMigratedTypeButMaybeLpmTries() {
