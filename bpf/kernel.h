@@ -85,6 +85,7 @@ struct bpf_map {
 	struct btf *btf;
 	char name[16];
 	struct obj_cgroup *objcg; /* 6.0+ */
+	atomic64_t refcnt;        /* every reference: users, programs, map-in-map slots, links */
 	atomic64_t usercnt;       /* fds and pins */
 };
 

@@ -38,11 +38,14 @@ public final class ProgFd extends BpfFd {
     /** Ids of every loaded program, ascending. */
     public static List<Integer> ids() { return Ids.all(Native.PROG_GET_NEXT_ID, "next prog id"); }
 
-    public ProgInfo info() {
+    public ProgInfo info() { return infoOf(fd()); }
+
+    /** The info of a program whose fd someone else owns (a loaded object's). */
+    static ProgInfo infoOf(int fd) {
         try (Arena arena = Arena.ofConfined()) {
             // First call learns how many maps; the second fetches their ids.
             MemorySegment info = arena.allocate(BpfProgInfo.LAYOUT);
-            getInfo(arena, info);
+            getInfo(arena, fd, info);
             int nrMaps = (int) BpfProgInfo.NR_MAP_IDS.get(info, 0L);
             List<Integer> mapIds = new ArrayList<>(nrMaps);
             if (nrMaps > 0) {
@@ -50,7 +53,7 @@ public final class ProgFd extends BpfFd {
                 info.fill((byte) 0);
                 BpfProgInfo.NR_MAP_IDS.set(info, 0L, nrMaps);
                 BpfProgInfo.MAP_IDS.set(info, 0L, ids.address());
-                getInfo(arena, info);
+                getInfo(arena, fd, info);
                 int got = Math.min(nrMaps, (int) BpfProgInfo.NR_MAP_IDS.get(info, 0L));
                 for (int i = 0; i < got; i++) mapIds.add(ids.getAtIndex(Native.I, i));
             }
@@ -59,9 +62,9 @@ public final class ProgFd extends BpfFd {
         }
     }
 
-    private void getInfo(Arena arena, MemorySegment info) {
+    private static void getInfo(Arena arena, int fd, MemorySegment info) {
         MemorySegment len = u32(arena, (int) info.byteSize());
-        Native.checked("prog info", () -> (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd(), info, len));
+        Native.checked("prog info", () -> (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd, info, len));
     }
 
     /** Runs the program {@code repeat} times on an empty context (BPF_PROG_TEST_RUN); returns its last return value. */

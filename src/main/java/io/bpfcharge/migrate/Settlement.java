@@ -49,9 +49,15 @@ final class Settlement {
      * @return keys carried over
      */
     long settle() {
+        try (Quiescence oldMap = Quiescence.of(it, old, j.entry().oldId())) {
+            return settle(oldMap);
+        }
+    }
+
+    private long settle(Quiescence oldMap) {
         long merged = 0;
         for (int pass = 1; ; pass++) {
-            Optional<String> held = Quiescence.await(it, j.entry().oldId(), OURS, Quiescence.WAIT);
+            Optional<String> held = oldMap.await(OURS, Quiescence.WAIT);
             if (held.isPresent() || pass > PASSES)
                 throw undo(held.orElse("something that keeps opening it"));
             Journal.Entry e = j.entry();
@@ -69,10 +75,10 @@ final class Settlement {
                 j.write(e.withBaseline(read));
                 Journal.delete(e.baseline());
             }
-            if (Quiescence.await(it, e.oldId(), OURS, Duration.ZERO).isPresent()) continue;
+            if (oldMap.await(OURS, Duration.ZERO).isPresent()) continue;
             Crash.point("reconciled");
             Journal.delete(e.keepPin());
-            if (Quiescence.await(it, e.oldId(), OURS - 1, Duration.ZERO).isEmpty()) return merged;
+            if (oldMap.await(OURS - 1, Duration.ZERO).isEmpty()) return merged;
             old.pin(Path.of(e.keepPin())); // opened at the last moment: keep it for the next pass (or the rollback)
         }
     }
@@ -98,7 +104,10 @@ final class Settlement {
         Swap.slots(e, e.newId(), old);
         Swap.pins(e, e.newId(), old);
         Crash.point("unswapped");
-        Optional<String> stillNew = Quiescence.await(it, e.newId(), OURS, Quiescence.WAIT);
+        Optional<String> stillNew;
+        try (Quiescence newMap = Quiescence.of(it, neu, e.newId())) { // closed first: the replacement is freed next
+            stillNew = newMap.await(OURS, Quiescence.WAIT);
+        }
         settleBack(e);
         phase.accept("rollback");
         for (String p : new String[]{e.baseline(), e.undoBase(), e.keepPin(), e.tempPin()}) Journal.delete(p);
