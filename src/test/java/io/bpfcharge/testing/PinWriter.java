@@ -29,10 +29,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * opened the map before a migration and closes it later.
  * With a pause directory ({@link PausePoints}): the first time a paused migration announces itself there, it
  * opens TARGET once (the pin, or {@code id:N}), writes through that fd, releases the migration and keeps
- * writing through the same fd for HOLD ms: a process that opened the map at exactly that step.
+ * writing through the same fd for HOLD ms (or until stopped): a process that opened the map at exactly that step.
  */
 public final class PinWriter {
     public static final int COUNTERS = 16, INSERT_BASE = 1_000_000;
+    /** A hold that lasts until the test stops the writer, however long the migration's steps take. */
+    public static final long UNTIL_STOPPED = -1;
 
     /** What a write does: add 1 to a counter, or insert a key. */
     public enum Mode { INSERT, SUM }
@@ -133,14 +135,17 @@ public final class PinWriter {
         }
     }
 
-    /** Opens {@code target} once and writes through that fd for holdMs; {@code opened} runs after the first write. */
-    private void hold(String target, Runnable opened, long holdMs) {
+    /**
+     * Opens {@code target} once and writes through that fd for holdMs ({@link #UNTIL_STOPPED}: until the test
+     * stops the writer); {@code opened} runs after the first write.
+     */
+    private void hold(String target, Runnable opened, long holdMs, AtomicBoolean stop) {
         try (MapFd map = target.startsWith("id:") ? MapFd.byId(Integer.parseInt(target.substring(3)))
                 : (MapFd) BpfFd.openPin(Path.of(target)); BpfObject prog = program(map)) {
             write(map, prog);
             opened.run();
             long end = System.nanoTime() + holdMs * 1_000_000;
-            while (System.nanoTime() < end) {
+            while (holdMs == UNTIL_STOPPED ? !stop.get() : System.nanoTime() < end) {
                 write(map, prog);
                 sleepMs(1);
             }
@@ -185,7 +190,7 @@ public final class PinWriter {
             stop.set(true);
         });
         if (keys.firstHoldMs() > 0) {
-            w.hold(pin.toString(), PinWriter::ready, keys.firstHoldMs());
+            w.hold(pin.toString(), PinWriter::ready, keys.firstHoldMs(), stop);
         } else {
             w.writeThroughPin(pin);
             ready();
@@ -200,7 +205,7 @@ public final class PinWriter {
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
-                }, Long.parseLong(a[7]));
+                }, Long.parseLong(a[7]), stop);
                 held = true;
             } else {
                 long t0 = System.nanoTime();
