@@ -71,8 +71,11 @@ public final class Cli {
         Process p = new ProcessBuilder(cmd).start();
         if (input != null) p.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
-        // Read both streams concurrently so a chatty child never blocks on a full pipe.
-        var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        // Read both streams concurrently so a chatty child never blocks on a full pipe. Stderr on a thread of its
+        // own: on the common pool (one worker on 2 CPUs) its reader waited behind a caller's task that pool ran,
+        // a migration paused until this command ended, so the pause ran out its 120 s limit first.
+        var err = new java.util.concurrent.CompletableFuture<String>();
+        Thread.ofPlatform().daemon().start(() -> err.complete(read(p.getErrorStream())));
         String out = read(p.getInputStream());
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
