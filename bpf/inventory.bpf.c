@@ -37,6 +37,79 @@ static struct kernfs_node *kn_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
 }
 
+/*
+ * An arena's pages are charged to its memcg as they are allocated, yet its memlock (map_mem_usage) is 0.
+ * Since 6.13 the arena keeps its free page ranges in a range tree: allocated = max_entries - free. The tree
+ * is walked without the arena's lock (an iterator cannot take a mutex): exact when nothing allocates or
+ * frees during the walk, and bounded when something does.
+ */
+#define ARENA_WALK_STEPS (1 << 18)
+
+struct arena_walk {
+	struct rb_node *node;
+	__u64 free;
+	int climbing; /* node's subtree is counted: go up to the next right subtree not yet seen */
+	int done;
+};
+
+static struct rb_node *rb_parent_of(struct rb_node *n)
+{
+	return (struct rb_node *)(BPF_CORE_READ(n, __rb_parent_color) & ~3UL);
+}
+
+/* One step of a pre-order walk through parent pointers: a BPF program has no stack to recurse with. */
+static long arena_walk_step(__u64 step, void *ctx)
+{
+	struct arena_walk *w = ctx;
+	struct rb_node *n = w->node, *next, *parent;
+
+	if (!w->climbing) {
+		struct range_node *r = (void *)n - bpf_core_field_offset(struct range_node, rn_rbnode);
+
+		w->free += BPF_CORE_READ(r, rn_last) - BPF_CORE_READ(r, rn_start) + 1;
+		next = BPF_CORE_READ(n, rb_left);
+		if (!next)
+			next = BPF_CORE_READ(n, rb_right);
+		if (next)
+			w->node = next;
+		else
+			w->climbing = 1;
+		return 0;
+	}
+	parent = rb_parent_of(n);
+	if (!parent) {
+		w->done = 1;
+		return 1;
+	}
+	next = BPF_CORE_READ(parent, rb_right);
+	if (BPF_CORE_READ(parent, rb_left) == n && next) {
+		w->node = next;
+		w->climbing = 0;
+	} else {
+		w->node = parent;
+	}
+	return 0;
+}
+
+static void read_arena(struct bpf_map *map, struct map_record *rec)
+{
+	struct bpf_arena *arena;
+	struct arena_walk w = {};
+
+	if (!bpf_core_field_exists(struct bpf_arena, rt))
+		return;
+	arena = (void *)map - bpf_core_field_offset(struct bpf_arena, map);
+	w.node = BPF_CORE_READ(arena, rt.it_root.rb_root.rb_node);
+	if (w.node)
+		bpf_loop(ARENA_WALK_STEPS, arena_walk_step, &w, 0);
+	else
+		w.done = 1;
+	if (!w.done || w.free > rec->max_entries)
+		return; /* changed under the walk: better no figure than a wrong one */
+	rec->arena_pages = rec->max_entries - w.free;
+	rec->flags |= MAP_ARENA_PAGES;
+}
+
 /* __noinline keeps struct map_record in the object's BTF (a static function's prototype is emitted; a local's type is not). */
 static __noinline void read_map(struct bpf_map *map, struct map_record *rec)
 {
@@ -58,12 +131,15 @@ static __noinline void read_map(struct bpf_map *map, struct map_record *rec)
 		rec->map_extra = BPF_CORE_READ(map, map_extra);
 	bpf_core_read(rec->map_name, sizeof(rec->map_name), &map->name);
 
+	if (rec->map_type == BPF_MAP_TYPE_ARENA)
+		read_arena(map, rec);
+
 	memcg = charged_memcg(map);
 	if (memcg) {
 		struct kernfs_node *kn = BPF_CORE_READ(memcg, css.cgroup, kn);
 		struct kernfs_node *parent = kn_parent(kn);
 
-		rec->flags = MAP_CHARGED;
+		rec->flags |= MAP_CHARGED;
 		if (BPF_CORE_READ(memcg, css.flags) & CSS_ONLINE)
 			rec->flags |= MAP_ONLINE;
 		rec->cgroup_id = BPF_CORE_READ(kn, id);

@@ -9,6 +9,7 @@
 enum map_record_flags {
 	MAP_CHARGED = 1, /* the map has a memcg at all (kernel memory accounting on) */
 	MAP_ONLINE = 2,  /* that memcg's css is online (its directory exists) */
+	MAP_ARENA_PAGES = 4, /* arena_pages was counted (an arena on a kernel with its range tree, 6.13+) */
 };
 
 /* map_memcg: one per map in the system. */
@@ -30,9 +31,10 @@ struct map_record {
 	__u64 map_extra;
 	char map_name[16];
 	char cgroup_name[64];   /* the cgroup directory's own name */
+	__u64 arena_pages;      /* an arena's allocated pages (memlock says 0 for them), with MAP_ARENA_PAGES */
 };
 
-_Static_assert(sizeof(struct map_record) == 152, "map_record is read as 152 bytes");
+_Static_assert(sizeof(struct map_record) == 160, "map_record is read as 160 bytes");
 
 /* map_holders: one per map fd of every process. */
 struct holder_record {

@@ -55,6 +55,7 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_ARRAY_OF_MAPS = 12,
+	BPF_MAP_TYPE_ARENA = 33,
 };
 
 enum {
@@ -145,6 +146,37 @@ struct bpf_iter__task_file {
 	struct task_struct *task;
 	__u32 fd;
 	struct file *file;
+};
+
+struct rb_node {
+	unsigned long __rb_parent_color; /* the parent's address; the low two bits hold the colour */
+	struct rb_node *rb_right;
+	struct rb_node *rb_left;
+};
+
+struct rb_root {
+	struct rb_node *rb_node;
+};
+
+struct rb_root_cached {
+	struct rb_root rb_root;
+};
+
+/* kernel/bpf/range_tree.h (6.13+): an arena's free page ranges, one node per run of free pages. */
+struct range_tree {
+	struct rb_root_cached it_root;
+};
+
+struct range_node {
+	struct rb_node rn_rbnode;
+	__u32 rn_start;
+	__u32 rn_last; /* inclusive */
+};
+
+/* kernel/bpf/arena.c; 6.9 to 6.12 tracked allocated ranges in a maple tree instead (no rt member). */
+struct bpf_arena {
+	struct bpf_map map;
+	struct range_tree rt;
 };
 
 #pragma clang attribute pop

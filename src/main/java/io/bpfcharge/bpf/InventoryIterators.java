@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * The two iterators of bpf/inventory.bpf.c, loaded and attached once: {@link #maps()} walks every map
@@ -95,7 +96,8 @@ public final class InventoryIterators implements AutoCloseable {
                     b.getInt(off + MapRecord.BTF_ID), b.getInt(off + MapRecord.BTF_KEY_TYPE_ID),
                     b.getInt(off + MapRecord.BTF_VALUE_TYPE_ID), b.getInt(off + MapRecord.BTF_VMLINUX_VALUE_TYPE_ID), 0);
             charges.put(id, new MapCharge(info, (flags & MapRecord.MAP_CHARGED) != 0, (flags & MapRecord.MAP_ONLINE) != 0,
-                    cgroupId, b.getLong(off + MapRecord.PARENT_CGROUP_ID), cgroupName));
+                    cgroupId, b.getLong(off + MapRecord.PARENT_CGROUP_ID), cgroupName,
+                    (flags & MapRecord.MAP_ARENA_PAGES) != 0 ? OptionalLong.of(b.getLong(off + MapRecord.ARENA_PAGES)) : OptionalLong.empty()));
         }
         return charges;
     }

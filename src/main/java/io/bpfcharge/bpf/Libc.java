@@ -6,7 +6,20 @@ import java.lang.foreign.MemorySegment;
 final class Libc {
     private static final int AT_FDCWD = -100, O_RDONLY = 0, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
 
+    private static final int SC_PAGESIZE = 30;
+
     private Libc() {}
+
+    /** The kernel's page size: the unit arena pages are allocated and charged in. */
+    static final long PAGE_SIZE = pageSize();
+
+    private static long pageSize() {
+        try {
+            return (long) Native.SYSCONF.invokeExact(Scratch.get().capture, SC_PAGESIZE);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
 
     /**
      * This process's /proc/self/fd and /proc/self/fdinfo, opened once: a name looked up relative

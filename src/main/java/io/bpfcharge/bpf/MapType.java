@@ -17,7 +17,7 @@ public record MapType(int value) {
     public static final MapType HASH = new MapType(1), ARRAY = new MapType(2), PERCPU_HASH = new MapType(5),
             PERCPU_ARRAY = new MapType(6), LRU_HASH = new MapType(9), LRU_PERCPU_HASH = new MapType(10),
             LPM_TRIE = new MapType(11), ARRAY_OF_MAPS = new MapType(12), HASH_OF_MAPS = new MapType(13),
-            QUEUE = new MapType(22), STACK = new MapType(23), BLOOM_FILTER = new MapType(30);
+            QUEUE = new MapType(22), STACK = new MapType(23), BLOOM_FILTER = new MapType(30), ARENA = new MapType(33);
 
     /** One instance per known type, shared by every map of it (a scan makes one MapInfo per map). */
     private static final MapType[] KNOWN = java.util.stream.IntStream.range(0, NAMES.size()).mapToObj(MapType::new).toArray(MapType[]::new);

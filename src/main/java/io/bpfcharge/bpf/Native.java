@@ -108,6 +108,7 @@ final class Native {
     static final MethodHandle GETDENTS64 = libc("getdents64", FunctionDescriptor.of(L, I, A, L));
     static final MethodHandle SCHED_GETAFFINITY = libc("sched_getaffinity", FunctionDescriptor.of(I, I, L, A));
     static final MethodHandle SCHED_SETAFFINITY = libc("sched_setaffinity", FunctionDescriptor.of(I, I, L, A));
+    static final MethodHandle SYSCONF = libc("sysconf", FunctionDescriptor.of(L, I));
 
     static {
         try {

@@ -96,16 +96,17 @@ final class Structs {
                 u64("parent_cgroup_id"), u32("map_type"), u32("key_size"), u32("value_size"), u32("max_entries"),
                 u32("map_flags"), u32("btf_id"), u32("btf_key_type_id"), u32("btf_value_type_id"),
                 u32("btf_vmlinux_value_type_id"), u32("users"), u64("map_extra"), chars("map_name", 16),
-                chars("cgroup_name", 64));
+                chars("cgroup_name", 64), u64("arena_pages"));
         static final int SIZE = (int) LAYOUT.byteSize();
         static final int MAP_ID = at("map_id"), FLAGS = at("flags"), CGROUP_ID = at("cgroup_id"),
                 PARENT_CGROUP_ID = at("parent_cgroup_id"), MAP_TYPE = at("map_type"), KEY_SIZE = at("key_size"),
                 VALUE_SIZE = at("value_size"), MAX_ENTRIES = at("max_entries"), MAP_FLAGS = at("map_flags"),
                 BTF_ID = at("btf_id"), BTF_KEY_TYPE_ID = at("btf_key_type_id"), BTF_VALUE_TYPE_ID = at("btf_value_type_id"),
                 BTF_VMLINUX_VALUE_TYPE_ID = at("btf_vmlinux_value_type_id"), MAP_EXTRA = at("map_extra"),
-                USERS = at("users"), MAP_NAME = at("map_name"), CGROUP_NAME = at("cgroup_name");
+                USERS = at("users"), MAP_NAME = at("map_name"), CGROUP_NAME = at("cgroup_name"),
+                ARENA_PAGES = at("arena_pages");
         /** enum map_record_flags. */
-        static final int MAP_CHARGED = 1, MAP_ONLINE = 2;
+        static final int MAP_CHARGED = 1, MAP_ONLINE = 2, MAP_ARENA_PAGES = 4;
 
         private static int at(String member) { return (int) offset(LAYOUT, member); }
     }

@@ -92,7 +92,8 @@ public final class Inventory implements AutoCloseable {
             Facts f = facts.get(c.mapId());
             if (f == null) continue; // freed since the iterator saw it
             int id = c.mapId();
-            maps.add(new MapRecord(f.info, f.bytes, memcgs.resolve(c),
+            // An arena's memlock is 0 while its allocated pages are charged: the iterator counted them.
+            maps.add(new MapRecord(f.info, c.arenaBytes().orElse(f.bytes), memcgs.resolve(c),
                     sorted(pinned.get(id)), List.copyOf(slots.getOrDefault(id, List.of())),
                     List.copyOf(procs.getOrDefault(id, List.of())), List.copyOf(progs.getOrDefault(id, List.of()))));
         }

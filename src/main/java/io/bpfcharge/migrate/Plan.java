@@ -73,10 +73,13 @@ public sealed interface Plan {
                     + "to: a map created there would be charged to no cgroup; give the cgroup of a container (--to-cgroup) "
                     + "or a process running in one (--to-pid), not a kernel thread or a process in the root cgroup");
         if (!SUPPORTED.contains(info.type())) {
-            String why = UNCOPYABLE.contains(info.type().name())
+            String why = info.type().equals(MapType.ARENA)
+                    ? "its pages are shared with programs and user space mappings by address, which a new map cannot take over"
+                    : UNCOPYABLE.contains(info.type().name())
                     ? "it holds kernel objects or a stream that cannot be copied from user space"
                     : "bpfcharge cannot copy this type";
-            return new Refused(m, Exit.REFUSED, what + " is a " + info.type() + " map: " + why
+            String article = info.type().name().matches("[aeio].*") ? " is an " : " is a "; // "a user_ringbuf"
+            return new Refused(m, Exit.REFUSED, what + article + info.type() + " map: " + why
                     + "; only hash, array, lru, percpu, lpm_trie and map-of-maps maps can be migrated");
         }
         if ((info.flags() & (BPF_F_RDONLY | BPF_F_WRONLY)) != 0)

@@ -30,8 +30,8 @@ class BtfLayoutTest {
         Btf btf = objectBtf("inventory");
         assertSame(btf.struct("map_record"), Structs.MapRecord.LAYOUT, true);
         assertSame(btf.struct("holder_record"), Structs.HolderRecord.LAYOUT, true);
-        assertEquals(Map.of("MAP_CHARGED", (long) Structs.MapRecord.MAP_CHARGED, "MAP_ONLINE", (long) Structs.MapRecord.MAP_ONLINE),
-                btf.enumValues("map_record_flags"));
+        assertEquals(Map.of("MAP_CHARGED", (long) Structs.MapRecord.MAP_CHARGED, "MAP_ONLINE", (long) Structs.MapRecord.MAP_ONLINE,
+                "MAP_ARENA_PAGES", (long) Structs.MapRecord.MAP_ARENA_PAGES), btf.enumValues("map_record_flags"));
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.OptionalLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,20 +26,30 @@ class ParsingTest {
 
     @Test
     void iteratorRecords() {
-        ByteBuffer b = ByteBuffer.allocate(3 * Structs.MapRecord.SIZE).order(ByteOrder.nativeOrder());
+        ByteBuffer b = ByteBuffer.allocate(5 * Structs.MapRecord.SIZE).order(ByteOrder.nativeOrder());
         MapInfo counts = new MapInfo(7, MapType.LRU_HASH, "counts", 4, 16, 1024, 0x20, 0, 12, 3, 5, 0, 0);
         record(b, counts, 3, 2774, 35, "ctr-a");
         record(b, new MapInfo(8, MapType.BLOOM_FILTER, "seen", 0, 8, 100, 0, 5, 0, 0, 0, 0, 0), 3, 2774, 35, "ctr-a");
         record(b, new MapInfo(9, MapType.ARRAY, "", 4, 8, 1, 0, 0, 0, 0, 0, 0, 0), 0, 0, 0, "");
+        MapInfo arena = new MapInfo(10, MapType.ARENA, "heap", 0, 0, 4096, 0x400, 0, 0, 0, 0, 0, 0);
+        arenaPages(record(b, arena, 3 | Structs.MapRecord.MAP_ARENA_PAGES, 2774, 35, "ctr-a"), b, 2048);
+        arenaPages(record(b, new MapInfo(11, MapType.ARENA, "old", 0, 0, 16, 0x400, 0, 0, 0, 0, 0, 0), 3, 2774, 35, "ctr-a"), b, 0);
         Map<Integer, MapCharge> m = InventoryIterators.parseMaps(b.array());
-        assertEquals(new MapCharge(counts, true, true, 2774, 35, "ctr-a"), m.get(7));
+        assertEquals(new MapCharge(counts, true, true, 2774, 35, "ctr-a", OptionalLong.empty()), m.get(7));
+        assertEquals(OptionalLong.of(2048), m.get(10).arenaPages());
+        assertEquals(OptionalLong.of(2048 * Libc.PAGE_SIZE), m.get(10).arenaBytes());
+        assertEquals(OptionalLong.empty(), m.get(11).arenaPages(), "not counted: no range tree on that kernel");
         assertEquals(5, m.get(8).info().mapExtra());
         assertFalse(m.get(9).charged());
         assertEquals("", m.get(9).info().name());
     }
 
-    /** Writes one struct map_record of bpf/inventory.h. */
-    private static void record(ByteBuffer b, MapInfo i, int flags, long cg, long parent, String cgroupName) {
+    private static void arenaPages(int at, ByteBuffer b, long pages) {
+        b.putLong(at + Structs.MapRecord.ARENA_PAGES, pages);
+    }
+
+    /** Writes one struct map_record of bpf/inventory.h; returns where it starts. */
+    private static int record(ByteBuffer b, MapInfo i, int flags, long cg, long parent, String cgroupName) {
         int at = b.position();
         b.putInt(i.id()).putInt(flags).putLong(cg).putLong(parent).putInt(i.type().value()).putInt(i.keySize())
                 .putInt(i.valueSize()).putInt(i.maxEntries()).putInt(i.flags()).putInt(i.btfId()).putInt(i.btfKeyTypeId())
@@ -47,6 +58,7 @@ class ParsingTest {
         b.position(at + Structs.MapRecord.CGROUP_NAME);
         b.put(cgroupName.getBytes(StandardCharsets.UTF_8));
         b.position(at + Structs.MapRecord.SIZE);
+        return at;
     }
 
     @Test

@@ -28,19 +28,22 @@ import java.util.concurrent.TimeUnit;
  * prints their ids, then exits or (hold) keeps its fds until the test closes it.
  */
 public final class MapMaker {
-    /** One map to create: "type:key:value:entries:name[:pin=/path][:flags=N][:inner]". */
+    /** One map to create: "type:key:value:entries:name:pin=/path:flags=N:outer=B:touch=N". */
     public record Spec(String type, int keySize, int valueSize, int maxEntries, String name, Path pin, int flags,
-                       boolean holdsPrevious) {
-        public Spec pin(Path p) { return new Spec(type, keySize, valueSize, maxEntries, name, p, flags, holdsPrevious); }
+                       boolean holdsPrevious, int touchPages) {
+        public Spec pin(Path p) { return new Spec(type, keySize, valueSize, maxEntries, name, p, flags, holdsPrevious, touchPages); }
 
-        public Spec flags(int f) { return new Spec(type, keySize, valueSize, maxEntries, name, pin, f, holdsPrevious); }
+        public Spec flags(int f) { return new Spec(type, keySize, valueSize, maxEntries, name, pin, f, holdsPrevious, touchPages); }
 
         /** This map-of-maps uses the previous spec's map as inner template and holds it at key 0. */
-        public Spec outerOfPrevious() { return new Spec(type, keySize, valueSize, maxEntries, name, pin, flags, true); }
+        public Spec outerOfPrevious() { return new Spec(type, keySize, valueSize, maxEntries, name, pin, flags, true, touchPages); }
+
+        /** This arena gets its first {@code pages} pages allocated: the child maps it and writes to each. */
+        public Spec touch(int pages) { return new Spec(type, keySize, valueSize, maxEntries, name, pin, flags, holdsPrevious, pages); }
 
         String encode() {
             return String.join(":", type, "" + keySize, "" + valueSize, "" + maxEntries, name,
-                    "pin=" + (pin == null ? "" : pin), "flags=" + flags, "outer=" + holdsPrevious);
+                    "pin=" + (pin == null ? "" : pin), "flags=" + flags, "outer=" + holdsPrevious, "touch=" + touchPages);
         }
 
         static Spec decode(String s) {
@@ -48,12 +51,12 @@ public final class MapMaker {
             String pin = f[5].substring(4);
             return new Spec(f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]), f[4],
                     pin.isEmpty() ? null : Path.of(pin), Integer.parseInt(f[6].substring(6)),
-                    Boolean.parseBoolean(f[7].substring(6)));
+                    Boolean.parseBoolean(f[7].substring(6)), Integer.parseInt(f[8].substring(6)));
         }
     }
 
     public static Spec spec(String type, int keySize, int valueSize, int maxEntries, String name) {
-        return new Spec(type, keySize, valueSize, maxEntries, name, null, 0, false);
+        return new Spec(type, keySize, valueSize, maxEntries, name, null, 0, false, 0);
     }
 
     /** The running (hold) or finished child and the ids of the maps it made, in spec order. */
@@ -131,6 +134,7 @@ public final class MapMaker {
             if (inner != null) {
                 fd.setInnerMap(ByteBuffer.allocate(s.keySize()), inner);
             }
+            if (s.touchPages() > 0) ArenaPages.touch(fd.fd(), s.maxEntries(), s.touchPages());
             if (s.pin() != null) fd.pin(s.pin());
             made.add(fd);
             System.out.println(fd.info().id());
