@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Everything one scan learned about a map.
- * @param bytes memory use as the kernel reports it (fdinfo memlock)
+ * @param bytes memory use as the kernel reports it (fdinfo memlock; for an arena, its allocated pages where counted)
  * @param memcg the cgroup its memory is charged to; null when not charged (e.g. made from the root cgroup)
  * @param outer every map-of-maps slot that holds it
  */

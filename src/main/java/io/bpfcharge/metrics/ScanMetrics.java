@@ -29,7 +29,7 @@ final class ScanMetrics {
     /** The families that come from a scan; identical label sets (two memcgs with one path) are summed. */
     static List<MetricSnapshot> of(Snapshot s, int maxMapSeries) {
         Gauge maps = new Gauge("bpfcharge_map_memory_bytes", Unit.BYTES,
-                "Memory of a BPF map (fdinfo memlock) and the memory cgroup it is charged to; map_id=\"other\" sums a cgroup's maps past --max-map-series");
+                "Memory of a BPF map (fdinfo memlock; an arena's allocated pages) and the memory cgroup it is charged to; map_id=\"other\" sums a cgroup's maps past --max-map-series");
         for (MapSeries m : MapSeries.fold(s.maps(), maxMapSeries))
             maps.add(m.bytes(), "map_id", m.mapId(), "map_name", m.mapName(), "map_type", m.mapType(),
                     "cgroup", m.cgroup(), "pinned", m.pinned());
