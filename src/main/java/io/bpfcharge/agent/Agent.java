@@ -93,11 +93,11 @@ public final class Agent implements AutoCloseable {
         // A migration cut short (this agent killed mid-way, or a hook or CLI run) converges before anything is decided.
         if (!options.dryRun()) for (String line : migrator.recover()) say("bpfcharge recharge: " + line);
         List<Container> running = options.roots().scan();
-        metrics.containers(running);
         ledger.running(running.stream().map(Container::instance).collect(Collectors.toSet()), now);
         Snapshot snapshot = inventory.scan();
         List<Decided> decided = new ArrayList<>();
         Map<String, String> containerOf = new HashMap<>();
+        List<Container> alive = new ArrayList<>(running.size());
         for (Container c : running) {
             Hook.Target target;
             try {
@@ -105,6 +105,7 @@ public final class Agent implements AutoCloseable {
             } catch (BpfchargeException e) {
                 continue; // gone since the state roots were read
             }
+            alive.add(c);
             containerOf.putIfAbsent(target.path(), c.id());
             try {
                 List<Claim> claims = Hook.claims(c.state(), options.rules(), target, snapshot);
@@ -116,6 +117,9 @@ public final class Agent implements AutoCloseable {
         }
         // Passive, so also in a dry run: where each map was first charged, before its cgroup can be removed.
         if (origins.record(snapshot, containerOf)) origins.save();
+        // The containers this pass decides for, counted before anything moves: one that stopped during the
+        // scan is neither a claimant nor counted, so the gauge agrees with the moves a scrape may already see.
+        metrics.containers(alive);
         Map<Integer, Map<String, Container>> claimants = claimants(decided);
         Set<String> claimed = new HashSet<>();
         for (Decided d : decided) {
