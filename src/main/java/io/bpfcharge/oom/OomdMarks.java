@@ -8,7 +8,6 @@ import io.bpfcharge.inventory.Snapshot;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -32,6 +31,7 @@ public final class OomdMarks implements Consumer<Snapshot>, AutoCloseable {
     private final String under;
     private final PrintStream log;
     private String lastError;
+    private boolean closed;
 
     public OomdMarks(MemoryHierarchy h, String under, PrintStream log) {
         this.h = h;
@@ -49,6 +49,7 @@ public final class OomdMarks implements Consumer<Snapshot>, AutoCloseable {
 
     @Override
     public synchronized void accept(Snapshot s) {
+        if (closed) return; // a scan that was still running when serve stopped marks nothing
         try {
             reconcile(toAvoid(Ranking.of(Policy.OOMD, Leaves.read(h, under, s), Leaves.totalMemory())));
             lastError = null;
@@ -86,8 +87,8 @@ public final class OomdMarks implements Consumer<Snapshot>, AutoCloseable {
     /** Removes every mark of its own: with bpfcharge gone, nothing keeps them true. */
     @Override
     public synchronized void close() {
-        List<String> leaves = h.leaves(under);
-        for (String leaf : leaves) {
+        closed = true;
+        for (String leaf : h.leaves(under)) {
             Path dir = h.dir(leaf);
             try {
                 if (Xattrs.has(dir, OWNER)) unmark(dir);
