@@ -107,6 +107,9 @@ final class Native {
     static final MethodHandle READLINKAT = libc("readlinkat", FunctionDescriptor.of(L, I, A, A, L));
     static final MethodHandle GETDENTS64 = libc("getdents64", FunctionDescriptor.of(L, I, A, L));
     static final MethodHandle SCHED_GETAFFINITY = libc("sched_getaffinity", FunctionDescriptor.of(I, I, L, A));
+    static final MethodHandle GETXATTR = libc("getxattr", FunctionDescriptor.of(L, A, A, A, L));
+    static final MethodHandle SETXATTR = libc("setxattr", FunctionDescriptor.of(I, A, A, A, L, I));
+    static final MethodHandle REMOVEXATTR = libc("removexattr", FunctionDescriptor.of(I, A, A));
     static final MethodHandle SCHED_SETAFFINITY = libc("sched_setaffinity", FunctionDescriptor.of(I, I, L, A));
     static final MethodHandle SYSCONF = libc("sysconf", FunctionDescriptor.of(L, I));
 

@@ -8,6 +8,8 @@ import io.bpfcharge.daemon.Daemon;
 import io.bpfcharge.doctor.Checks;
 import io.bpfcharge.hook.Rules;
 import io.bpfcharge.bpffs.Pins;
+import io.bpfcharge.cgroup.MemoryHierarchy;
+import io.bpfcharge.migrate.Requests;
 import java.nio.file.Files;
 import io.bpfcharge.metrics.MetricsServer;
 import picocli.CommandLine.Command;
@@ -91,8 +93,14 @@ final class ServeCommand implements Callable<Integer> {
     Path oomMap;
 
     @Option(names = "--oom-map-interval", paramLabel = "SECONDS", defaultValue = "5",
-            description = "With --oom-map: scan at least this often even without scrapes (default: ${DEFAULT-VALUE}).")
+            description = "With --oom-map or --oomd-avoid: scan at least this often even without scrapes (default: ${DEFAULT-VALUE}).")
     double oomMapInterval;
+
+    @Option(names = "--oomd-avoid", paramLabel = "CGROUP",
+            description = "After every scan, set oomd's trusted.oomd_avoid on exactly the leaf cgroups below CGROUP (cgroup v2) that "
+                    + "oomd's kill_by_memory_size_or_growth ranks above the one whose kill frees the most, because BPF bytes "
+                    + "that survive a kill inflate them; only its own marks are ever removed, all of them on exit (docs/oom.md).")
+    String oomdAvoid;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -102,11 +110,12 @@ final class ServeCommand implements Callable<Integer> {
         if (maxPerSource < 0) throw new BpfchargeException(Exit.USAGE, "--max-connections-per-source must be 0 (no limit) or more");
         if (!(maxScanAge >= 0)) throw new BpfchargeException(Exit.USAGE, "--max-scan-age must be 0 or more seconds");
         Agent.Options agentOptions = agentOptions();
-        Path oomPin = oomMapPin();
+        String oomd = oomdAvoidCgroup();
+        Path oomPin = oomMapPin(oomd != null);
         Checks.requireAll();
         MetricsServer.endProcessOnError();
         Daemon.Config config = new Daemon.Config(address, maxMapSeries, Duration.ofNanos((long) (maxScanAge * 1e9)), webConfig,
-                maxConnections, maxPerSource, oomPin, Duration.ofNanos((long) (oomMapInterval * 1e9)), agentOptions,
+                maxConnections, maxPerSource, oomPin, Duration.ofNanos((long) (oomMapInterval * 1e9)), oomd, agentOptions,
                 Environment.run(), Environment.origins(), new Main.Version().getVersion()[0].replace("bpfcharge ", ""));
         Daemon daemon;
         try {
@@ -155,15 +164,22 @@ final class ServeCommand implements Callable<Integer> {
                 Environment.origins());
     }
 
+    /** The --oomd-avoid cgroup as a hierarchy path, checked before anything starts; null without it. */
+    private String oomdAvoidCgroup() {
+        if (oomdAvoid == null) return null;
+        MemoryHierarchy h = MemoryHierarchy.detect();
+        if (h.version() != 2)
+            throw new BpfchargeException(Exit.USAGE, "--oomd-avoid needs the cgroup v2 memory controller (oomd runs only there); this host's is v1: drop --oomd-avoid");
+        return Requests.cgroup(h, oomdAvoid);
+    }
+
     /** The --oom-map pin, checked before anything starts; null without it. */
-    private Path oomMapPin() {
-        if (oomMap == null) {
-            if (spec.commandLine().getParseResult().hasMatchedOption("--oom-map-interval"))
-                throw new BpfchargeException(Exit.USAGE, "--oom-map-interval needs --oom-map: add it, or drop --oom-map-interval");
-            return null;
-        }
+    private Path oomMapPin(boolean oomdMarks) {
+        if (spec.commandLine().getParseResult().hasMatchedOption("--oom-map-interval") && oomMap == null && !oomdMarks)
+            throw new BpfchargeException(Exit.USAGE, "--oom-map-interval needs --oom-map or --oomd-avoid: add one, or drop --oom-map-interval");
         if (!(oomMapInterval > 0) || oomMapInterval > 3600)
             throw new BpfchargeException(Exit.USAGE, "--oom-map-interval must be more than 0 and at most 3600 seconds");
+        if (oomMap == null) return null;
         Path pin = oomMap.toAbsolutePath().normalize();
         Path dir = pin.getParent();
         if (dir == null || !Files.isDirectory(dir) || Pins.mountOf(dir) == null)

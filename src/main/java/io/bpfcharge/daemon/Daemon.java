@@ -13,6 +13,7 @@ import io.bpfcharge.metrics.MetricsServer;
 import io.bpfcharge.migrate.Migrator;
 import io.bpfcharge.migrate.RunDir;
 import io.bpfcharge.oom.OomMapPublisher;
+import io.bpfcharge.oom.OomdMarks;
 import io.bpfcharge.provenance.OriginStore;
 
 import java.io.IOException;
@@ -27,20 +28,22 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code bpfcharge serve}: the exporter and its HTTP server, and, as configured, the pinned OOM map with its timer
- * and the node agent. It owns every part it started and closes them in the reverse order, on every path: a start
+ * {@code bpfcharge serve}: the exporter and its HTTP server, and, as configured, the pinned OOM map and oomd's
+ * kill preference marks with their timer, and the node agent. It owns every part it started and closes them in the reverse order, on every path: a start
  * that fails halfway, and the shutdown (the agent first, so that a migration in progress finishes, then the
- * timer, the server, the OOM map and the exporter with its inventory).
+ * timer, the server, the oomd marks (removed), the OOM map and the exporter with its inventory).
  */
 public final class Daemon implements AutoCloseable {
     /**
      * What {@code serve}'s options say, checked by the command.
      * @param oomPin the --oom-map pin; null without it
+     * @param oomInterval the longest time between scans when there is an OOM map or oomd marks to keep fresh
+     * @param oomdAvoid the --oomd-avoid cgroup (checked to exist); null without it
      * @param agent the node agent's options; null without --recharge
      */
     public record Config(InetSocketAddress address, int maxMapSeries, Duration maxScanAge, Path webConfig,
-                         int maxConnections, int maxPerSource, Path oomPin, Duration oomInterval, Agent.Options agent,
-                         RunDir run, Path origins, String version) {}
+                         int maxConnections, int maxPerSource, Path oomPin, Duration oomInterval, String oomdAvoid,
+                         Agent.Options agent, RunDir run, Path origins, String version) {}
 
     private final Deque<AutoCloseable> owned = new ArrayDeque<>();
     private MetricsServer server;
@@ -64,7 +67,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void build(Config c, PrintStream out, PrintStream err) throws IOException {
-        Inventory inventory = new Inventory(MemoryHierarchy.detect());
+        MemoryHierarchy hierarchy = MemoryHierarchy.detect();
+        Inventory inventory = new Inventory(hierarchy);
         Exporter exporter;
         try {
             inventory.processFacts(false); // no metric names a holder's user or command line
@@ -76,6 +80,7 @@ public final class Daemon implements AutoCloseable {
         }
         own(exporter); // and the inventory, which it closes
         if (c.oomPin() != null) exporter.afterScan(own(new OomMapPublisher(openOomMap(c.oomPin()), err)));
+        if (c.oomdAvoid() != null) exporter.afterScan(own(new OomdMarks(hierarchy, c.oomdAvoid(), err)));
         try {
             exporter.warmUp();
         } catch (OutOfMemoryError e) { // before serving, the scan's garbage is all there is: it can be told
@@ -83,8 +88,8 @@ public final class Daemon implements AutoCloseable {
                     + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): raise -Xmx in serve-jvm.args (the heap a scan needs grows with the maps on the node)");
         }
         server = own(MetricsServer.start(c.address(), exporter, c.webConfig(), c.maxConnections(), c.maxPerSource()));
-        if (c.oomPin() != null) {
-            // Scrapes scan on demand; a BPF OOM policy needs the map fresh without them.
+        if (c.oomPin() != null || c.oomdAvoid() != null) {
+            // Scrapes scan on demand; a BPF OOM policy needs the map fresh without them, oomd its marks.
             ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("oom-map").factory());
             own(timer::shutdownNow);
             long every = c.oomInterval().toNanos();

@@ -142,8 +142,14 @@ public final class Exporter implements AutoCloseable {
 
     private volatile Consumer<Snapshot> afterScan;
 
-    /** Sees every successful scan before any scrape shows it (the pinned OOM map is written there). */
-    public void afterScan(Consumer<Snapshot> listener) { this.afterScan = listener; }
+    /**
+     * Sees every successful scan before any scrape shows it (the pinned OOM map and oomd's marks are written
+     * there); listeners run in the order added. Added before serving starts.
+     */
+    public void afterScan(Consumer<Snapshot> listener) {
+        Consumer<Snapshot> before = afterScan;
+        afterScan = before == null ? listener : before.andThen(listener);
+    }
 
 
     @Override

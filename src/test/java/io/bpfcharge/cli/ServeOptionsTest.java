@@ -1,5 +1,7 @@
 package io.bpfcharge.cli;
 
+import io.bpfcharge.cgroup.MemoryHierarchy;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -7,6 +9,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** serve's option combinations that are usage errors, refused before anything needs root. */
 class ServeOptionsTest {
@@ -23,5 +26,20 @@ class ServeOptionsTest {
         String[] argv = ("serve --oom-map-interval 1 " + args).split(" ");
         assertEquals(2, Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err), argv), err.toString());
         assertEquals(error, err.toString().strip());
+    }
+
+    @Test
+    void oomdAvoidNeedsAnExistingV2Cgroup() {
+        StringWriter err = new StringWriter();
+        int exit = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "serve", "--oomd-avoid", "/no-such-cgroup-here");
+        if (MemoryHierarchy.detect().version() == 2) {
+            assertEquals(5, exit, err.toString());
+            assertTrue(err.toString().startsWith("bpfcharge: memory cgroup /no-such-cgroup-here does not exist"), err.toString());
+        } else {
+            assertEquals(2, exit, err.toString());
+            assertEquals("bpfcharge: --oomd-avoid needs the cgroup v2 memory controller (oomd runs only there); this host's is v1: drop --oomd-avoid",
+                    err.toString().strip());
+        }
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
     }
 }

@@ -56,7 +56,7 @@ class DaemonIT {
 
     private Daemon.Config config(Path oomPin, int port) {
         return new Daemon.Config(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000, Duration.ofSeconds(2),
-                null, 16, 8, oomPin, Duration.ofSeconds(5), null, new RunDir(dir.resolve("run")), dir.resolve("origins.json"), "test");
+                null, 16, 8, oomPin, Duration.ofSeconds(5), null, null, new RunDir(dir.resolve("run")), dir.resolve("origins.json"), "test");
     }
 
     /** This process's open file descriptors, each as the fd number and what it names. */
