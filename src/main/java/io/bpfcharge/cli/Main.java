@@ -21,7 +21,7 @@ import java.util.function.Supplier;
                 "4:host lacks something bpfcharge needs (BTF, bpffs, kernel >= 5.11, memory cgroup)",
                 "5:no such map, pin, cgroup or process (or it has exited)",
                 "6:refused: the map cannot be migrated as asked (type, holders, target), or an unsafe pin path (outside bpffs) or rules file",
-                "7:the target cgroup has no room for another copy of the map",
+                "7:the target cgroup has no room for another copy of the map, or would keep less than --reserve of its limit free for its processes",
                 "8:migration failed and was rolled back: the old map is in place"})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec

@@ -7,6 +7,7 @@ import io.bpfcharge.migrate.MigrationRequest;
 import io.bpfcharge.migrate.MigrationResult;
 import io.bpfcharge.migrate.Migrator;
 import io.bpfcharge.migrate.Requests;
+import io.bpfcharge.oom.Reserve;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,6 +46,11 @@ final class MigrateCommand implements Callable<Integer> {
             description = "Keys programs change during the migration: overwrite (old map's value wins unless the new map changed too) or sum (u64 counters).")
     MigrationRequest.Merge merge;
 
+    @Option(names = "--reserve", paramLabel = "PERCENT", defaultValue = "25", converter = ReserveConverter.class,
+            description = "Refuse (exit 7) a move that leaves the target's processes less than this share of its memory limit "
+                    + "beside the BPF bytes no OOM kill frees there (default: ${DEFAULT-VALUE}; 0: no check).")
+    Reserve reserve;
+
     @Option(names = "--dry-run", description = "Print the plan; change nothing.")
     boolean dryRun;
 
@@ -56,7 +62,7 @@ final class MigrateCommand implements Callable<Integer> {
         Checks.requireAll();
         MemoryHierarchy h = MemoryHierarchy.detect();
         String to = target.pid != null ? Requests.cgroupOfPid(h, target.pid) : Requests.cgroup(h, target.cgroup);
-        MigrationRequest req = new MigrationRequest(Requests.mapId(map), to, strategy, merge, dryRun);
+        MigrationRequest req = new MigrationRequest(Requests.mapId(map), to, strategy, merge, dryRun, reserve);
         boolean tty = System.console() != null && !json;
         MigrationResult r;
         try (Inventory inventory = new Inventory(h)) {
@@ -88,6 +94,18 @@ final class MigrateCommand implements Callable<Integer> {
         public MigrationRequest.Strategy convert(String s) {
             for (var v : MigrationRequest.Strategy.values()) if (v.cliName().equals(s)) return v;
             throw new picocli.CommandLine.TypeConversionException("expected copy-swap or swap-backfill, not " + s);
+        }
+    }
+
+    /** A whole percentage, 0 to 100. */
+    static final class ReserveConverter implements picocli.CommandLine.ITypeConverter<Reserve> {
+        @Override
+        public Reserve convert(String s) {
+            try {
+                return new Reserve(Integer.parseInt(s));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException("expected a percentage from 0 to 100, not " + s);
+            }
         }
     }
 

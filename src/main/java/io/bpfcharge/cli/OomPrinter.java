@@ -3,15 +3,23 @@ package io.bpfcharge.cli;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfcharge.oom.Leaf;
 import io.bpfcharge.oom.Ranking;
+import io.bpfcharge.oom.Reserve;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 
-/** `oom`: one row, or one JSON object, per leaf cgroup, in the policy's order, and where the victim changes. */
+/**
+ * `oom`: one row, or one JSON object, per leaf cgroup, in the policy's order, where the victim changes, and each
+ * limited cgroup whose surviving BPF bytes leave its processes less than the reserve (OOM-killed over and over).
+ */
 final class OomPrinter implements Printer<Ranking> {
     private final int columns;
+    private final Reserve reserve;
 
-    OomPrinter(int columns) { this.columns = columns; }
+    OomPrinter(int columns, Reserve reserve) {
+        this.columns = columns;
+        this.reserve = reserve;
+    }
 
     @Override
     public void plain(PrintWriter out, Ranking r) {
@@ -23,6 +31,16 @@ final class OomPrinter implements Printer<Ranking> {
         }
         t.elastic("CGROUP", Table.Clip.PATH).fit(columns).print(out);
         out.println(summary(r));
+        for (Ranking.Row row : r.rows()) if (row.leaf().repeatedOom(reserve)) out.println(repeated(row.leaf()));
+    }
+
+    /** The one line for a cgroup that no kill can make enough room in. */
+    private String repeated(Leaf l) {
+        long limit = l.limit().orElseThrow(), room = l.killRoom().orElseThrow();
+        return "repeated OOM: " + Table.Clip.shortPath(l.path()) + " is OOM-killed over and over once its processes need more than "
+                + Table.bytes(room) + ": a kill frees at most " + Table.bytes(room) + " of its " + Table.bytes(limit) + " limit ("
+                + Reserve.killRoomPercent(limit, l.survivingKillBytes()) + "%, below the " + reserve.percent() + "% reserve), "
+                + Table.bytes(l.survivingKillBytes()) + " of BPF bytes survive the kill";
     }
 
     private static String rank(int rank) { return rank == 0 ? "-" : Integer.toString(rank); }
@@ -58,10 +76,11 @@ final class OomPrinter implements Printer<Ranking> {
         Json.string(g, "victim", r.victim().map(v -> v.leaf().path()).orElse(null));
         Json.string(g, "adjusted_victim", r.adjustedVictim().map(v -> v.leaf().path()).orElse(null));
         g.writeBooleanField("victim_changes", r.victimChanges());
+        g.writeNumberField("reserve_percent", reserve.percent());
         g.writeEndObject();
     }
 
-    private static void row(JsonGenerator g, Ranking.Row row) throws IOException {
+    private void row(JsonGenerator g, Ranking.Row row) throws IOException {
         Leaf l = row.leaf();
         g.writeStartObject();
         g.writeStringField("path", l.path());
@@ -78,6 +97,9 @@ final class OomPrinter implements Printer<Ranking> {
         g.writeNumberField("processes", l.processes());
         g.writeNumberField("bpf_bytes", l.bpfBytes());
         g.writeNumberField("bpf_surviving_kill_bytes", l.survivingKillBytes());
+        Json.optional(g, "limit_bytes", l.limit());
+        Json.optional(g, "kill_room_bytes", l.killRoom());
+        g.writeBooleanField("repeated_oom", l.repeatedOom(reserve));
         number(g, "figure", row.figure());
         number(g, "adjusted_figure", row.adjusted());
         number(g, "rank", row.rank() == 0 ? null : (long) row.rank());

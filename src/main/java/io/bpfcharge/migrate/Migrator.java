@@ -69,7 +69,8 @@ public final class Migrator {
         if (m.programs().isEmpty() && !m.processes().isEmpty() && Quiescence.awaitNoProcess(inventory.iterators(), id))
             m = new MapRecord(m.info(), m.bytes(), m.memcg(), m.pins(), m.outer(), List.of(), m.programs());
         requireNotMigrating(id); // a run that started meanwhile holds it now: say so, not "used by process java"
-        Plan plan = Plan.of(snap, m, req.target(), h.id(req.target()), h.headroom(req.target()), req);
+        Plan plan = Plan.of(snap, m, req.target(), h.id(req.target()),
+                new Plan.Room(h.headroom(req.target()), h.limit(req.target())), req);
         phases.put("plan", Duration.ofNanos(System.nanoTime() - t1));
         String source = m.memcg() == null ? Plan.ROOT : m.memcg().path();
         // A dry run changes nothing and records nothing: it is no attempt, and must not count as one.

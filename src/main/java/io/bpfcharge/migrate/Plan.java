@@ -5,7 +5,9 @@ import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.MapType;
 import io.bpfcharge.bpf.MergeSum;
 import io.bpfcharge.inventory.MapRecord;
+import io.bpfcharge.inventory.CgroupTotal;
 import io.bpfcharge.inventory.Snapshot;
+import io.bpfcharge.oom.Reserve;
 
 import java.util.List;
 import java.util.OptionalLong;
@@ -41,6 +43,15 @@ public sealed interface Plan {
         public long bytes() { return map.bytes(); }
     }
 
+    /**
+     * What the target's memory files say, read by the caller.
+     * @param headroom room left under the target's (and its ancestors') limits; empty when unlimited
+     * @param limit the target's own hard limit; empty when unlimited
+     */
+    record Room(OptionalLong headroom, OptionalLong limit) {
+        public static final Room UNLIMITED = new Room(OptionalLong.empty(), OptionalLong.empty());
+    }
+
     enum Kind {
         /** Inner map of map-of-maps slots: swap each slot. */
         INNER,
@@ -63,8 +74,8 @@ public sealed interface Plan {
     /** The root memory cgroup's path, as /proc/PID/cgroup writes it. */
     String ROOT = "/";
 
-    static Plan of(Snapshot snapshot, MapRecord m, String target, long targetId, OptionalLong headroom,
-                   MigrationRequest request) {
+    static Plan of(Snapshot snapshot, MapRecord m, String target, long targetId, Room room, MigrationRequest request) {
+        OptionalLong headroom = room.headroom();
         MapInfo info = m.info();
         String what = describe(m);
         String source = m.memcg() == null ? "/" : m.memcg().path();
@@ -119,8 +130,32 @@ public sealed interface Plan {
             return new Refused(m, Exit.NO_ROOM, "memory cgroup " + target + " has " + headroom.getAsLong()
                     + " bytes left under its limit but " + what + " needs " + m.bytes()
                     + ": raise the limit (or free memory there) and run again");
+        Refused loop = killLoop(snapshot, m, target, targetId, room.limit(), request.reserve());
+        if (loop != null) return loop;
         return new Move(m, kind, source, target, targetId, m.outer(), m.pins(), templateId, headroom,
                 request.strategy(), request.merge());
+    }
+
+    /**
+     * Refused when, after the move, the BPF bytes no OOM kill in the target frees would leave its processes less
+     * than the reserve of its limit: the target would be OOM-killed at every start, each kill freeing only the
+     * processes' pages. The map itself survives a kill when it is pinned or sits in a pinned map-of-maps.
+     */
+    private static Refused killLoop(Snapshot snapshot, MapRecord m, String target, long targetId, OptionalLong limit,
+                                    Reserve reserve) {
+        if (limit.isEmpty()) return null;
+        long already = snapshot.cgroups().stream().filter(t -> t.memcg().id() == targetId)
+                .mapToLong(CgroupTotal::survivingKillBytes).sum();
+        boolean survives = !m.pins().isEmpty() || m.outer().stream().anyMatch(
+                s -> snapshot.map(s.outerId()).map(o -> !o.pins().isEmpty()).orElse(false));
+        long surviving = already + (survives ? m.bytes() : 0), max = limit.getAsLong();
+        if (!survives || !reserve.breached(max, surviving)) return null;
+        return new Refused(m, Exit.NO_ROOM, "memory cgroup " + target + " has a limit of " + max + " bytes, and with "
+                + describe(m) + " (" + m.bytes() + " bytes) " + surviving + " of them would be BPF bytes no OOM kill frees: "
+                + "a kill would free at most " + Reserve.killRoom(max, surviving) + " bytes ("
+                + Reserve.killRoomPercent(max, surviving) + "% of the limit), less than the " + reserve.percent()
+                + "% reserve for its processes, so the cgroup would be OOM-killed over and over; raise its limit, "
+                + "leave the map where it is, or lower --reserve");
     }
 
     /**

@@ -37,7 +37,7 @@ public final class Leaves {
             CgroupTotal t = charged.get(id);
             if (procs.isEmpty() && t == null) continue;
             out.add(new Leaf(path, id, io.bpfcharge.cgroup.ContainerIdentity.parse(path), h.usage(path).orElse(0),
-                    h.low(path), h.min(path), h.oomGroup(path), maxOomScoreAdj(procs), procs.size(),
+                    h.low(path), h.min(path), h.limit(path), h.oomGroup(path), maxOomScoreAdj(procs), procs.size(),
                     t == null ? 0 : t.bpfBytes(), t == null ? 0 : t.survivingKillBytes()));
         }
         return out;

@@ -3,6 +3,7 @@ package io.bpfcharge.migrate;
 import io.bpfcharge.BpfchargeException.Exit;
 import io.bpfcharge.bpf.MapInfo;
 import io.bpfcharge.bpf.MapType;
+import io.bpfcharge.inventory.CgroupTotal;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Memcg;
 import io.bpfcharge.inventory.Snapshot;
@@ -23,7 +24,7 @@ class PlanTest {
     private static final String TARGET = "/pod/new";
     private static final long TARGET_ID = 200;
     private static final MigrationRequest REQ = MigrationRequest.of(7, TARGET);
-    private static final MigrationRequest SUM = new MigrationRequest(7, TARGET, null, MigrationRequest.Merge.SUM, false);
+    private static final MigrationRequest SUM = new MigrationRequest(7, TARGET, null, MigrationRequest.Merge.SUM, false, null);
 
     private static MapInfo info(int id, MapType type, int valueSize, int flags) {
         return new MapInfo(id, type, "m" + id, 8, valueSize, 1024, flags, 0, 0, 0, 0, 0, 0);
@@ -38,10 +39,14 @@ class PlanTest {
     }
 
     private static Plan plan(MapRecord m, OptionalLong headroom, MigrationRequest req, MapRecord... others) {
+        return plan(m, new Plan.Room(headroom, OptionalLong.empty()), List.of(), req, others);
+    }
+
+    private static Plan plan(MapRecord m, Plan.Room room, List<CgroupTotal> cgroups, MigrationRequest req, MapRecord... others) {
         List<MapRecord> all = new java.util.ArrayList<>(List.of(others));
         all.add(m);
-        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, all, List.of(), java.util.Map.of());
-        return Plan.of(snap, m, TARGET, TARGET_ID, headroom, req);
+        Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, all, cgroups, java.util.Map.of());
+        return Plan.of(snap, m, TARGET, TARGET_ID, room, req);
     }
 
     private static Plan plan(MapRecord m, MapRecord... others) { return plan(m, OptionalLong.empty(), REQ, others); }
@@ -126,13 +131,53 @@ class PlanTest {
     void theRootMemcgIsNoTarget() {
         MapRecord m = pinned(7, MapType.HASH);
         Snapshot snap = new Snapshot(Instant.EPOCH, Duration.ZERO, List.of(m), List.of(), java.util.Map.of());
-        Plan p = Plan.of(snap, m, "/", 1, OptionalLong.empty(), MigrationRequest.of(7, "/"));
+        Plan p = Plan.of(snap, m, "/", 1, Plan.Room.UNLIMITED, MigrationRequest.of(7, "/"));
         refused(p, Exit.REFUSED, "root memory cgroup", "charged to no cgroup");
     }
 
     @Test
     void neitherPinnedNorInASlotIsRefused() {
         refused(plan(map(info(7, MapType.HASH, 64, 0), List.of(), List.of())), Exit.REFUSED, "neither pinned");
+    }
+
+    /** A limit of {@code limit} bytes with room enough for any map: only the reserve can refuse. */
+    private static Plan.Room limit(long limit) { return new Plan.Room(OptionalLong.of(limit), OptionalLong.of(limit)); }
+
+    private static MigrationRequest reserve(int percent) {
+        return new MigrationRequest(7, TARGET, null, null, false, new io.bpfcharge.oom.Reserve(percent));
+    }
+
+    @Test
+    void aPinnedMapThatLeavesLessThanTheReserveOfTheLimitIsRefused() {
+        MapRecord m = pinned(7, MapType.HASH); // 1 MiB
+        Plan.Refused r = refused(plan(m, limit(1_300_000), List.of(), REQ), Exit.NO_ROOM, "limit of 1300000 bytes",
+                "at most 251424 bytes (19% of the limit)", "25% reserve", "over and over", "--reserve");
+        assertEquals(1, r.message().lines().count());
+        assertInstanceOf(Plan.Move.class, plan(m, limit(1_400_000), List.of(), REQ), "a kill frees 25.1%");
+        assertInstanceOf(Plan.Move.class, plan(m, limit(1_300_000), List.of(), reserve(0)), "--reserve 0: no check");
+        assertInstanceOf(Plan.Move.class, plan(m, new Plan.Room(OptionalLong.of(1 << 21), OptionalLong.empty()), List.of(), REQ),
+                "an ancestor's limit is not the target's: its kill frees its other children too");
+    }
+
+    @Test
+    void theReserveCountsWhatAlreadySurvivesAKillInTheTarget() {
+        MapRecord m = pinned(7, MapType.HASH);
+        CgroupTotal target = new CgroupTotal(new Memcg(TARGET_ID, TARGET, true, false), 1 << 20, 1, OptionalLong.empty(),
+                OptionalLong.empty(), 0); // 1 MiB already pinned there, none freed by a kill
+        refused(plan(m, limit(2_500_000), List.of(target), REQ), Exit.NO_ROOM, "2097152 of them", "at most 402848 bytes (16%");
+        assertInstanceOf(Plan.Move.class, plan(m, limit(2_500_000), List.of(), REQ), "alone it leaves 58%");
+        refused(plan(m, limit(2_500_000), List.of(), reserve(60)), Exit.NO_ROOM, "60% reserve");
+    }
+
+    @Test
+    void anInnerMapCountsAsSurvivingOnlyInAPinnedOuterMap() {
+        List<MapRecord.Slot> slot = List.of(new MapRecord.Slot(9, "00000000"));
+        MapRecord inner = map(info(7, MapType.HASH, 64, 0), List.of(), slot);
+        MapRecord heldOuter = map(info(9, MapType.HASH_OF_MAPS, 4, 0), List.of(), List.of());
+        MapRecord pinnedOuter = pinned(9, MapType.HASH_OF_MAPS);
+        assertInstanceOf(Plan.Move.class, plan(inner, limit(1_100_000), List.of(), REQ, heldOuter),
+                "its outer map may die with the container");
+        refused(plan(inner, limit(1_100_000), List.of(), REQ, pinnedOuter), Exit.NO_ROOM, "over and over");
     }
 
     @Test

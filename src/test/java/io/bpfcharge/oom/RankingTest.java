@@ -18,7 +18,7 @@ class RankingTest {
 
     static Leaf leaf(String path, long usage, long low, long min, int adj, int procs, long bpf, long surviving) {
         return new Leaf(path, path.hashCode(), ContainerIdentity.parse(path), usage, OptionalLong.of(low), OptionalLong.of(min),
-                Optional.of(false), adj, procs, bpf, surviving);
+                OptionalLong.empty(), Optional.of(false), adj, procs, bpf, surviving);
     }
 
     final Leaf pinner = leaf("/a/pinner", 100 * MB, 0, 0, 0, 1, 80 * MB, 80 * MB);
