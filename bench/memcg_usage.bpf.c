@@ -12,15 +12,7 @@
  *   3  bpf_mem_cgroup_usage on BPF_CORE_READ(map, objcg, memcg), as bpf/inventory.bpf.c reads it (a scalar)
  *   4  the memcg's cgroup looked up again by id (bpf_cgroup_from_id: trusted), then its memcg acquired
  */
-typedef unsigned char __u8;
-typedef unsigned short __u16;
-typedef unsigned int __u32;
-typedef unsigned long long __u64;
-typedef int __s32;
-typedef long long __s64;
-typedef __u16 __be16;
-typedef __u32 __be32;
-typedef __u32 __wsum;
+#include <linux/types.h>
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 struct kernfs_node {
