@@ -9,6 +9,7 @@ import io.bpfcharge.hook.Rules;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.Snapshot;
 import io.bpfcharge.migrate.Migrator;
+import io.bpfcharge.oom.Reserve;
 import io.bpfcharge.provenance.OriginStore;
 
 import java.io.IOException;
@@ -34,7 +35,8 @@ import java.util.stream.Collectors;
  */
 public final class Agent implements AutoCloseable {
     /** @param origins the state file where the first memcg of each map is kept ({@link OriginStore}) */
-    public record Options(RuntimeRoots roots, Rules rules, Duration interval, boolean dryRun, Path origins) {}
+    /** @param reserve what each move must leave of its target's limit (migrate's --reserve) */
+    public record Options(RuntimeRoots roots, Rules rules, Duration interval, boolean dryRun, Path origins, Reserve reserve) {}
 
     private final Options options;
     private final Inventory inventory;
@@ -166,7 +168,7 @@ public final class Agent implements AutoCloseable {
         }
         claimed.add(map);
         if (!ledger.due(map, now)) return false;
-        Outcome o = Hook.migrate(migrator, c.state(), d.target(), m);
+        Outcome o = Hook.migrate(migrator, c.state(), d.target(), m, options.reserve());
         boolean charged = o.result() == Result.MIGRATED || o.result() == Result.UNCHANGED;
         if (charged) ledger.succeeded(map);
         else ledger.failed(map, now);

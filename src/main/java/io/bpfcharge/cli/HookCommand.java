@@ -2,6 +2,7 @@ package io.bpfcharge.cli;
 
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.hook.Hook;
+import io.bpfcharge.oom.Reserve;
 import io.bpfcharge.hook.OciState;
 import io.bpfcharge.hook.Outcome;
 import io.bpfcharge.hook.Rules;
@@ -33,6 +34,11 @@ final class HookCommand implements Callable<Integer> {
     @Option(names = "--json-log", description = "Log one JSON object per line (schema in docs/hook.md, Hook log).")
     boolean jsonLog;
 
+    @Option(names = "--reserve", paramLabel = "PERCENT", defaultValue = "25", converter = MigrateCommand.ReserveConverter.class,
+            description = "Refuse a move whose surviving BPF bytes would leave the container's processes less than PERCENT of its "
+                    + "memory limit (default: ${DEFAULT-VALUE}; 0: off), as migrate does.")
+    Reserve reserve;
+
     /**
      * Fail-open whatever fails: a runtime stops the container when a createRuntime or prestart hook (and, in newer
      * runtimes, a poststart one) exits non-zero, and a charge left where it was is better than a container that
@@ -46,7 +52,7 @@ final class HookCommand implements Callable<Integer> {
             Rules r = rules == null ? null : Rules.load(rules);
             OciState state = OciState.read(System.in);
             PrintWriter out = spec.commandLine().getOut();
-            List<Outcome> outcomes = Hook.run(state, r, Environment.run(), o -> {
+            List<Outcome> outcomes = Hook.run(state, r, reserve, Environment.run(), o -> {
                 out.println(jsonLog ? o.json(Instant.now()) : o.text());
                 out.flush();
             });

@@ -12,6 +12,7 @@ import io.bpfcharge.cgroup.MemoryHierarchy;
 import io.bpfcharge.migrate.Requests;
 import java.nio.file.Files;
 import io.bpfcharge.metrics.MetricsServer;
+import io.bpfcharge.oom.Reserve;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -84,6 +85,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "With --recharge: reconcile every container at least this often; state-root changes trigger one at once (default: ${DEFAULT-VALUE}).")
     double rechargeInterval;
 
+    @Option(names = "--reserve", paramLabel = "PERCENT", defaultValue = "25", converter = MigrateCommand.ReserveConverter.class,
+            description = "With --recharge: refuse a move whose surviving BPF bytes would leave the container's processes less "
+                    + "than PERCENT of its memory limit (default: ${DEFAULT-VALUE}; 0: off), as migrate does.")
+    Reserve reserve;
+
     @Option(names = "--recharge-dry-run", description = "With --recharge: log and count what would be migrated; change nothing.")
     boolean rechargeDryRun;
 
@@ -149,7 +155,8 @@ final class ServeCommand implements Callable<Integer> {
         if (!recharge) {
             String stray = rules != null ? "--rules" : !runtimeRoots.isEmpty() ? "--runtime-root"
                     : runtimeRootsOnly ? "--runtime-roots-only" : rechargeDryRun ? "--recharge-dry-run"
-                    : spec.commandLine().getParseResult().hasMatchedOption("--recharge-interval") ? "--recharge-interval" : null;
+                    : spec.commandLine().getParseResult().hasMatchedOption("--recharge-interval") ? "--recharge-interval"
+                    : spec.commandLine().getParseResult().hasMatchedOption("--reserve") ? "--reserve" : null;
             if (stray != null) throw new BpfchargeException(Exit.USAGE, stray + " needs --recharge: add it, or drop " + stray);
             return null;
         }
@@ -161,7 +168,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new BpfchargeException(Exit.USAGE, "--runtime-roots-only watches no root without --runtime-root DIR: add one, or drop --runtime-roots-only");
         Rules r = rules == null ? null : Rules.load(rules);
         return new Agent.Options(RuntimeRoots.of(runtimeRoots, runtimeRootsOnly), r, Duration.ofNanos((long) (rechargeInterval * 1e9)), rechargeDryRun,
-                Environment.origins());
+                Environment.origins(), reserve);
     }
 
     /** The --oomd-avoid cgroup as a hierarchy path, checked before anything starts; null without it. */

@@ -11,6 +11,7 @@ import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.inventory.MapRecord;
 import io.bpfcharge.inventory.Snapshot;
 import io.bpfcharge.migrate.MigrationRequest;
+import io.bpfcharge.oom.Reserve;
 import io.bpfcharge.migrate.MigrationResult;
 import io.bpfcharge.migrate.Migrator;
 import io.bpfcharge.migrate.RunDir;
@@ -37,7 +38,7 @@ public final class Hook {
     public record Target(String path, long id) {}
 
     /** Runs the hook; every outcome goes to {@code log} as it happens and is returned. */
-    public static List<Outcome> run(OciState state, Rules rules, RunDir run, Consumer<Outcome> log) {
+    public static List<Outcome> run(OciState state, Rules rules, Reserve reserve, RunDir run, Consumer<Outcome> log) {
         List<Wanted> wanted = Wanted.of(state, rules);
         if (wanted.isEmpty()) return List.of();
         Checks.requireAll();
@@ -51,7 +52,7 @@ public final class Hook {
             for (Claim c : claims(state, rules, wanted, target, PinPaths.current(), snapshot)) {
                 Outcome o = switch (c) {
                     case Claim.Settled s -> s.outcome();
-                    case Claim.Move m -> migrate(migrator, state, target.path(), m);
+                    case Claim.Move m -> migrate(migrator, state, target.path(), m, reserve);
                 };
                 outcomes.add(o);
                 log.accept(o);
@@ -150,13 +151,16 @@ public final class Hook {
         return rec != null && rec.memcg() != null && rec.memcg().id() == target.id();
     }
 
-    /** Migrates one claimed map into {@code target} (the memcg of the container's process); never throws. */
-    public static Outcome migrate(Migrator migrator, OciState state, String target, Claim.Move m) {
+    /**
+     * Migrates one claimed map into {@code target} (the memcg of the container's process); never throws.
+     * @param reserve the share of the target's limit a move must leave its processes (docs/migration.md)
+     */
+    public static Outcome migrate(Migrator migrator, OciState state, String target, Claim.Move m, Reserve reserve) {
         MapRecord rec = m.map();
         long t0 = System.nanoTime();
         try {
             int id = rec != null ? rec.id() : Requests.mapId(m.spec()); // a pin the scan did not see as a map says why
-            MigrationResult r = migrator.migrate(MigrationRequest.of(id, target));
+            MigrationResult r = migrator.migrate(new MigrationRequest(id, target, null, null, false, reserve));
             boolean moved = r.result() == Result.MIGRATED;
             // The map the Migrator moved: the scan's, unless an interrupted migration it finished first replaced it.
             return outcome(state, target, m.source(), m.pin(), r.plan().map(), moved ? Result.MIGRATED : Result.UNCHANGED,

@@ -18,6 +18,8 @@ class ServeOptionsTest {
             --runtime-roots-only                        | bpfcharge: --runtime-roots-only needs --recharge: add it, or drop --runtime-roots-only
             --recharge --runtime-roots-only             | bpfcharge: --runtime-roots-only watches no root without --runtime-root DIR: add one, or drop --runtime-roots-only
             --recharge --runtime-root rt --runtime-roots-only | bpfcharge: --runtime-root rt is not an absolute path
+            --reserve 10                                | bpfcharge: --reserve needs --recharge: add it, or drop --reserve
+            --recharge --reserve 101                    | bpfcharge: Invalid value for option '--reserve': expected a percentage from 0 to 100, not 101 (see: bpfcharge serve --help)
             """)
     void refused(String args, String error) {
         StringWriter err = new StringWriter();

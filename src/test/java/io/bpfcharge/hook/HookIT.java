@@ -151,6 +151,39 @@ public class HookIT {
         }
     }
 
+    /**
+     * The hook plans with migrate's reserve: a pinned map that would leave the container's processes less than a
+     * quarter of its limit stays where it is (a kill could not make room: the container would be OOM-killed at
+     * every start), and --reserve 0 moves it all the same. The same planning on v2 is OomGroupIT's.
+     */
+    @Test
+    @HostOnly
+    void theReserveKeepsAMapThatWouldFillTheContainersLimitAndZeroTurnsItOff() throws Exception {
+        String old = cg.child("old"), ctr = cg.child("ctr");
+        Path pin = cg.pin("big");
+        MapMaker.run(cg, old, false, spec("hash", 8, 64, 100_000, "hook_big").pin(pin)).close();
+        Process p = container(cg, ctr);
+        String state = state("hook-reserve", p.pid(), Map.of(Wanted.ANNOTATION, pin.toString()));
+        try (Inventory inv = new Inventory(cg.hierarchy())) {
+            long bytes = pinned(inv.scan(), pin).bytes();
+            // Room now for the twin, but a kill would free a sixth of the limit at most: below the 25% reserve.
+            cg.setLimit(ctr, bytes + bytes / 5);
+
+            Cli.Result kept = Cli.runWithInput(state, "hook", "--json-log");
+            assertEquals(0, kept.exit(), kept.err());
+            JsonNode line = lines(kept).getFirst();
+            assertEquals("failed", line.get("result").asText(), kept.out());
+            assertEquals(7, line.get("exit").asInt(), kept.out());
+            assertTrue(line.get("message").asText().contains("less than the 25% reserve"), kept.out());
+            assertEquals(old, pinned(inv.scan(), pin).memcg().path(), "refused: the map stays");
+
+            Cli.Result moved = Cli.runWithInput(state, "hook", "--json-log", "--reserve", "0");
+            assertEquals(0, moved.exit(), moved.err());
+            assertEquals("migrated", lines(moved).getFirst().get("result").asText(), moved.out());
+            assertEquals(ctr, pinned(inv.scan(), pin).memcg().path());
+        }
+    }
+
     /** A helper killed mid-create (kill -9, OOM killer) fails that map only: the hook goes on and exits 0. */
     @Test
     @HostOnly // the hook's handling of a dead helper; the v2 paths it passes are the other hook tests'
