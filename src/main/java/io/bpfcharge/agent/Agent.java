@@ -4,6 +4,7 @@ import io.bpfcharge.migrate.Result;
 import io.bpfcharge.BpfchargeException;
 import io.bpfcharge.hook.Claim;
 import io.bpfcharge.hook.Hook;
+import io.bpfcharge.host.Processes;
 import io.bpfcharge.hook.Outcome;
 import io.bpfcharge.hook.Rules;
 import io.bpfcharge.inventory.Inventory;
@@ -99,15 +100,18 @@ public final class Agent implements AutoCloseable {
         Snapshot snapshot = inventory.scan();
         List<Decided> decided = new ArrayList<>();
         Map<String, String> containerOf = new HashMap<>();
-        List<Container> alive = new ArrayList<>(running.size());
+        List<Container> counted = new ArrayList<>(running.size());
         for (Container c : running) {
             Hook.Target target;
             try {
                 target = Hook.containerCgroup(inventory.hierarchy(), c.pid());
             } catch (BpfchargeException e) {
-                continue; // gone since the state roots were read
+                // Gone since the state roots were read (its process, or a new one with its pid), or a cgroup this
+                // agent cannot name (another cgroup namespace): the latter still runs, and still counts.
+                if (Processes.startTicks(c.pid()) == c.started()) counted.add(c);
+                continue;
             }
-            alive.add(c);
+            counted.add(c);
             containerOf.putIfAbsent(target.path(), c.id());
             try {
                 List<Claim> claims = Hook.claims(c.state(), options.rules(), target, snapshot);
@@ -119,9 +123,9 @@ public final class Agent implements AutoCloseable {
         }
         // Passive, so also in a dry run: where each map was first charged, before its cgroup can be removed.
         if (origins.record(snapshot, containerOf)) origins.save();
-        // The containers this pass decides for, counted before anything moves: one that stopped during the
-        // scan is neither a claimant nor counted, so the gauge agrees with the moves a scrape may already see.
-        metrics.containers(alive);
+        // Counted before anything moves, without those that stopped during the scan: they are no claimants either,
+        // so the gauge agrees with the moves a scrape may already see.
+        metrics.containers(counted);
         Map<Integer, Map<String, Container>> claimants = claimants(decided);
         Set<String> claimed = new HashSet<>();
         for (Decided d : decided) {
