@@ -22,7 +22,7 @@ import java.util.function.Consumer;
  * when a mark changes. A failed write is reported once until writes work again, and never stops the scan.
  */
 public final class OomdMarks implements Consumer<Snapshot>, AutoCloseable {
-    /** What oomd (and systemd-oomd) read: the cgroup is killed only when no unmarked one is left. */
+    /** What oomd reads (systemd-oomd reads only user.oomd_avoid): the cgroup is killed only when no unmarked one is left. */
     static final String AVOID = "trusted.oomd_avoid";
     /** Says the avoid mark beside it is bpfcharge's. */
     static final String OWNER = "trusted.bpfcharge_oomd_avoid";
