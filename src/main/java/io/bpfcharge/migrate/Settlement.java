@@ -62,8 +62,7 @@ final class Settlement {
                 throw undo(held.orElse("something that keeps opening it"));
             Journal.Entry e = j.entry();
             boolean overwrite = e.merge() == MigrationRequest.Merge.OVERWRITE;
-            String read = overwrite ? j.runDir().file("baseline-" + e.oldId() + "-" + e.token() + "-" + pass
-                    + ".bin").toString() : null;
+            String read = overwrite ? passFile(e) : null;
             try (Baseline base = e.baseline() != null ? Baseline.open(Path.of(e.baseline()))
                     : Baseline.empty(info.keySize(), info.userValueSize());
                  Baseline.Writer tee = read == null ? null : new Baseline.Writer(Path.of(read), info.keySize(), info.userValueSize());
@@ -81,6 +80,20 @@ final class Settlement {
             if (oldMap.await(OURS - 1, Duration.ZERO).isEmpty()) return merged;
             old.pin(Path.of(e.keepPin())); // opened at the last moment: keep it for the next pass (or the rollback)
         }
+    }
+
+    /**
+     * The file a settling pass writes what it reads into: numbered one past the journal's baseline, so that a run
+     * resumed after a crash at "reconciled" never truncates the very file it compares with (it did, and a
+     * mapping of it happened to read back what the pass had just rewritten), while a pass a crash interrupted
+     * before the journal named its file is written again under the same name, and nothing is left behind.
+     */
+    private String passFile(Journal.Entry e) {
+        String prefix = "baseline-" + e.oldId() + "-" + e.token() + "-";
+        String current = e.baseline() == null ? "" : Path.of(e.baseline()).getFileName().toString();
+        int last = current.startsWith(prefix) && current.endsWith(".bin")
+                ? Integer.parseInt(current.substring(prefix.length(), current.length() - ".bin".length())) : 0;
+        return j.runDir().file(prefix + (last + 1) + ".bin").toString();
     }
 
     /**
