@@ -1,10 +1,10 @@
 package io.bpfcharge.migrate;
 
 import io.bpfcharge.bpf.MapBatch;
-import io.bpfcharge.bpf.MappedFile;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -13,30 +13,50 @@ import java.util.BitSet;
 /**
  * The old map's contents as they were copied (copy-swap of a map programs write): reconciliation compares
  * the old map's final values and the new map's current values against it. Kept in a file next to the
- * journal, so a migration resumed after a crash reconciles against the same baseline; the file is the
- * only copy (mapped, not read into the heap). Layout: key size, value size, count (u32 each), then
- * key|value records. An empty baseline (swap-backfill) says every key changed.
+ * journal, so a migration resumed after a crash reconciles against the same baseline. The file is the only
+ * copy, and it is read, not mapped: a mapping of it would count in the process's RSS as a second copy of the
+ * map. Only an index (4 to 8 bytes per record) and a window of records are in memory; reconciliation reads
+ * the map in the same order as the copy did (the kernel's bucket or key order), so the window mostly slides
+ * forward. Layout: key size, value size, count (u32 each), then key|value records. An empty baseline
+ * (swap-backfill) says every key changed.
  */
 final class Baseline implements AutoCloseable {
     private static final int HEADER = 16;
+    /** Bytes read at once when the reads go forward: one read per few hundred records. */
+    private static final int WINDOW_BYTES = 64 << 10;
 
-    private final MappedFile data; // null when empty
+    private final FileChannel data; // null when empty
     private final int ks, vs, count;
-    private final int[] index; // open addressing: record number + 1, 0 = free
+    /** Open addressing (load at most 3/4): record number + 1, 0 = free; null when the keys are dense. */
+    private final int[] index;
     private final BitSet seen;
+    /** Records [first, first + loaded) as read from the file; views of it stay valid until the next call. */
+    private final ByteBuffer window;
+    private int first, loaded;
+    /** The record after the last one found: where the map's next key most likely is. */
+    private int next;
 
-    private Baseline(MappedFile data, int ks, int vs, int count) {
+    private Baseline(FileChannel data, int ks, int vs, int count) {
         this.data = data;
         this.ks = ks;
         this.vs = vs;
         this.count = count;
-        this.index = new int[Integer.highestOneBit(Math.max(count, 1) * 2 - 1) << 1];
+        int record = ks + vs;
+        this.window = ByteBuffer.allocate(Math.max(record, WINDOW_BYTES / record * record)).order(ByteOrder.nativeOrder());
         this.seen = new BitSet(count);
-        for (int i = 0; i < count; i++) {
+        this.index = dense() ? null : new int[Integer.highestOneBit(Math.max(4, count + count / 3) - 1) << 1];
+        for (int i = 0; index != null && i < count; i++) {
             int slot = hash(key(i)) & (index.length - 1);
             while (index[slot] != 0) slot = (slot + 1) & (index.length - 1);
             index[slot] = i + 1;
         }
+    }
+
+    /** Whether record i's key is the u32 i, for every i (an array's copy): then the key is the record number. */
+    private boolean dense() {
+        if (ks != Integer.BYTES) return false;
+        for (int i = 0; i < count; i++) if (key(i).getInt(0) != i) return false;
+        return true;
     }
 
     static Baseline empty(int ks, int vs) {
@@ -100,9 +120,17 @@ final class Baseline implements AutoCloseable {
     }
 
     static Baseline open(Path file) {
-        MappedFile m = MappedFile.open(file);
-        ByteBuffer h = m.slice(0, HEADER);
-        return new Baseline(m, h.getInt(0), h.getInt(4), h.getInt(8));
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+            ByteBuffer h = ByteBuffer.allocate(HEADER).order(ByteOrder.nativeOrder());
+            while (h.hasRemaining() && ch.read(h, h.position()) > 0) { /* a short read goes on */ }
+            if (h.hasRemaining() || h.getInt(0) == 0) throw new IncompleteException(file);
+            return new Baseline(ch, h.getInt(0), h.getInt(4), h.getInt(8));
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /**
@@ -111,35 +139,78 @@ final class Baseline implements AutoCloseable {
      * counts as changed since: its value stays, and only keys it lacks are given back.
      */
     static Baseline openOrEmpty(Path file, int ks, int vs) {
+        if (!java.nio.file.Files.exists(file)) return empty(ks, vs);
         try {
-            if (!java.nio.file.Files.exists(file) || java.nio.file.Files.size(file) < HEADER) return empty(ks, vs);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            return open(file);
+        } catch (java.io.UncheckedIOException e) {
+            if (e.getCause() instanceof IncompleteException) return empty(ks, vs);
+            throw e;
         }
-        return open(file);
+    }
+
+    /** A file whose writer never wrote its header: it was killed before {@link Writer#finish}. */
+    private static final class IncompleteException extends IOException {
+        IncompleteException(Path file) { super(file + ": an incomplete baseline (its writer did not finish)"); }
     }
 
     int count() { return count; }
 
-    ByteBuffer key(int i) { return data.slice(at(i), ks); }
+    /** Record i's key: a view valid until the next call on this baseline. */
+    ByteBuffer key(int i) { return window.slice(at(i), ks).order(ByteOrder.nativeOrder()); }
 
-    ByteBuffer value(int i) { return data.slice(at(i) + ks, vs); }
+    /** Record i's value: a view valid until the next call on this baseline. */
+    ByteBuffer value(int i) { return window.slice(at(i) + ks, vs).order(ByteOrder.nativeOrder()); }
 
     /** Whether record i's value is {@code value}. */
-    boolean holds(int i, ByteBuffer value) { return data.equalsAt(at(i) + ks, value); }
+    boolean holds(int i, ByteBuffer value) { return window.slice(at(i) + ks, vs).mismatch(value) == -1; }
 
-    private long at(int i) { return HEADER + (long) i * (ks + vs); }
+    /** Where record i starts in the window, once it is loaded. */
+    private int at(int i) {
+        if (i < first || i >= first + loaded) load(i);
+        return (i - first) * (ks + vs);
+    }
+
+    /**
+     * Reads record i into the window: a whole window from it when the reads go forward (the record right
+     * after the window), else record i alone (a key out of order: reading a window for it would be wasted).
+     */
+    private void load(int i) {
+        int record = ks + vs;
+        int n = i == first + loaded ? Math.min(window.capacity() / record, count - i) : 1;
+        window.clear().limit(n * record);
+        long at = HEADER + (long) i * record;
+        try {
+            while (window.hasRemaining()) {
+                if (data.read(window, at + window.position()) < 0)
+                    throw new IOException("baseline file ends before record " + (i + n) + " of " + count);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        first = i;
+        loaded = n;
+    }
 
     /** The record number of a key, or -1; marks it seen. */
     int find(ByteBuffer key) {
         if (count == 0) return -1;
+        int i = next < count && key.mismatch(key(next)) == -1 ? next : lookup(key);
+        if (i >= 0) {
+            seen.set(i);
+            next = i + 1;
+        }
+        return i;
+    }
+
+    private int lookup(ByteBuffer key) {
+        if (index == null) {
+            int i = key.getInt(key.position());
+            return i >= 0 && i < count ? i : -1; // record i's key is i
+        }
         int slot = hash(key) & (index.length - 1);
         while (index[slot] != 0) {
             int i = index[slot] - 1;
-            if (data.equalsAt(at(i), key)) {
-                seen.set(i);
-                return i;
-            }
+            if (key.mismatch(key(i)) == -1) return i;
             slot = (slot + 1) & (index.length - 1);
         }
         return -1;
@@ -159,7 +230,13 @@ final class Baseline implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        if (data != null) data.close();
+    public void close() { closeQuietly(data); }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            if (ch != null) ch.close();
+        } catch (IOException ignored) {
+            // read-only: nothing to lose
+        }
     }
 }

@@ -59,6 +59,45 @@ class BaselineTest {
         }
     }
 
+    /**
+     * Keys asked in another order than written (a map whose buckets changed since the copy), across windows, and
+     * an array's copy (u32 keys 0..n-1, found without an index).
+     */
+    @Test
+    void keysOutOfOrderAndDenseArrayKeysAreFoundWithTheirValues(@TempDir Path dir) {
+        int n = 20_000;
+        Path hash = dir.resolve("h.bin"), array = dir.resolve("a.bin");
+        write(hash, KS, n, BaselineTest::key);
+        write(array, Integer.BYTES, n, i -> ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, i));
+        java.util.Random random = new java.util.Random(7);
+        try (Baseline h = Baseline.open(hash); Baseline a = Baseline.open(array)) {
+            for (int k = 0; k < 3 * n; k++) {
+                int i = k < n ? n - 1 - k : random.nextInt(n); // backwards, then at random
+                int r = h.find(key(i));
+                assertEquals(i * 7L, h.value(r).getLong(0));
+                assertEquals(-1, key(i).mismatch(h.key(r)));
+                ByteBuffer ak = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, i);
+                int ar = a.find(ak);
+                assertEquals(i, ar);
+                assertTrue(a.holds(ar, value(i * 7L)));
+            }
+            ByteBuffer outside = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, n);
+            assertEquals(-1, a.find(outside));
+            assertEquals(0, h.unseen().count());
+        }
+    }
+
+    private static void write(Path file, int ks, int n, java.util.function.IntFunction<ByteBuffer> key) {
+        try (Baseline.Writer w = new Baseline.Writer(file, ks, VS); MapBatch batch = new MapBatch(ks, VS, 4096)) {
+            for (int from = 0; from < n; from += 4096) {
+                batch.clear();
+                for (int i = from; i < Math.min(from + 4096, n); i++) batch.add(key.apply(i), value(i * 7L));
+                w.accept(batch);
+            }
+            w.finish();
+        }
+    }
+
     @Test
     void anEmptyBaselineFindsNothing() {
         try (Baseline b = Baseline.empty(KS, VS)) {
