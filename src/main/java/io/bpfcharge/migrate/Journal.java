@@ -87,12 +87,14 @@ final class Journal implements AutoCloseable {
         }
     }
 
+    private final RunDir run;
     private final Path file, lockFile;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private Entry entry;
 
-    private Journal(Path file, Path lockFile, FileChannel lockChannel, FileLock lock, Entry entry) {
+    private Journal(RunDir run, Path file, Path lockFile, FileChannel lockChannel, FileLock lock, Entry entry) {
+        this.run = run;
         this.file = file;
         this.lockFile = lockFile;
         this.lockChannel = lockChannel;
@@ -122,12 +124,12 @@ final class Journal implements AutoCloseable {
                 + "bpfcharge process: wait for it to finish (it is already on its way to a new memory cgroup)");
     }
 
-    /** The directory this journal is in: the migration's other files go there too. */
-    RunDir runDir() { return new RunDir(file.getParent()); }
+    /** The directories this journal is in: the migration's other files go there too. */
+    RunDir runDir() { return run; }
 
     /** Starts the journal of a new migration of map {@code e.oldId()}; null when another process is migrating it. */
     static Journal begin(RunDir run, Entry e) {
-        Journal j = lock(run.journal(e.oldId()));
+        Journal j = lock(run, run.journal(e.oldId()));
         if (j == null) return null;
         j.write(e);
         return j;
@@ -139,7 +141,7 @@ final class Journal implements AutoCloseable {
         if (!Files.isDirectory(run.path())) return found;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(run.path(), "journal-*.json")) {
             for (Path f : ds) {
-                Journal j = lock(f);
+                Journal j = lock(run, f);
                 if (j == null) continue;
                 j.entry = read(f);
                 if (j.entry == null) j.finish(); // torn or empty: written before anything was created
@@ -167,7 +169,7 @@ final class Journal implements AutoCloseable {
         if (!Files.isDirectory(run.path())) return found;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(run.path(), "journal-*.json")) {
             for (Path f : ds) {
-                Journal j = lock(f);
+                Journal j = lock(run, f);
                 if (j != null) {
                     j.close(); // an orphan: recovery's, not a migration in progress
                     continue;
@@ -181,7 +183,7 @@ final class Journal implements AutoCloseable {
         return found;
     }
 
-    private static Journal lock(Path file) {
+    private static Journal lock(RunDir run, Path file) {
         try {
             Files.createDirectories(file.getParent());
             Path lockFile = file.resolveSibling(file.getFileName().toString().replace(".json", ".lock"));
@@ -196,7 +198,7 @@ final class Journal implements AutoCloseable {
                 ch.close();
                 return null;
             }
-            return new Journal(file, lockFile, ch, l, null);
+            return new Journal(run, file, lockFile, ch, l, null);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use run directory " + file.getParent() + ": " + e.getMessage(), e);
         }

@@ -52,7 +52,8 @@ class AgentContainerdIT {
             ctrd.delete("app-1");
 
             Path log = tmp.resolve("agent.log");
-            agent = new Daemon(Map.of("BPFCHARGE_RUN_DIR", Files.createDirectories(tmp.resolve("run")).toString()),
+            Path run = Files.createDirectories(tmp.resolve("run"));
+            agent = new Daemon(Map.of("BPFCHARGE_RUN_DIR", run.toString(), "BPFCHARGE_STATE_DIR", run.toString()),
                     ProcessBuilder.Redirect.to(log.toFile()), "--recharge", "--runtime-root", ctrd.taskRoot().toString(),
                     "--runtime-root", ctrd.runcRoot().toString(), "--recharge-interval", "1");
             // sh stays the init: the container keeps running after pinwriter's writes, however slow the agent.

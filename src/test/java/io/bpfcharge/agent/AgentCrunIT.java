@@ -79,7 +79,8 @@ class AgentCrunIT {
             c2.await("holding", Duration.ofSeconds(30));
             Path log = tmp.resolve("agent.log");
             long agentStart = System.nanoTime(); // no container is seen by the agent before it starts
-            agent = new Daemon(Map.of("BPFCHARGE_RUN_DIR", Files.createDirectories(tmp.resolve("run")).toString()),
+            Path run = Files.createDirectories(tmp.resolve("run"));
+            agent = new Daemon(Map.of("BPFCHARGE_RUN_DIR", run.toString(), "BPFCHARGE_STATE_DIR", run.toString()),
                     ProcessBuilder.Redirect.to(log.toFile()), "--recharge",
                     "--runtime-root", crun.stateRoot().toString(), "--recharge-interval", "1");
             awaitCharged(inv, outer, List.of(hash), second, STARTUP, "the agent's start", log);

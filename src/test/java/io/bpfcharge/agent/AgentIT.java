@@ -69,6 +69,7 @@ class AgentIT {
     private Daemon agent(Path log, Map<String, String> env, String... more) throws IOException, InterruptedException {
         Map<String, String> all = new java.util.HashMap<>(env);
         all.put("BPFCHARGE_RUN_DIR", run.toString());
+        all.putIfAbsent("BPFCHARGE_STATE_DIR", run.toString()); // origins.json and baselines stay private too
         List<String> args = new java.util.ArrayList<>(List.of("--recharge", "--runtime-root", roots.toString(), "--recharge-interval", "1"));
         args.addAll(List.of(more));
         return new Daemon(all, ProcessBuilder.Redirect.appendTo(log.toFile()), args.toArray(String[]::new));

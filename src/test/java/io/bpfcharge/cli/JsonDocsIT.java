@@ -46,7 +46,7 @@ class JsonDocsIT {
                         List.of("migrate", "--map", pin.toString(), "--to-cgroup", dst),
                         List.of("migrate", "--map", "id:2000000000", "--to-cgroup", dst));
                 for (List<String> c : commands) {
-                    List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
+                    List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir, "BPFCHARGE_STATE_DIR=" + runDir));
                     List<String> args = new ArrayList<>(c);
                     args.add("--json");
                     cmd.addAll(Cli.command(args.toArray(String[]::new)));

@@ -200,17 +200,14 @@ public class HookIT {
         Path runDir = Files.createTempDirectory("bpfcharge-run");
         Cli.Result r;
         try (PausePoints pause = new PausePoints()) {
-            List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
+            List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir, "BPFCHARGE_STATE_DIR=" + runDir));
             cmd.addAll(Cli.command("hook", "--json-log"));
             var run = Cli.start(pause.command("helper", cmd), state);
             PausePoints.kill9(pause.await()); // a_killed's helper
             pause.release(pause.await());     // b_next's helper goes on
             r = run.get(120, java.util.concurrent.TimeUnit.SECONDS);
         } finally {
-            try (var files = Files.list(runDir)) {
-                for (Path f : files.toList()) Files.delete(f);
-            }
-            Files.delete(runDir);
+            removeAll(runDir);
         }
         assertEquals(0, r.exit(), r.out() + r.err());
         List<JsonNode> log = lines(r);
@@ -285,7 +282,7 @@ public class HookIT {
         }
         Path runDir = Files.createTempDirectory("bpfcharge-run");
         try {
-            List<String> crash = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir, "BPFCHARGE_CRASH_AT=copied"));
+            List<String> crash = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir, "BPFCHARGE_STATE_DIR=" + runDir, "BPFCHARGE_CRASH_AT=copied"));
             crash.addAll(Cli.command("migrate", "--map", pin.toString(), "--to-cgroup", mid));
             assertEquals(137, Cli.exec(crash, null).exit());
             int twin; // the interrupted migration's replacement, still at its temporary pin
@@ -296,7 +293,7 @@ public class HookIT {
                 }
             }
             Process p = container(cg, ctr);
-            List<String> hook = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
+            List<String> hook = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir, "BPFCHARGE_STATE_DIR=" + runDir));
             hook.addAll(Cli.command("hook", "--json-log"));
             Cli.Result r = Cli.exec(hook, state("resumed", p.pid(), Map.of(Wanted.ANNOTATION, pin.toString())));
             assertEquals(0, r.exit(), r.err());
@@ -305,10 +302,7 @@ public class HookIT {
             assertEquals(twin, line.get("map_id").asInt(), "the hook's scan saw map " + first + ": " + r.out());
             assertEquals(mid, line.get("from").asText());
         } finally {
-            try (var files = Files.list(runDir)) {
-                for (Path f : files.toList()) Files.delete(f);
-            }
-            Files.delete(runDir);
+            removeAll(runDir);
         }
     }
 
@@ -400,5 +394,12 @@ public class HookIT {
         failOpen("{\"id\":\"x\",\"pid\":", 2, "OCI state on stdin is truncated");
         failOpen(state("gone", Integer.MAX_VALUE - 1, Map.of(Wanted.ANNOTATION, cg.pinDir() + "/*")), 5,
                 "run the hook at createRuntime");
+    }
+
+    /** A private run directory and what is below it (baselines/BOOT_ID). */
+    private static void removeAll(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+        }
     }
 }

@@ -40,7 +40,7 @@ final class Kernel {
     }
 
     private static List<String> migrateCommand(Path runDir, List<String> env, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
+        List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir, "BPFCHARGE_STATE_DIR=" + runDir));
         cmd.addAll(env);
         cmd.addAll(Cli.command(Stream.concat(Stream.of("migrate"), Stream.of(args)).toArray(String[]::new)));
         return cmd;
@@ -107,6 +107,16 @@ final class Kernel {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString())
                     .filter(n -> n.startsWith(Journal.TEMP_PREFIX) || n.startsWith(Journal.KEEP_PREFIX)).toList();
+        }
+    }
+
+    /**
+     * Files a migration left in a private run directory that is also its state directory: journals, and baselines
+     * (in baselines/BOOT_ID below it). The history stays.
+     */
+    static List<Path> runFilesLeft(Path runDir) throws IOException {
+        try (Stream<Path> s = Files.walk(runDir)) {
+            return s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().equals("migrations.jsonl")).toList();
         }
     }
 

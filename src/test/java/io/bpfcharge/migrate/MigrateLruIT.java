@@ -78,7 +78,7 @@ class MigrateLruIT extends MigrationTestBase {
         }
         // Allowed only CPU 0 (as a narrow cpuset would), the copy can fill one CPU's list only.
         List<String> cmd = new ArrayList<>(List.of("taskset", "-c", Integer.toString(cpus.getFirst()), "env",
-                "BPFCHARGE_RUN_DIR=" + runDir));
+                "BPFCHARGE_RUN_DIR=" + runDir, "BPFCHARGE_STATE_DIR=" + runDir));
         cmd.addAll(Cli.command(Stream.of("migrate", "--map", pin.toString(), "--to-cgroup", dst).toArray(String[]::new)));
         Cli.Result r = Cli.exec(cmd, null);
         assertEquals(8, r.exit(), r.err());

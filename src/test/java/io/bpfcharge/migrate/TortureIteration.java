@@ -223,9 +223,6 @@ final class TortureIteration {
             for (String left : Kernel.leftovers(dir))
                 if (left.startsWith(Journal.TEMP_PREFIX + oldId + "_") || left.startsWith(Journal.KEEP_PREFIX + oldId + "_"))
                     problems.add(new Problem(Kind.LEFTOVER, "pin left: " + dir.resolve(left)));
-        try (Stream<Path> s = Files.list(runDir)) {
-            s.filter(p -> !p.getFileName().toString().equals("migrations.jsonl"))
-                    .forEach(p -> problems.add(new Problem(Kind.LEFTOVER, "journal left: " + p)));
-        }
+        for (Path p : Kernel.runFilesLeft(runDir)) problems.add(new Problem(Kind.LEFTOVER, "journal or baseline left: " + p));
     }
 }

@@ -134,7 +134,7 @@ class OomGroupIT {
     }
 
     private Cli.Result migrate(String... extra) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir));
+        List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir, "BPFCHARGE_STATE_DIR=" + runDir));
         List<String> args = new ArrayList<>(List.of("migrate", "--map", pin.toString(), "--to-cgroup", container));
         args.addAll(List.of(extra));
         cmd.addAll(Cli.command(args.toArray(String[]::new)));
