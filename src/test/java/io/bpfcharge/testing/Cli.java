@@ -26,7 +26,7 @@ public final class Cli {
      */
     public static List<String> java() {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmn16m")); // the launchers' JVM settings
         String extra = System.getenv("BPFCHARGE_TEST_JVM_OPTIONS");
         if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.strip().split("\\s+")));
         return cmd;
