@@ -229,8 +229,13 @@ final class Journal implements AutoCloseable {
         entry = e;
     }
 
-    /** The migration is over (done or undone): the journal goes. */
+    /**
+     * The migration is over (done or undone): the journal goes, and with it every baseline file of this migration
+     * still there: each step removes the file it replaced, but a crash between naming the next one in the journal
+     * and that removal leaves the old one, which no journal names.
+     */
     void finish() {
+        if (entry != null) run.dropBaselines(entry.oldId(), entry.token());
         try {
             Files.deleteIfExists(file);
             Files.deleteIfExists(lockFile); // still locked by us: a waiting run locks a fresh file

@@ -53,6 +53,16 @@ public record RunDir(Path path, Path baselines) {
 
     Path journal(int oldId) { return path.resolve("journal-" + oldId + ".json"); }
 
+    /** Every baseline file of the migration of map {@code oldId} with {@code token} (see {@link #file}'s names). */
+    void dropBaselines(int oldId, String token) {
+        if (!Files.isDirectory(baselines)) return;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(baselines, "*-" + oldId + "-" + token + "*.bin")) {
+            for (Path f : files) Files.deleteIfExists(f);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove baselines in " + baselines + ": " + e.getMessage(), e);
+        }
+    }
+
     /** A migration's baseline file, named after the map and the run's token; its directory is made (mode 0700). */
     Path file(String name) {
         try {

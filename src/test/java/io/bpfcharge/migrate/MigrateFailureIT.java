@@ -225,6 +225,33 @@ class MigrateFailureIT extends MigrationTestBase {
         Files.delete(pin);
     }
 
+    /**
+     * A baseline file whose removal a crash cut short (killed after the journal named the settling pass's file,
+     * before the copy's was removed) goes when the migration ends: no journal names it, so nothing else would.
+     */
+    @Test
+    @HostOnly // file bookkeeping; the settling around it is MigrateIT's
+    void aBaselineFileACrashLeftUnnamedGoesWhenTheMigrationEnds() throws Exception {
+        Path pin = cg.pin("leftbase");
+        MapMaker.run(cg, src, false, spec("hash", 8, 8, 100, "leftbase").pin(pin)).close();
+        try (PausePoints pause = new PausePoints()) {
+            var run = Cli.start(pause.command("reconciled",
+                    Kernel.migrateCommand(runDir, null, "--map", pin.toString(), "--to-cgroup", dst)), null);
+            long pid = pause.await();
+            Path pass;
+            try (var files = Files.walk(runDir)) {
+                pass = files.filter(f -> f.getFileName().toString().matches("baseline-[0-9]+-[^-]+-1\\.bin")).findFirst()
+                        .orElseThrow(() -> new AssertionError("no settling pass's baseline at 'reconciled'"));
+            }
+            Files.writeString(pass.resolveSibling(pass.getFileName().toString().replace("-1.bin", ".bin")), "copy");
+            pause.release(pid);
+            Cli.Result r = run.get(120, TimeUnit.SECONDS);
+            assertEquals(0, r.exit(), r.out() + r.err());
+        }
+        assertEquals(List.of(), Kernel.runFilesLeft(runDir));
+        Files.delete(pin);
+    }
+
     /** A crash after the swap whose replacement its owner then removed must not wedge later migrations. */
     @Test
     @HostOnly // journal logic; the migration it ends with is MigrateIT's standalone case
