@@ -2,10 +2,14 @@
 #ifndef BPFCHARGE_MAP_REFS_H
 #define BPFCHARGE_MAP_REFS_H
 
-/* The context of map_refs.bpf.c, written by the program (BPF_PROG_TEST_RUN copies it back). */
-struct map_refs {
-	__u64 users; /* usercnt: fds and pins */
-	__u64 refs;  /* refcnt: users, programs (this one too), map-in-map slots, links */
+/* The one argument of map_refs.bpf.c's run (BPF_PROG_TEST_RUN of a raw tracepoint program: u64 arguments). */
+struct map_refs_args {
+	__u64 which;
+};
+
+enum map_refs_count {
+	MAP_REFS_USERS = 0, /* usercnt: fds and pins */
+	MAP_REFS_ALL = 1,   /* refcnt: users, programs (this one too), map-in-map slots, links */
 };
 
 #endif

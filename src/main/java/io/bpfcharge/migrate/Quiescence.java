@@ -46,7 +46,7 @@ final class Quiescence implements AutoCloseable {
         try {
             return new Quiescence(it, mapId, MapRefs.load(map));
         } catch (BpfException e) {
-            return new Quiescence(it, mapId, null); // an LPM trie: sleepable (syscall) programs may not use one
+            return new Quiescence(it, mapId, null); // a map type whose fields the verifier does not let programs read
         }
     }
 
