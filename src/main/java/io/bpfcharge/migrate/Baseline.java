@@ -1,6 +1,7 @@
 package io.bpfcharge.migrate;
 
 import io.bpfcharge.bpf.MapBatch;
+import io.bpfcharge.bpf.NativeInts;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -27,8 +28,8 @@ final class Baseline implements AutoCloseable {
 
     private final FileChannel data; // null when empty
     private final int ks, vs, count;
-    /** Open addressing (load at most 3/4): record number + 1, 0 = free; null when the keys are dense. */
-    private final int[] index;
+    /** Open addressing (load at most 3/4): record number + 1, 0 = free; null when the keys are dense. Native, off the heap. */
+    private final NativeInts index;
     private final BitSet seen;
     /** Records [first, first + loaded) as read from the file; views of it stay valid until the next call. */
     private final ByteBuffer window;
@@ -44,11 +45,23 @@ final class Baseline implements AutoCloseable {
         int record = ks + vs;
         this.window = ByteBuffer.allocate(Math.max(record, WINDOW_BYTES / record * record)).order(ByteOrder.nativeOrder());
         this.seen = new BitSet(count);
-        this.index = dense() ? null : new int[Integer.highestOneBit(Math.max(4, count + count / 3) - 1) << 1];
-        for (int i = 0; index != null && i < count; i++) {
-            int slot = hash(key(i)) & (index.length - 1);
-            while (index[slot] != 0) slot = (slot + 1) & (index.length - 1);
-            index[slot] = i + 1;
+        this.index = dense() ? null : index();
+    }
+
+    /** The index of every record by its key's hash; freed again when reading the file fails half way. */
+    private NativeInts index() {
+        NativeInts table = new NativeInts(Integer.highestOneBit(Math.max(4, count + count / 3) - 1) << 1);
+        try {
+            int mask = table.length() - 1;
+            for (int i = 0; i < count; i++) {
+                int slot = hash(key(i)) & mask;
+                while (table.get(slot) != 0) slot = (slot + 1) & mask;
+                table.set(slot, i + 1);
+            }
+            return table;
+        } catch (RuntimeException e) {
+            table.close();
+            throw e;
         }
     }
 
@@ -130,6 +143,9 @@ final class Baseline implements AutoCloseable {
         } catch (IOException e) {
             closeQuietly(ch);
             throw new java.io.UncheckedIOException(e);
+        } catch (RuntimeException e) { // the file ends early: the index was not built
+            closeQuietly(ch);
+            throw e;
         }
     }
 
@@ -207,11 +223,11 @@ final class Baseline implements AutoCloseable {
             int i = key.getInt(key.position());
             return i >= 0 && i < count ? i : -1; // record i's key is i
         }
-        int slot = hash(key) & (index.length - 1);
-        while (index[slot] != 0) {
-            int i = index[slot] - 1;
+        int mask = index.length() - 1, slot = hash(key) & mask;
+        while (index.get(slot) != 0) {
+            int i = index.get(slot) - 1;
             if (key.mismatch(key(i)) == -1) return i;
-            slot = (slot + 1) & (index.length - 1);
+            slot = (slot + 1) & mask;
         }
         return -1;
     }
@@ -230,7 +246,10 @@ final class Baseline implements AutoCloseable {
     }
 
     @Override
-    public void close() { closeQuietly(data); }
+    public void close() {
+        if (index != null) index.close();
+        closeQuietly(data);
+    }
 
     private static void closeQuietly(FileChannel ch) {
         try {
