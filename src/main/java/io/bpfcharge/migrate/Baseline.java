@@ -16,7 +16,7 @@ import java.util.BitSet;
  * the old map's final values and the new map's current values against it. Kept in a file next to the
  * journal, so a migration resumed after a crash reconciles against the same baseline. The file is the only
  * copy, and it is read, not mapped: a mapping of it would count in the process's RSS as a second copy of the
- * map. Only an index (4 to 8 bytes per record) and a window of records are in memory; reconciliation reads
+ * map. Only an index (5 to 11 bytes per record, none for an array's) and a window of records are in memory; reconciliation reads
  * the map in the same order as the copy did (the kernel's bucket or key order), so the window mostly slides
  * forward. Layout: key size, value size, count (u32 each), then key|value records. An empty baseline
  * (swap-backfill) says every key changed.

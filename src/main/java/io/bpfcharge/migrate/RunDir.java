@@ -1,5 +1,8 @@
 package io.bpfcharge.migrate;
 
+import io.bpfcharge.BpfchargeException;
+import io.bpfcharge.BpfchargeException.Exit;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
@@ -69,8 +72,8 @@ public record RunDir(Path path, Path baselines) {
             if (!Files.isDirectory(baselines))
                 Files.createDirectories(baselines, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot use baseline directory " + baselines + ": " + e.getMessage()
-                    + " (set BPFCHARGE_STATE_DIR to a writable directory)", e);
+            throw new BpfchargeException(Exit.ENVIRONMENT, "cannot make the baseline directory " + baselines + " ("
+                    + e.getMessage() + "): set BPFCHARGE_STATE_DIR to a writable directory on disk", e);
         }
         return baselines.resolve(name);
     }

@@ -225,6 +225,27 @@ class MigrateFailureIT extends MigrationTestBase {
         Files.delete(pin);
     }
 
+    /** A state directory where the baseline cannot go: one line, exit 4, before anything changed. */
+    @Test
+    @HostOnly // argument checking, before any kernel work
+    void aBaselineDirectoryThatCannotBeMadeIsOneLineExit4AndChangesNothing() throws Exception {
+        Path pin = cg.pin("nostate");
+        int id;
+        try (MapMaker.Maps m = MapMaker.run(cg, src, false, spec("hash", 8, 8, 64, "nostate").pin(pin))) {
+            id = m.id(0);
+        }
+        List<String> cmd = new ArrayList<>(List.of("env", "BPFCHARGE_RUN_DIR=" + runDir, "BPFCHARGE_STATE_DIR=/proc/bpfcharge-none"));
+        cmd.addAll(Cli.command("migrate", "--map", pin.toString(), "--to-cgroup", dst));
+        Cli.Result r = Cli.exec(cmd, null);
+        assertEquals(4, r.exit(), r.out() + r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertTrue(err.startsWith("bpfcharge: cannot make the baseline directory") && err.contains("BPFCHARGE_STATE_DIR"), err);
+        assertEquals(id, Kernel.idAt(pin), "the map is still pinned");
+        assertEquals(cg.hierarchy().id(src), Kernel.chargedTo(id));
+        Files.delete(pin);
+    }
+
     /**
      * A baseline file whose removal a crash cut short (killed after the journal named the settling pass's file,
      * before the copy's was removed) goes when the migration ends: no journal names it, so nothing else would.
