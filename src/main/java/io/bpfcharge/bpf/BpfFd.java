@@ -18,7 +18,7 @@ public abstract sealed class BpfFd implements AutoCloseable permits MapFd, ProgF
     /** Pins this object at a path in bpffs (the path must not exist). */
     public void pin(Path path) {
         try (Arena arena = Arena.ofConfined()) {
-            BpfException.check("pin " + path, (int) Native.OBJ_PIN.invokeExact(fd(), arena.allocateFrom(path.toString())));
+            BpfException.check("pin " + path, (int) Native.Pins.OBJ_PIN.invokeExact(fd(), arena.allocateFrom(path.toString())));
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -37,7 +37,7 @@ public abstract sealed class BpfFd implements AutoCloseable permits MapFd, ProgF
      */
     public static BpfFd openPin(Path path) {
         Scratch s = Scratch.get();
-        int fd = Native.checked("open pin " + path, () -> (int) Native.OBJ_GET.invokeExact(s.path(path.toString())));
+        int fd = Native.checked("open pin " + path, () -> (int) Native.Pins.OBJ_GET.invokeExact(s.path(path.toString())));
         String kind = Libc.fdTarget(fd);
         return switch (kind) {
             case "anon_inode:bpf-map" -> new MapFd(fd);
@@ -59,7 +59,7 @@ public abstract sealed class BpfFd implements AutoCloseable permits MapFd, ProgF
     /** The program or link pinned at a path; null when the pin holds something else (a map, BTF). */
     public static FdInfo.ProgramOrLink pinnedProgramOrLink(Path path) {
         Scratch s = Scratch.get();
-        int fd = Native.checked("open pin " + path, () -> (int) Native.OBJ_GET.invokeExact(s.path(path.toString())));
+        int fd = Native.checked("open pin " + path, () -> (int) Native.Pins.OBJ_GET.invokeExact(s.path(path.toString())));
         try {
             return FdInfo.programOrLink(fd);
         } finally {

@@ -36,16 +36,16 @@ public final class BpfObject implements AutoCloseable {
             MemorySegment buf = tmp.allocate(elf.length);
             buf.copyFrom(MemorySegment.ofArray(elf));
             MemorySegment cap = tmp.allocate(Native.CAPTURE);
-            MemorySegment obj = (MemorySegment) Native.OBJECT_OPEN_MEM.invokeExact(cap, buf, (long) elf.length, MemorySegment.NULL);
+            MemorySegment obj = (MemorySegment) Native.Programs.OBJECT_OPEN_MEM.invokeExact(cap, buf, (long) elf.length, MemorySegment.NULL);
             if (obj.equals(MemorySegment.NULL)) throw new BpfException("open bpf object " + name, Native.errno(cap));
             BpfObject o = new BpfObject(obj);
             try {
                 for (var e : reuse.entrySet())
-                    BpfException.check("reuse map " + e.getKey(), (int) Native.MAP_REUSE_FD.invokeExact(o.map(e.getKey()), e.getValue().fd()));
+                    BpfException.check("reuse map " + e.getKey(), (int) Native.Programs.MAP_REUSE_FD.invokeExact(o.map(e.getKey()), e.getValue().fd()));
                 if (rodata != null)
-                    BpfException.check("set .rodata of " + name, (int) Native.MAP_SET_INITIAL_VALUE.invokeExact(o.map(".rodata"),
+                    BpfException.check("set .rodata of " + name, (int) Native.Programs.MAP_SET_INITIAL_VALUE.invokeExact(o.map(".rodata"),
                             tmp.allocateFrom(Native.JAVA_BYTE, rodata), (long) rodata.length));
-                BpfException.check("load bpf object " + name, (int) Native.OBJECT_LOAD.invokeExact(obj));
+                BpfException.check("load bpf object " + name, (int) Native.Programs.OBJECT_LOAD.invokeExact(obj));
             } catch (Throwable t) {
                 o.close();
                 throw t;
@@ -57,7 +57,7 @@ public final class BpfObject implements AutoCloseable {
     }
 
     private MemorySegment map(String name) {
-        return find(Native.OBJECT_FIND_MAP, "map", name);
+        return find(Native.Programs.OBJECT_FIND_MAP, "map", name);
     }
 
     private MemorySegment find(java.lang.invoke.MethodHandle finder, String kind, String name) {
@@ -74,11 +74,11 @@ public final class BpfObject implements AutoCloseable {
     /** The fd of a program in this object; owned by the object. */
     int programFd(String prog) {
         MemorySegment p = program(prog);
-        return Native.checked("program fd " + prog, () -> (int) Native.PROGRAM_FD.invokeExact(p));
+        return Native.checked("program fd " + prog, () -> (int) Native.Programs.PROGRAM_FD.invokeExact(p));
     }
 
     MemorySegment program(String prog) {
-        return find(Native.OBJECT_FIND_PROGRAM, "program", prog);
+        return find(Native.Programs.OBJECT_FIND_PROGRAM, "program", prog);
     }
 
     /** Runs a program of this object through BPF_PROG_TEST_RUN. */
@@ -104,14 +104,14 @@ public final class BpfObject implements AutoCloseable {
     /** The fd of a map in this object; owned by the object. */
     public int mapFd(String map) {
         MemorySegment m = map(map);
-        return Native.checked("map fd " + map, () -> (int) Native.MAP_FD.invokeExact(m));
+        return Native.checked("map fd " + map, () -> (int) Native.Programs.MAP_FD.invokeExact(m));
     }
 
     /** Attaches an iterator program ({@code SEC("iter/TARGET")}) of this object; each {@link Iterator#readAll} is one full walk. */
     public Iterator attachIterator(String prog, String target) {
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment cap = tmp.allocate(Native.CAPTURE);
-            MemorySegment link = (MemorySegment) Native.PROGRAM_ATTACH_ITER.invokeExact(cap, program(prog), MemorySegment.NULL);
+            MemorySegment link = (MemorySegment) Native.Programs.PROGRAM_ATTACH_ITER.invokeExact(cap, program(prog), MemorySegment.NULL);
             if (link.equals(MemorySegment.NULL)) throw new BpfException("attach " + target + " iterator", Native.errno(cap));
             return new Iterator(link, target);
         } catch (Throwable t) {
@@ -135,8 +135,8 @@ public final class BpfObject implements AutoCloseable {
         public synchronized byte[] readAll() {
             long len = 0;
             try {
-                int linkFd = (int) Native.LINK_FD.invokeExact(link);
-                int iterFd = BpfException.check("create " + target + " iterator", (int) Native.ITER_CREATE.invokeExact(linkFd));
+                int linkFd = (int) Native.Programs.LINK_FD.invokeExact(link);
+                int iterFd = BpfException.check("create " + target + " iterator", (int) Native.Programs.ITER_CREATE.invokeExact(linkFd));
                 try {
                     while (true) {
                         if (len == buf.byteSize()) buf = Arena.ofAuto().allocate(2 * len, 8).copyFrom(buf);
@@ -159,7 +159,7 @@ public final class BpfObject implements AutoCloseable {
         public void close() {
             if (link == null) return;
             try {
-                int ignored = (int) Native.LINK_DESTROY.invokeExact(link);
+                int ignored = (int) Native.Programs.LINK_DESTROY.invokeExact(link);
             } catch (Throwable t) {
                 throw Native.rethrow(t);
             }
@@ -171,7 +171,7 @@ public final class BpfObject implements AutoCloseable {
     public void close() {
         if (obj == null) return;
         try {
-            Native.OBJECT_CLOSE.invokeExact(obj);
+            Native.Programs.OBJECT_CLOSE.invokeExact(obj);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -39,7 +39,7 @@ public final class Bpffs {
         List<String> subdirs = new ArrayList<>();
         try {
             while (true) {
-                long n = (long) Native.GETDENTS64.invokeExact(Scratch.get().capture, fd, buf, buf.byteSize());
+                long n = (long) Native.Files.GETDENTS64.invokeExact(Scratch.get().capture, fd, buf, buf.byteSize());
                 if (n <= 0) break;
                 for (long off = 0; off < n; off += Short.toUnsignedInt((short) LinuxDirent64.D_RECLEN.get(buf, off))) {
                     byte type = (byte) LinuxDirent64.D_TYPE.get(buf, off);

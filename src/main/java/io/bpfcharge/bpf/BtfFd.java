@@ -5,6 +5,6 @@ public final class BtfFd extends BpfFd {
     BtfFd(int fd) { super(fd); }
 
     public static BtfFd byId(int id) {
-        return new BtfFd(Native.checked("open btf id " + id, () -> (int) Native.BTF_GET_FD_BY_ID.invokeExact(id)));
+        return new BtfFd(Native.checked("open btf id " + id, () -> (int) Native.Ids.BTF_GET_FD_BY_ID.invokeExact(id)));
     }
 }

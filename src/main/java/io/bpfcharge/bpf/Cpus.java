@@ -50,14 +50,14 @@ public final class Cpus {
     private static MemorySegment affinity(Arena arena) {
         MemorySegment mask = arena.allocate(MASK_BYTES, 8);
         MemorySegment cap = Scratch.get().capture;
-        int r = Native.call(() -> (int) Native.SCHED_GETAFFINITY.invokeExact(cap, 0, MASK_BYTES, mask));
+        int r = Native.call(() -> (int) Native.Processes.SCHED_GETAFFINITY.invokeExact(cap, 0, MASK_BYTES, mask));
         if (r < 0) throw new BpfException("read this thread's CPUs", Native.errno(cap));
         return mask;
     }
 
     private static void setAffinity(MemorySegment mask, String op) {
         MemorySegment cap = Scratch.get().capture;
-        int r = Native.call(() -> (int) Native.SCHED_SETAFFINITY.invokeExact(cap, 0, MASK_BYTES, mask));
+        int r = Native.call(() -> (int) Native.Processes.SCHED_SETAFFINITY.invokeExact(cap, 0, MASK_BYTES, mask));
         if (r < 0) throw new BpfException(op, Native.errno(cap));
     }
 

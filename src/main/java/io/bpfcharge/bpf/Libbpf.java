@@ -9,7 +9,7 @@ public final class Libbpf {
     /** e.g. {@code v1.1}. */
     public static String version() {
         try {
-            MemorySegment s = (MemorySegment) Native.VERSION_STRING.invokeExact();
+            MemorySegment s = (MemorySegment) Native.Programs.VERSION_STRING.invokeExact();
             return s.reinterpret(64).getString(0);
         } catch (Throwable t) {
             throw Native.rethrow(t);

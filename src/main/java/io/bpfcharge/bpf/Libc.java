@@ -15,7 +15,7 @@ final class Libc {
 
     private static long pageSize() {
         try {
-            return (long) Native.SYSCONF.invokeExact(Scratch.get().capture, SC_PAGESIZE);
+            return (long) Native.Files.SYSCONF.invokeExact(Scratch.get().capture, SC_PAGESIZE);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -37,7 +37,7 @@ final class Libc {
 
     static void close(int fd) {
         try {
-            int ignored = (int) Native.CLOSE.invokeExact(Scratch.get().capture, fd);
+            int ignored = (int) Native.Files.CLOSE.invokeExact(Scratch.get().capture, fd);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -53,7 +53,7 @@ final class Libc {
     private static int openAt(int dir, String path, int flags) {
         Scratch s = Scratch.get();
         try {
-            return (int) Native.OPENAT.invokeExact(s.capture, dir, s.path(path), O_RDONLY | O_CLOEXEC | flags);
+            return (int) Native.Files.OPENAT.invokeExact(s.capture, dir, s.path(path), O_RDONLY | O_CLOEXEC | flags);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -69,7 +69,7 @@ final class Libc {
         Scratch s = Scratch.get();
         try {
             // fdinfo is one seq_file record: a single read returns all of it when it fits the buffer.
-            long n = (long) Native.READ.invokeExact(s.capture, file, s.text, s.text.byteSize());
+            long n = (long) Native.Files.READ.invokeExact(s.capture, file, s.text, s.text.byteSize());
             if (n < 0 || n >= s.text.byteSize()) return -1;
             s.bytes((int) n);
             return (int) n;
@@ -84,7 +84,7 @@ final class Libc {
     static String fdTarget(int fd) {
         Scratch s = Scratch.get();
         try {
-            long n = (long) Native.READLINKAT.invokeExact(s.capture, Self.FD, s.path(Integer.toString(fd)), s.text, s.text.byteSize());
+            long n = (long) Native.Files.READLINKAT.invokeExact(s.capture, Self.FD, s.path(Integer.toString(fd)), s.text, s.text.byteSize());
             if (n <= 0) return "";
             return new String(s.bytes((int) n), 0, (int) n, java.nio.charset.StandardCharsets.US_ASCII);
         } catch (Throwable t) {
@@ -93,10 +93,10 @@ final class Libc {
     }
 
     /** write(2) of a segment, retried on EINTR; how many bytes were written. */
-    static long write(String op, int fd, MemorySegment from) { return transfer(Native.WRITE, op, fd, from); }
+    static long write(String op, int fd, MemorySegment from) { return transfer(Native.Files.WRITE, op, fd, from); }
 
     /** read(2) into a segment, retried on EINTR; 0 at the end. */
-    static long read(String op, int fd, MemorySegment into) { return transfer(Native.READ, op, fd, into); }
+    static long read(String op, int fd, MemorySegment into) { return transfer(Native.Files.READ, op, fd, into); }
 
     private static long transfer(java.lang.invoke.MethodHandle call, String op, int fd, MemorySegment buf) {
         MemorySegment cap = Scratch.get().capture;

@@ -30,14 +30,14 @@ public final class MapFd extends BpfFd {
 
     /** The map with this id; empty when there is none (freed, or never made). Other failures throw. */
     public static java.util.Optional<MapFd> find(int id) {
-        int fd = Native.call(() -> (int) Native.MAP_GET_FD_BY_ID.invokeExact(id));
+        int fd = Native.call(() -> (int) Native.Ids.MAP_GET_FD_BY_ID.invokeExact(id));
         if (fd == -Errno.ENOENT) return java.util.Optional.empty();
         if (fd < 0) throw new BpfException("open map id " + id, -fd); // message built only on failure: a scan opens thousands
         return java.util.Optional.of(new MapFd(fd));
     }
 
     /** Ids of every map in the system, ascending. */
-    public static List<Integer> ids() { return Ids.all(Native.MAP_GET_NEXT_ID, "next map id"); }
+    public static List<Integer> ids() { return Ids.all(Native.Ids.MAP_GET_NEXT_ID, "next map id"); }
 
     /**
      * Creates a map with the attributes of {@code like}. The kernel charges it to the calling task's memcg.
@@ -59,7 +59,7 @@ public final class MapFd extends BpfFd {
             MapCreateOpts.MAP_EXTRA.set(opts, 0L, like.mapExtra());
             MapCreateOpts.MAP_IFINDEX.set(opts, 0L, like.ifindex());
             int fd = BpfException.check("create " + like.type() + " map " + like.name(),
-                    (int) Native.MAP_CREATE.invokeExact(like.type().value(), arena.allocateFrom(like.name()),
+                    (int) Native.Elements.MAP_CREATE.invokeExact(like.type().value(), arena.allocateFrom(like.name()),
                             like.keySize(), like.valueSize(), like.maxEntries(), opts));
             return new MapFd(fd);
         } catch (Throwable t) {
@@ -71,7 +71,7 @@ public final class MapFd extends BpfFd {
         Scratch s = Scratch.get();
         s.info.fill((byte) 0); // an older kernel writes less than the whole struct: the rest must read as 0, not the last map's
         s.u32.set(Native.I, 0, (int) s.info.byteSize());
-        Native.checked("map info", () -> (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd(), s.info, s.u32));
+        Native.checked("map info", () -> (int) Native.Ids.OBJ_GET_INFO_BY_FD.invokeExact(fd(), s.info, s.u32));
         return MapInfo.parse(s.info);
     }
 
@@ -88,7 +88,7 @@ public final class MapFd extends BpfFd {
      */
     public static Pinned openPinned(Path path) {
         Scratch s = Scratch.get();
-        int fd = Native.call(() -> (int) Native.OBJ_GET.invokeExact(s.path(path.toString())));
+        int fd = Native.call(() -> (int) Native.Pins.OBJ_GET.invokeExact(s.path(path.toString())));
         if (fd < 0) throw new BpfException("open pin " + path, -fd);
         FdInfo info = FdInfo.read(fd);
         if (info == null) {
@@ -114,7 +114,7 @@ public final class MapFd extends BpfFd {
         MemorySegment from = batch.started ? batch.in : MemorySegment.NULL; // a local: invokeExact types a conditional as Object
         while (true) {
             batch.count.set(Native.I, 0, batch.capacity());
-            int ret = call(() -> (int) Native.MAP_LOOKUP_BATCH.invokeExact(fd(), from, batch.out, batch.keys, batch.values,
+            int ret = call(() -> (int) Native.Elements.MAP_LOOKUP_BATCH.invokeExact(fd(), from, batch.out, batch.keys, batch.values,
                     batch.count, MemorySegment.NULL));
             // One hash bucket holds more entries than the batch: read the same bucket again with room for it.
             if (ret == -Errno.ENOSPC && batch.grow()) continue;
@@ -155,7 +155,7 @@ public final class MapFd extends BpfFd {
             MemorySegment opts = arena.allocate(MapBatchOpts.LAYOUT);
             MapBatchOpts.SZ.set(opts, 0L, opts.byteSize());
             MapBatchOpts.ELEM_FLAGS.set(opts, 0L, elemFlags);
-            BpfException.check("update batch", call(() -> (int) Native.MAP_UPDATE_BATCH.invokeExact(fd(), batch.keys,
+            BpfException.check("update batch", call(() -> (int) Native.Elements.MAP_UPDATE_BATCH.invokeExact(fd(), batch.keys,
                     batch.values, batch.count, opts)));
         }
     }
@@ -186,7 +186,7 @@ public final class MapFd extends BpfFd {
 
     /** @return false when the key was absent */
     public boolean delete(ByteBuffer key) {
-        return found("delete", call(() -> (int) Native.MAP_DELETE.invokeExact(fd(), keyOf(key))));
+        return found("delete", call(() -> (int) Native.Elements.MAP_DELETE.invokeExact(fd(), keyOf(key))));
     }
 
     /** A map-of-maps slot: the id of the inner map it holds (user space reads ids), empty when it holds none. */
@@ -204,16 +204,16 @@ public final class MapFd extends BpfFd {
 
     /** @return false when the key is absent */
     private boolean lookup(MemorySegment key, MemorySegment value) {
-        return found("lookup", call(() -> (int) Native.MAP_LOOKUP.invokeExact(fd(), key, value)));
+        return found("lookup", call(() -> (int) Native.Elements.MAP_LOOKUP.invokeExact(fd(), key, value)));
     }
 
     void update(MemorySegment key, MemorySegment value, long flags) {
-        BpfException.check("update", call(() -> (int) Native.MAP_UPDATE.invokeExact(fd(), key, value, flags)));
+        BpfException.check("update", call(() -> (int) Native.Elements.MAP_UPDATE.invokeExact(fd(), key, value, flags)));
     }
 
     /** Writes the key after {@code key} (the first key when {@code key} is NULL); false at the end. */
     private boolean nextKey(MemorySegment key, MemorySegment next) {
-        return found("next key", call(() -> (int) Native.MAP_NEXT_KEY.invokeExact(fd(), key, next)));
+        return found("next key", call(() -> (int) Native.Elements.MAP_NEXT_KEY.invokeExact(fd(), key, next)));
     }
 
     /** A key, in native memory: the caller's buffer may be on the heap. */

@@ -34,8 +34,8 @@ public final class MemoryExecutable implements AutoCloseable {
         MemorySegment cap = Scratch.get().capture;
         try {
             MemorySegment n = Scratch.get().path(name);
-            int fd = (int) Native.MEMFD_CREATE.invokeExact(cap, n, MFD_CLOEXEC | MFD_EXEC);
-            if (fd < 0 && Native.errno(cap) == Errno.EINVAL) fd = (int) Native.MEMFD_CREATE.invokeExact(cap, n, MFD_CLOEXEC);
+            int fd = (int) Native.Processes.MEMFD_CREATE.invokeExact(cap, n, MFD_CLOEXEC | MFD_EXEC);
+            if (fd < 0 && Native.errno(cap) == Errno.EINVAL) fd = (int) Native.Processes.MEMFD_CREATE.invokeExact(cap, n, MFD_CLOEXEC);
             if (fd < 0) throw new BpfException("memfd_create " + name, Native.errno(cap));
             return fd;
         } catch (Throwable t) {

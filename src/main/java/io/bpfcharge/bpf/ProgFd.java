@@ -13,12 +13,12 @@ public final class ProgFd extends BpfFd {
     ProgFd(int fd) { super(fd); }
 
     public static ProgFd byId(int id) {
-        return new ProgFd(Native.checked("open prog id " + id, () -> (int) Native.PROG_GET_FD_BY_ID.invokeExact(id)));
+        return new ProgFd(Native.checked("open prog id " + id, () -> (int) Native.Ids.PROG_GET_FD_BY_ID.invokeExact(id)));
     }
 
     /** The program with this id; empty when there is none (unloaded meanwhile). Other failures throw. */
     public static java.util.Optional<ProgFd> find(int id) {
-        int fd = Native.call(() -> (int) Native.PROG_GET_FD_BY_ID.invokeExact(id));
+        int fd = Native.call(() -> (int) Native.Ids.PROG_GET_FD_BY_ID.invokeExact(id));
         if (fd == -Errno.ENOENT) return java.util.Optional.empty();
         if (fd < 0) throw new BpfException("open prog id " + id, -fd);
         return java.util.Optional.of(new ProgFd(fd));
@@ -36,7 +36,7 @@ public final class ProgFd extends BpfFd {
     }
 
     /** Ids of every loaded program, ascending. */
-    public static List<Integer> ids() { return Ids.all(Native.PROG_GET_NEXT_ID, "next prog id"); }
+    public static List<Integer> ids() { return Ids.all(Native.Ids.PROG_GET_NEXT_ID, "next prog id"); }
 
     public ProgInfo info() { return infoOf(fd()); }
 
@@ -64,7 +64,7 @@ public final class ProgFd extends BpfFd {
 
     private static void getInfo(Arena arena, int fd, MemorySegment info) {
         MemorySegment len = u32(arena, (int) info.byteSize());
-        Native.checked("prog info", () -> (int) Native.OBJ_GET_INFO_BY_FD.invokeExact(fd, info, len));
+        Native.checked("prog info", () -> (int) Native.Ids.OBJ_GET_INFO_BY_FD.invokeExact(fd, info, len));
     }
 
     /** Runs the program {@code repeat} times on an empty context (BPF_PROG_TEST_RUN); returns its last return value. */
@@ -79,7 +79,7 @@ public final class ProgFd extends BpfFd {
             TestRunOpts.CTX_IN.set(opts, 0L, ctx);
             TestRunOpts.CTX_SIZE_IN.set(opts, 0L, (int) ctx.byteSize());
             TestRunOpts.REPEAT.set(opts, 0L, repeat);
-            BpfException.check("test run prog", (int) Native.PROG_TEST_RUN_OPTS.invokeExact(progFd, opts));
+            BpfException.check("test run prog", (int) Native.Programs.PROG_TEST_RUN_OPTS.invokeExact(progFd, opts));
             return (int) TestRunOpts.RETVAL.get(opts, 0L);
         } catch (Throwable t) {
             throw Native.rethrow(t);

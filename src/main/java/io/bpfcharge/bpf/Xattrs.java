@@ -16,7 +16,7 @@ public final class Xattrs {
     public static boolean has(Path file, String name) {
         try (Arena a = Arena.ofConfined()) {
             Scratch s = Scratch.get();
-            long n = (long) Native.GETXATTR.invokeExact(s.capture, a.allocateFrom(file.toString()), a.allocateFrom(name),
+            long n = (long) Native.Xattr.GETXATTR.invokeExact(s.capture, a.allocateFrom(file.toString()), a.allocateFrom(name),
                     MemorySegment.NULL, 0L);
             if (n >= 0) return true;
             int errno = Native.errno(s.capture);
@@ -32,7 +32,7 @@ public final class Xattrs {
         try (Arena a = Arena.ofConfined()) {
             Scratch s = Scratch.get();
             MemorySegment v = a.allocateFrom(value);
-            int r = (int) Native.SETXATTR.invokeExact(s.capture, a.allocateFrom(file.toString()), a.allocateFrom(name),
+            int r = (int) Native.Xattr.SETXATTR.invokeExact(s.capture, a.allocateFrom(file.toString()), a.allocateFrom(name),
                     v, v.byteSize() - 1, 0);
             if (r < 0) throw new BpfException("setxattr " + name + " " + file, Native.errno(s.capture));
         } catch (Throwable t) {
@@ -44,7 +44,7 @@ public final class Xattrs {
     public static boolean remove(Path file, String name) {
         try (Arena a = Arena.ofConfined()) {
             Scratch s = Scratch.get();
-            int r = (int) Native.REMOVEXATTR.invokeExact(s.capture, a.allocateFrom(file.toString()), a.allocateFrom(name));
+            int r = (int) Native.Xattr.REMOVEXATTR.invokeExact(s.capture, a.allocateFrom(file.toString()), a.allocateFrom(name));
             if (r == 0) return true;
             int errno = Native.errno(s.capture);
             if (errno == Errno.ENODATA) return false;
