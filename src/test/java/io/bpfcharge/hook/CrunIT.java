@@ -157,7 +157,9 @@ class CrunIT {
     static ObjectNode hooks(Path tmp, String file, List<String> extra) throws IOException {
         Path launcher = tmp.resolve("bpfcharge");
         if (!Files.exists(launcher)) {
-            Files.writeString(launcher, "#!/bin/sh\nexec " + String.join(" ", Cli.command()) + " \"$@\"\n");
+            // The hook's history and baselines go to this test's directories, not the node's.
+            Files.writeString(launcher, "#!/bin/sh\nexec env BPFCHARGE_RUN_DIR=" + tmp.resolve("run") + " BPFCHARGE_STATE_DIR="
+                    + tmp.resolve("state") + " " + String.join(" ", Cli.command()) + " \"$@\"\n");
             Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
         JsonNode shipped = JSON.readTree(Path.of("hooks.d", file).toFile());

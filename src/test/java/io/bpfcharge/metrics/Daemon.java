@@ -64,6 +64,7 @@ public final class Daemon implements AutoCloseable {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout);
         pb.environment().putAll(env);
+        Cli.privateDirectories().forEach(pb.environment()::putIfAbsent);
         process = pb.start();
         Thread.ofVirtual().start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream()))) {

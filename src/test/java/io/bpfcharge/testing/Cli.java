@@ -68,7 +68,9 @@ public final class Cli {
     }
 
     public static Result exec(List<String> cmd, String input) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        privateDirectories().forEach(pb.environment()::putIfAbsent);
+        Process p = pb.start();
         if (input != null) p.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         // Read both streams concurrently so a chatty child never blocks on a full pipe. Stderr on a thread of its
@@ -82,6 +84,38 @@ public final class Cli {
             throw new IOException("timed out: " + cmd);
         }
         return new Result(p.exitValue(), out, err.join());
+    }
+
+    /**
+     * BPFCHARGE_RUN_DIR and BPFCHARGE_STATE_DIR for every command a test runs (a command that names its own, with
+     * {@code env} in front, overrides them): one directory per test JVM, removed when it exits, so that no test
+     * writes the node's /run/bpfcharge or /var/lib/bpfcharge, and commands of one test still share their history.
+     */
+    public static java.util.Map<String, String> privateDirectories() {
+        return Private.ENV;
+    }
+
+    private static final class Private {
+        static final java.util.Map<String, String> ENV = make();
+
+        private static java.util.Map<String, String> make() {
+            try {
+                Path dir = java.nio.file.Files.createTempDirectory("bpfcharge-it-");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(dir)));
+                return java.util.Map.of("BPFCHARGE_RUN_DIR", dir.resolve("run").toString(),
+                        "BPFCHARGE_STATE_DIR", dir.resolve("state").toString());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        private static void delete(Path dir) {
+            try (var paths = java.nio.file.Files.walk(dir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException ignored) {
+                // a temporary directory: nothing else to do at exit
+            }
+        }
     }
 
     private static String read(java.io.InputStream in) {
