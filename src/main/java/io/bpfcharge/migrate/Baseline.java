@@ -115,8 +115,11 @@ final class Baseline implements AutoCloseable {
             java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(HEADER).order(java.nio.ByteOrder.nativeOrder());
             h.putInt(ks).putInt(vs).putInt(count).putInt(0).flip();
             try {
+                // No fdatasync: a process killed at any step leaves the file intact in the page cache, and a power loss
+                // or kernel crash takes the maps with it (bpffs is memory), after which the next boot drops this boot's
+                // baselines unread (RunDir.of). On a busy disk one fdatasync took up to 400 ms (docs/benchmarks.md,
+                // "Node agent"), on the migration's path.
                 ch.write(h, 0);
-                ch.force(false);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
