@@ -8,6 +8,7 @@ import io.bpfcharge.bpf.BpfObject;
 import io.bpfcharge.bpf.FdInfo;
 import io.bpfcharge.bpf.MapFd;
 import io.bpfcharge.bpf.MapInfo;
+import io.bpfcharge.testing.Await;
 import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelRelease;
@@ -168,11 +169,8 @@ class AccountingIT {
         if (KernelRelease.atLeast(6, 4)) // memlock counts the elements since 6.4; before, it is an estimate from the attributes
             assertTrue(grown > record(before, grow).bytes() + 2000L * 8, before + " -> " + grown);
         assertEquals(List.of(cg.pin("first").toString()), record(after, second).pins());
-        for (long end = System.nanoTime() + 5_000_000_000L; after.map(first).isPresent() && System.nanoTime() < end; ) {
-            Thread.sleep(20); // the map is freed from a workqueue after its last pin goes
-            after = inventory.scan();
-        }
-        assertTrue(after.map(first).isEmpty(), "map " + first + " was freed with its only pin");
+        // The map is freed from a workqueue after its last pin goes: a later scan sees it gone.
+        Await.until("map " + first + " freed with its only pin", () -> inventory.scan().map(first).isEmpty());
     }
 
     private static long memlock(int id) {
@@ -233,14 +231,15 @@ class AccountingIT {
         cg.remove(gone);
         // Since 6.0 the kernel reparents the charge (objcg) to the parent once the removed memcg's
         // offline work has run; until then the map is charged to an offline memcg, named from its parent.
-        MapRecord r = record(inventory.scan(), m.id(0));
-        for (long end = System.nanoTime() + 10_000_000_000L; !r.memcg().path().equals(cg.base()) && System.nanoTime() < end; ) {
+        Await.until("the charge of " + gone + " reparented to " + cg.base(), () -> {
+            MapRecord r = record(inventory.scan(), m.id(0));
+            if (r.memcg().path().equals(cg.base())) return true;
             assertEquals(gone, r.memcg().path());
             assertFalse(r.memcg().online());
             assertEquals("offline", r.memcg().strandedReason());
-            Thread.sleep(50);
-            r = record(inventory.scan(), m.id(0));
-        }
+            return false;
+        });
+        MapRecord r = record(inventory.scan(), m.id(0));
         assertEquals(cg.base(), r.memcg().path());
         assertTrue(r.memcg().online());
         assertTrue(r.memcg().populated(), "a process holding a map lives in the base's 'held' child");

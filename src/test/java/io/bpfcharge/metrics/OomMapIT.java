@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfcharge.bpf.BpfFd;
 import io.bpfcharge.bpf.BpfObject;
 import io.bpfcharge.bpf.MapFd;
+import io.bpfcharge.testing.Await;
 import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.HostOnly;
 import io.bpfcharge.testing.KernelTest;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 import static io.bpfcharge.testing.MapMaker.spec;
@@ -121,17 +123,14 @@ class OomMapIT {
         long id = cg.hierarchy().id(gone);
         try (BpfObject policy = policy(pinWhenReady())) {
             long[][] in = {{id, 1 << 20}};
-            for (long end = System.nanoTime() + 10_000_000_000L; OomPolicy.pick(policy, in).candidates().getFirst().version() == 0; Thread.sleep(100))
-                assertTrue(System.nanoTime() < end, "entry for " + gone + " written");
+            Await.until("entry for " + gone + " written", () -> OomPolicy.pick(policy, in).candidates().getFirst().version() != 0);
             m.close(); // the map goes with its only holder: the cgroup holds no charge
-            for (long end = System.nanoTime() + 10_000_000_000L; OomPolicy.pick(policy, in).candidates().getFirst().version() != 0; Thread.sleep(100))
-                assertTrue(System.nanoTime() < end, "entry for " + gone + " deleted");
+            Await.until("entry for " + gone + " deleted", () -> OomPolicy.pick(policy, in).candidates().getFirst().version() == 0);
         }
     }
 
-    private Path pinWhenReady() throws InterruptedException {
-        for (long end = System.nanoTime() + 30_000_000_000L; !Files.exists(pin); Thread.sleep(100))
-            assertTrue(System.nanoTime() < end, "the daemon pinned " + pin);
+    private Path pinWhenReady() throws Exception {
+        Await.until("the daemon pinned " + pin, Duration.ofSeconds(30), () -> Files.exists(pin));
         return pin;
     }
 

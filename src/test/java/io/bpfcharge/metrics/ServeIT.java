@@ -9,6 +9,7 @@ import io.bpfcharge.testing.HostTools;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
 import io.bpfcharge.testing.TestCgroups;
+import io.bpfcharge.testing.TimeScale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -201,11 +202,12 @@ class ServeIT {
     }
 
     private Scrape waitFor(java.util.function.Predicate<Scrape> done) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        Duration bound = TimeScale.of(Duration.ofSeconds(10));
+        long deadline = System.nanoTime() + bound.toNanos();
         while (true) {
             Scrape s = scrape();
             if (done.test(s)) return s;
-            if (System.nanoTime() > deadline) throw new AssertionError("condition not reached within 10 s");
+            if (System.nanoTime() > deadline) throw new AssertionError("condition not reached within " + bound.toSeconds() + " s");
             Thread.sleep(100); // the kernel frees the map id right away; allow for a scan in flight
         }
     }

@@ -7,6 +7,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,12 +53,6 @@ public final class Crun implements AutoCloseable {
         return JSON.readTree(crun("state", id).out()).get("status").asText();
     }
 
-    /** How much slower than the host this runs: BPFCHARGE_TEST_TIME_SCALE (10 in the VM stage), else 1. */
-    public static int timeScale() {
-        String s = System.getenv("BPFCHARGE_TEST_TIME_SCALE");
-        return s == null || s.isBlank() ? 1 : Integer.parseInt(s.strip());
-    }
-
     /** The state root crun writes its containers to (what the node agent reads). */
     public Path stateRoot() { return state; }
 
@@ -99,7 +94,7 @@ public final class Crun implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(out.toFile()).redirectErrorStream(true).start();
         // crun run returns after the container's createRuntime/poststart hooks: a JVM each, slow under emulation.
-        assertTrue(p.waitFor(120L * timeScale(), TimeUnit.SECONDS), "crun run " + id + " did not return");
+        assertTrue(p.waitFor(TimeScale.of(Duration.ofSeconds(120)).toSeconds(), TimeUnit.SECONDS), "crun run " + id + " did not return");
         assertEquals(0, p.exitValue(), "crun run " + id + ": " + Files.readString(out));
         long pid = JSON.readTree(crun("state", id).out()).get("pid").asLong();
         return new Started(id, pid, out);
