@@ -4,6 +4,7 @@ import io.bpfcharge.hook.HookIT;
 import io.bpfcharge.inventory.Inventory;
 import io.bpfcharge.metrics.Daemon;
 import io.bpfcharge.metrics.Scrape;
+import io.bpfcharge.testing.Await;
 import io.bpfcharge.testing.Containerd;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -72,7 +74,7 @@ class AgentContainerdIT {
             boolean writing = !lines(c2.output()).contains("done");
             System.out.printf("AgentContainerdIT: ctr run to both maps charged to container 2: %d ms (pinwriter %s)%n",
                     ms, writing ? "still writing" : "already done");
-            c2.await("done", BOUND);
+            c2.await("done", Duration.ofSeconds(30));
             HookIT.assertFilled(hash, HookIT.ENTRIES, 64);
             // Writes between copy and swap reach the twin when the settling ends: read it after the migration.
             AgentCrunIT.awaitMigrated(log, "ctrd_inner", second, 1);
@@ -88,13 +90,17 @@ class AgentContainerdIT {
             // The outer map moves too when the agent saw it before pinwriter opened it; else it is in use and stays.
             // Between the two, pinwriter's program may take it after the agent's scan and before its migration:
             // that one attempt is refused (it names the program), and the next pass finds it in use.
-            // The counter moves before the log line is written: wait until the log has a line per refusal counted.
-            Scrape s = AgentCrunIT.scrape(agent);
-            List<String> refused = List.of();
-            for (long end = System.nanoTime() + BOUND.toNanos(); System.nanoTime() < end; Thread.sleep(100)) {
-                refused = lines(log).stream().filter(l -> l.contains(": refused: ")).toList();
-                if (refused.size() >= s.value("bpfcharge_recharges_total", "result", "refused")) break;
-            }
+            // A counter moves before its log line is written: wait until a scrape and the log agree.
+            Scrape[] last = new Scrape[1];
+            Daemon running = agent;
+            Await.until("a log line per recharge counted", Duration.ofSeconds(30), () -> {
+                last[0] = AgentCrunIT.scrape(running);
+                List<String> l = lines(log);
+                return l.stream().filter(x -> x.contains(": refused: ")).count() == last[0].value("bpfcharge_recharges_total", "result", "refused")
+                        && l.stream().filter(x -> x.contains("): migrated ")).count() == last[0].value("bpfcharge_recharges_total", "result", "migrated");
+            });
+            Scrape s = last[0];
+            List<String> refused = lines(log).stream().filter(l -> l.contains(": refused: ")).toList();
             assertEquals(refused.size(), s.value("bpfcharge_recharges_total", "result", "refused"), Files.readString(log));
             assertTrue(refused.stream().allMatch(l -> l.contains("(ctrd_outer): refused: ") && l.contains("(pinwriter)")), refused.toString());
             long movedOuter = lines(log).stream().filter(l -> l.contains("(ctrd_outer): migrated")).count();

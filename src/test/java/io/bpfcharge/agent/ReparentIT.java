@@ -6,6 +6,7 @@ import io.bpfcharge.host.Processes;
 import io.bpfcharge.hook.HookIT;
 import io.bpfcharge.metrics.Daemon;
 import io.bpfcharge.metrics.Scrape;
+import io.bpfcharge.testing.Await;
 import io.bpfcharge.testing.Cli;
 import io.bpfcharge.testing.KernelTest;
 import io.bpfcharge.testing.MapMaker;
@@ -58,8 +59,9 @@ class ReparentIT {
                 // The container stops and its cgroup is removed: its charge moves up to the pod.
                 init.destroyForcibly().waitFor();
                 removeWithRetry(cg, ctr);
+                // The kernel moves the charge once the removed cgroup's offline work has run (after an RCU grace period).
+                Await.until("the kernel moved the charge to the pod", () -> mapsJson(state, id).get("memcg").get("path").asText().equals(pod));
                 JsonNode m = mapsJson(state, id);
-                assertEquals(pod, m.get("memcg").get("path").asText(), "the kernel moved the charge to the pod");
                 assertEquals("reparented", m.get("stranded_reason").asText(), m.toString());
                 assertEquals(ctrId, m.get("origin").get("id").asLong());
                 assertEquals(ctr, m.get("origin").get("path").asText());
@@ -118,15 +120,17 @@ class ReparentIT {
     }
 
     /** A cgroup whose last task just exited may refuse rmdir for a moment. */
-    private static void removeWithRetry(TestCgroups cg, String path) throws InterruptedException {
-        for (int i = 0; i < 100 && cg.hierarchy().exists(path); i++) {
-            try {
-                cg.remove(path);
-            } catch (RuntimeException e) {
-                Thread.sleep(100);
+    private static void removeWithRetry(TestCgroups cg, String path) throws Exception {
+        Await.until(path + " removed", () -> {
+            if (cg.hierarchy().exists(path)) {
+                try {
+                    cg.remove(path);
+                } catch (RuntimeException e) {
+                    return false; // busy: again
+                }
             }
-        }
-        assertTrue(!cg.hierarchy().exists(path), path + " could not be removed");
+            return true;
+        });
     }
 
     private static JsonNode mapsJson(Path state, int id) throws IOException, InterruptedException {

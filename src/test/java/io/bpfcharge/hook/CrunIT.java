@@ -49,7 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CrunIT {
     static final ObjectMapper JSON = new ObjectMapper();
     static final int ENTRIES = 2000, WRITES = 100;
-    static final Duration WAIT = TimeScale.of(Duration.ofSeconds(120));
+    /** How long a container gets to print that it is done (scaled under emulation by Started). */
+    static final Duration WAIT = Duration.ofSeconds(120);
 
     @Test
     void restartedContainerRechargesTheMapsItsProgramHoldsThroughTheRuntimeHook() throws Exception {

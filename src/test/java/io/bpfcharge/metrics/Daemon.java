@@ -1,12 +1,14 @@
 package io.bpfcharge.metrics;
 
 import io.bpfcharge.testing.Cli;
+import io.bpfcharge.testing.TimeScale;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -76,13 +78,14 @@ public final class Daemon implements AutoCloseable {
             }
         });
         // Under emulation (test/vm) a JVM start plus the first scan took over 60 s on a loaded host.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        Duration bound = TimeScale.of(Duration.ofSeconds(60));
+        long deadline = System.nanoTime() + bound.toNanos();
         StringBuilder seen = new StringBuilder();
         while (true) {
             String l = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             if (l == null) {
                 close();
-                throw new IOException("daemon did not start within 180 s: " + seen);
+                throw new IOException("daemon did not start within " + bound.toSeconds() + " s: " + seen);
             }
             if (l == END) throw new IOException("daemon exited with " + process.waitFor() + " before serving: " + seen);
             seen.append(l).append('\n');
@@ -102,13 +105,14 @@ public final class Daemon implements AutoCloseable {
 
     public URI uri(String path) { return base.resolve(path); }
 
-    /** Waits (up to 60 s) for a line on its stderr containing {@code text}; lines before it are consumed. */
+    /** Waits (up to 60 s, scaled) for a line on its stderr containing {@code text}; lines before it are consumed. */
     String awaitLine(String text) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Duration bound = TimeScale.of(Duration.ofSeconds(60));
+        long deadline = System.nanoTime() + bound.toNanos();
         StringBuilder seen = new StringBuilder();
         while (true) {
             String l = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (l == null) throw new AssertionError("no stderr line with \"" + text + "\" within 60 s; saw:\n" + seen);
+            if (l == null) throw new AssertionError("no stderr line with \"" + text + "\" within " + bound.toSeconds() + " s; saw:\n" + seen);
             if (l == END) throw new AssertionError("daemon exited with " + process.waitFor() + " before a stderr line with \"" + text + "\"; saw:\n" + seen);
             if (l.contains(text)) return l;
             seen.append(l).append('\n');
@@ -123,6 +127,7 @@ public final class Daemon implements AutoCloseable {
     public void close() throws InterruptedException {
         if (!process.isAlive()) return;
         process.destroy();
-        if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+        // Killed only when it does not stop: a kill skips its shutdown (what it pinned and marked stays).
+        if (!process.waitFor(TimeScale.of(Duration.ofSeconds(20)).toSeconds(), TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
     }
 }

@@ -142,9 +142,10 @@ class ServeIT {
         long liveBpf = json.get(live.id(0)).get("bytes").asLong();
         assertEquals(liveBpf, (long) s.value("bpfcharge_cgroup_bpf_memory_bytes", "cgroup", liveCg));
 
-        // Usage as the cgroup file says; the empty cgroup's usage holds still, so it must match closely.
+        // Usage as the cgroup file says; the empty cgroup's usage holds still but for what the kernel uncharges late
+        // (per-CPU charge stocks of up to 64 pages a CPU, slab freed after RCU), so it must match within 1 MiB.
         long idleUsage = cg.usage(idleCg);
-        assertEquals(idleUsage, s.value("bpfcharge_cgroup_memory_usage_bytes", "cgroup", idleCg), 256 * 1024);
+        assertEquals(idleUsage, s.value("bpfcharge_cgroup_memory_usage_bytes", "cgroup", idleCg), 1 << 20);
         assertTrue(s.value("bpfcharge_cgroup_memory_usage_bytes", "cgroup", idleCg) >= idleSum, "usage includes the BPF charge");
         assertTrue(s.value("bpfcharge_cgroup_memory_usage_bytes", "cgroup", liveCg) >= liveBpf);
 

@@ -13,6 +13,7 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -70,7 +71,7 @@ public final class MapMaker {
         public void close() {
             process.destroyForcibly();
             try {
-                process.waitFor(10, TimeUnit.SECONDS);
+                process.waitFor(TimeScale.of(Duration.ofSeconds(10)).toSeconds(), TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -111,7 +112,7 @@ public final class MapMaker {
         }
         if (!hold) {
             try {
-                if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IOException("MapMaker failed");
+                if (!p.waitFor(TimeScale.of(Duration.ofSeconds(30)).toSeconds(), TimeUnit.SECONDS) || p.exitValue() != 0) throw new IOException("MapMaker failed");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +55,7 @@ public final class PinWriter {
         public long stop() throws IOException, InterruptedException {
             process.getOutputStream().close();
             String line = out.readLine();
-            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0 || line == null)
+            if (!process.waitFor(TimeScale.of(Duration.ofSeconds(60)).toSeconds(), TimeUnit.SECONDS) || process.exitValue() != 0 || line == null)
                 throw new IOException("PinWriter failed: exit " + (process.isAlive() ? "-" : process.exitValue()));
             return Long.parseLong(line.trim());
         }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -155,7 +156,8 @@ public final class TestCgroups implements AutoCloseable {
     }
 
     private static void removeWithRetry(Path cg) {
-        for (int i = 0; i < 50; i++) {
+        // A container's init dies with its namespaces after a kill: slow under emulation.
+        for (long end = System.nanoTime() + TimeScale.of(Duration.ofSeconds(5)).toNanos(); System.nanoTime() < end; ) {
             try {
                 Files.deleteIfExists(cg);
                 return;
