@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static io.bpfcharge.agent.AgentCrunIT.BOUND;
 import static io.bpfcharge.agent.AgentCrunIT.lines;
@@ -91,15 +92,16 @@ class AgentContainerdIT {
             // Between the two, pinwriter's program may take it after the agent's scan and before its migration:
             // that one attempt is refused (it names the program), and the next pass finds it in use.
             // A counter moves before its log line is written: wait until a scrape and the log agree.
-            Scrape[] last = new Scrape[1];
+            AtomicReference<Scrape> counted = new AtomicReference<>();
             Daemon running = agent;
             Await.until("a log line per recharge counted", Duration.ofSeconds(30), () -> {
-                last[0] = AgentCrunIT.scrape(running);
+                Scrape now = AgentCrunIT.scrape(running);
+                counted.set(now);
                 List<String> l = lines(log);
-                return l.stream().filter(x -> x.contains(": refused: ")).count() == last[0].value("bpfcharge_recharges_total", "result", "refused")
-                        && l.stream().filter(x -> x.contains("): migrated ")).count() == last[0].value("bpfcharge_recharges_total", "result", "migrated");
+                return l.stream().filter(x -> x.contains(": refused: ")).count() == now.value("bpfcharge_recharges_total", "result", "refused")
+                        && l.stream().filter(x -> x.contains("): migrated ")).count() == now.value("bpfcharge_recharges_total", "result", "migrated");
             });
-            Scrape s = last[0];
+            Scrape s = counted.get();
             List<String> refused = lines(log).stream().filter(l -> l.contains(": refused: ")).toList();
             assertEquals(refused.size(), s.value("bpfcharge_recharges_total", "result", "refused"), Files.readString(log));
             assertTrue(refused.stream().allMatch(l -> l.contains("(ctrd_outer): refused: ") && l.contains("(pinwriter)")), refused.toString());

@@ -117,7 +117,7 @@ class OomGroupIT {
             // Only the process's pages go: what stays charged is the map (and a few pages of kernel memory), once the
             // kernel has uncharged what it frees late (the task's stack and structs after RCU, per-CPU stocks).
             int kill = i;
-            Await.until("after kill " + kill + " only the map charged: " + usage(container), () -> isTheMap(usage(container)));
+            Await.until("after kill " + kill + " only the map charged", () -> isTheMap(usage(container)));
             long after = usage(container);
             assertTrue(LIMIT - after < TOUCH, "kill " + i + " freed " + (LIMIT - after) + " bytes, less than the process needs");
             kills.add((LIMIT - after) + " (current after " + after + ", " + ev + ")");
